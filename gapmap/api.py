@@ -1,0 +1,186 @@
+"""The Python API shared by the CLI and notebooks: one call runs a region end to end.
+
+Pipeline: sources -> layers -> catchments -> gaps -> outputs. :func:`analyze` builds the
+layers and computes times and gaps (no files written); :func:`gapmap.outputs.write_outputs`
+writes the output contract.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import os
+import time
+from pathlib import Path
+from typing import Callable
+
+import geopandas as gpd
+import pandas as pd
+
+from . import catalog, catchments, gaps, layers
+from .config import Settings, load_settings
+from .regions import Region, get_region
+
+Progress = Callable[[str], None]
+
+
+@dataclasses.dataclass
+class Result:
+    """Everything one analysis produced, in memory.
+
+    Attributes
+    ----------
+    layers : dict of str -> Layer
+        ``boundary, areas, services, sites, population`` with their row accounting.
+    sites, population : GeoDataFrame
+        The layers with per-category nearest service, minutes and ``*_within_*`` flags.
+    areas_table : DataFrame
+        Per-area (and whole-region) counts, see :func:`gapmap.gaps.area_table`.
+    catchments : GeoDataFrame
+        Catchment band polygons per category and threshold.
+    travel_times : DataFrame
+        Long travel-time table for sites and DA points.
+    """
+
+    region: Region
+    settings: Settings
+    layers: dict[str, layers.Layer]
+    sites: gpd.GeoDataFrame
+    population: gpd.GeoDataFrame
+    areas_table: pd.DataFrame
+    catchments: gpd.GeoDataFrame
+    travel_times: pd.DataFrame
+    method: str
+    approximations: list[str]
+    census_total: float | None
+    data_dir: Path | None
+    notes: list[str] = dataclasses.field(default_factory=list)
+    elapsed_s: float = 0.0
+
+    @property
+    def rejects(self) -> pd.DataFrame:
+        """Every rejected input row: layer, source, row, reason."""
+        frames = [lay.rejects for lay in self.layers.values() if len(lay.rejects)]
+        if not frames:
+            return pd.DataFrame(columns=layers.REJECT_COLUMNS)
+        return pd.concat(frames, ignore_index=True).sort_values(["layer", "source", "row"]).reset_index(drop=True)
+
+    def headline(self) -> pd.DataFrame:
+        """Workers and sites beyond the headline threshold of the headline category, per area."""
+        pre = f"{self.settings.headline_category}_{self.settings.headline_threshold:g}min"
+        cols = ["area_id", "area_name", "sites", "workers", f"{pre}_sites_not", f"{pre}_workers_not",
+                f"{pre}_workers_not_share", f"{pre}_pop_not"]
+        return self.areas_table[cols]
+
+
+def _say(progress: Progress | None, msg: str) -> None:
+    if progress is not None:
+        progress(msg)
+
+
+def analyze(
+    region: str | Region,
+    *,
+    settings: Settings | None = None,
+    data_dir: str | os.PathLike | None = None,
+    boundary_file: str | os.PathLike | None = None,
+    services_file: str | os.PathLike | None = None,
+    network=None,
+    progress: Progress | None = None,
+) -> Result:
+    """Run the service-gap analysis for one region, in memory.
+
+    Parameters
+    ----------
+    region : str or Region
+        Region slug (see ``gapmap regions``), e.g. ``"chatham-kent"``.
+    settings : Settings, optional
+        Modes, speeds, thresholds, categories...; defaults from :mod:`gapmap.config`.
+    data_dir : path, optional
+        Data mirror root; found automatically when ``../shared/data`` exists.
+    boundary_file : path, optional
+        Polygon file replacing the region's boundary (its polygons become the areas).
+    services_file : path, optional
+        Extra services CSV (``name, category, latitude, longitude``).
+    network : RoadNetwork, optional
+        Road network for network travel times; straight-line approximation otherwise.
+    progress : callable, optional
+        Called with one line per step.
+
+    Returns
+    -------
+    Result
+    """
+    t0 = time.perf_counter()
+    region = get_region(region) if isinstance(region, str) else region
+    settings = (settings or load_settings()).validate()
+    mirror = catalog.find_mirror(data_dir)
+    _say(progress, f"[1/5] boundary and areas for {region.name}")
+    boundary, areas = layers.build_boundary(region, data_dir, boundary_file)
+    _say(progress, "[2/5] services (ODHF)")
+    services = layers.build_services(boundary.gdf, data_dir, services_file=services_file)
+    _say(progress, f"[3/5] sites (ESDC LMIA, streams: {', '.join(settings.streams)}) and population (2021 DAs)")
+    sites = layers.build_sites(region, boundary.gdf, areas.gdf, data_dir, streams=settings.streams)
+    population, census_total = layers.build_population(region, boundary.gdf, areas.gdf, data_dir)
+    all_layers = {lay.name: lay for lay in (boundary, areas, services, sites, population)}
+    for lay in all_layers.values():
+        lay.check_accounting()
+
+    _say(progress, f"[4/5] travel times ({settings.mode}) to {', '.join(settings.categories)}")
+    origins = pd.concat([
+        sites.gdf.set_index("site_id")[["geometry"]],
+        population.gdf.assign(origin_id="da-" + population.gdf["dauid"]).set_index("origin_id")[["geometry"]],
+    ])
+    origins = gpd.GeoDataFrame(origins, geometry="geometry", crs=boundary.gdf.crs)
+    tt = catchments.travel_times(origins, services.gdf, settings, network=network)
+    method = str(tt["method"].iloc[0]) if len(tt) else catchments.straight_line_label(settings)
+    if network is None:
+        bands = catchments.straight_line_bands(services.gdf, settings.categories, settings, clip_to=boundary.gdf)
+    else:
+        from .network import isochrones
+
+        bands = isochrones(network, services.gdf, settings.categories, settings.thresholds_min)
+        bands = gpd.clip(bands, boundary.gdf)
+
+    _say(progress, "[5/5] gaps per site and area")
+    site_tt = tt[tt["origin_id"].str.startswith("site-")]
+    pop_tt = tt[tt["origin_id"].str.startswith("da-")]
+    sites_w = gaps.wide_times(sites.gdf.set_index("site_id", drop=False), site_tt, settings).reset_index(drop=True)
+    pop_w = gaps.wide_times(
+        population.gdf.set_index("da-" + population.gdf["dauid"]), pop_tt, settings
+    ).reset_index(drop=True)
+    area_tab = gaps.area_table(areas.gdf, sites_w, pop_w, settings, region.name)
+
+    approximations = []
+    if catchments.STRAIGHT_LINE in method:
+        approximations.append(
+            f"Travel times are a {method}: straight-line distance x {settings.circuity:g} / "
+            f"{settings.speeds_kmh[settings.mode]:g} km/h, not a road-network route."
+        )
+    precision = sites.gdf["geocode_precision"].value_counts()
+    approximations.append(
+        f"Sites are located at community points ({int(precision.get('community', 0))} sites, about 1 km) or "
+        f"postal-area (FSA) centroids ({int(precision.get('postal_area', 0))} sites, coarse: can be 30+ km off); "
+        "ESDC lists only community and postal code, never the farm address."
+    )
+    approximations.append(
+        "Workers per site = the largest calendar-year total of LMIA-approved positions (quarters summed within a year, "
+        "years not summed): approvals, not a head count."
+    )
+    approximations.append("Population sits at 2016 DA representative points carrying 2021 counts.")
+    return Result(
+        region=region, settings=settings, layers=all_layers, sites=gpd.GeoDataFrame(sites_w, geometry="geometry", crs=boundary.gdf.crs),
+        population=gpd.GeoDataFrame(pop_w, geometry="geometry", crs=boundary.gdf.crs), areas_table=area_tab,
+        catchments=bands, travel_times=tt, method=method, approximations=approximations,
+        census_total=census_total, data_dir=mirror, elapsed_s=time.perf_counter() - t0,
+    )
+
+
+def run(region: str, out_dir: str | os.PathLike | None = None, **kwargs) -> tuple[Result, dict[str, Path]]:
+    """:func:`analyze` then write the output contract to ``out_dir`` (default ``outputs/<region>``)."""
+    from .outputs import write_outputs
+
+    result = analyze(region, **kwargs)
+    out = Path(out_dir) if out_dir is not None else Path("outputs") / result.region.slug
+    files = write_outputs(result, out, progress=kwargs.get("progress"))
+    return result, files

@@ -1,0 +1,132 @@
+"""Command-line interface: a thin click shell over :mod:`gapmap.api` (no analysis logic here)."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import time
+import traceback
+
+import click
+
+from . import api, catalog
+from ._errors import GapmapError
+from .config import MODES, load_settings
+from .regions import REGIONS, get_region, offline_layers
+
+
+def _user_errors(func):
+    """Turn user errors into one line on stderr and a non-zero exit; never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except GapmapError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+        except Exception as exc:  # a bug: still one line, the traceback only on request
+            if os.environ.get("GAPMAP_DEBUG"):
+                traceback.print_exc()
+            click.echo(f"Internal error: {type(exc).__name__}: {exc} (set GAPMAP_DEBUG=1 for the traceback and report it).", err=True)
+            sys.exit(70)
+
+    return wrapper
+
+
+def _speeds(values: tuple[str, ...]) -> dict[str, float] | None:
+    out = {}
+    for v in values:
+        mode, _, kmh = v.partition("=")
+        try:
+            out[mode.strip()] = float(kmh)
+        except ValueError:
+            raise GapmapError(f"--speed {v!r} is not MODE=KMH (e.g. --speed drive=70).") from None
+    return out or None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="gapmap")
+def main() -> None:
+    """gapmap: map service gaps for newcomers and migrant workers in LIP regions."""
+
+
+@main.command()
+@click.option("--region", "region", required=True, help="Region slug, e.g. chatham-kent (see `gapmap regions`).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder [default: outputs/REGION].")
+@click.option("--data-dir", type=click.Path(), help="Data mirror root [default: ../shared/data or $GAPMAP_DATA].")
+@click.option("--config", "config_file", type=click.Path(), help="TOML file of settings (see gapmap.config).")
+@click.option("--mode", type=click.Choice([m for m in MODES if m != "transit"]), help="Travel mode [default: drive].")
+@click.option("--category", "categories", multiple=True, help="Service category to analyse (repeatable) [default: hospital, primary_care].")
+@click.option("--threshold", "thresholds", multiple=True, type=float, help="Threshold in minutes (repeatable) [default: 15 30 60].")
+@click.option("--stream", "streams", multiple=True, help="LMIA program stream (repeatable) [default: Primary Agriculture].")
+@click.option("--speed", "speeds", multiple=True, help="Mode speed override MODE=KMH (repeatable), e.g. drive=70.")
+@click.option("--circuity", type=float, help="Road / straight-line distance ratio [default: 1.3].")
+@click.option("--headline-category", help="Category the map shades areas by [default: hospital].")
+@click.option("--headline-threshold", type=float, help="Threshold the map shades areas by [default: 30].")
+@click.option("--privacy", type=click.Choice(["public", "internal"]), help="public (default) never writes a site coordinate.")
+@click.option("--boundary", "boundary_file", type=click.Path(), help="Polygon file replacing the region's boundary.")
+@click.option("--services", "services_file", type=click.Path(), help="Extra services CSV: name, category, latitude, longitude.")
+@click.option("--network", "network_spec", default="straight", show_default=True, type=click.Choice(["straight"]),
+              help="Travel-time method: straight (labelled straight-line approximation).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
+@_user_errors
+def analyze(region, out_dir, data_dir, config_file, mode, categories, thresholds, streams, speeds, circuity,
+            headline_category, headline_threshold, privacy, boundary_file, services_file, network_spec, quiet):
+    """Run the service-gap analysis for one region and write map, GeoPackage, tables and summary."""
+    t0 = time.perf_counter()
+    settings = load_settings(
+        config_file, mode=mode, categories=categories, thresholds_min=thresholds, streams=streams,
+        speeds_kmh=_speeds(speeds), circuity=circuity, headline_category=headline_category,
+        headline_threshold=headline_threshold, privacy=privacy,
+    )
+    say = (lambda msg: None) if quiet else (lambda msg: click.echo(msg, err=True))
+    reg = get_region(region)
+    network = None
+    result, files = api.run(reg, out_dir, settings=settings, data_dir=data_dir, boundary_file=boundary_file,
+                            services_file=services_file, network=network, progress=say)
+    h = result.headline()
+    pre = f"{settings.headline_category}_{settings.headline_threshold:g}min"
+    total = h.iloc[-1]
+    click.echo(f"{result.region.name}: {int(total[f'{pre}_workers_not']):,} of {int(total['workers']):,} estimated workers "
+               f"({int(total[f'{pre}_sites_not'])} of {int(total['sites'])} sites) beyond {settings.headline_threshold:g} min "
+               f"of a {settings.headline_category.replace('_', ' ')} [{result.method}].")
+    for _, row in h.iloc[:-1].iterrows():
+        click.echo(f"  {row['area_name']:<24} {int(row[f'{pre}_workers_not']):>6,} of {int(row['workers']):>6,} workers beyond")
+    rej = len(result.rejects)
+    click.echo(f"Wrote {len(files)} files to {files['map.html'].parent} in {time.perf_counter() - t0:.1f} s"
+               + (f" ({rej:,} input rows rejected or filtered: see rejects.csv)." if rej else "."))
+
+
+@main.command()
+@click.option("--data-dir", type=click.Path(), help="Data mirror root.")
+@_user_errors
+def regions(data_dir):
+    """List the 38 LIP regions, how their boundary is obtained, and which layers exist offline."""
+    cols = ["boundary", "services", "sites", "population", "transit"]
+    click.echo(f"{'slug':<18} {'prov':<4} {'name':<58} {'boundary source':<34} offline layers")
+    for r in sorted(REGIONS.values(), key=lambda r: (r.province != "ON", r.slug)):
+        avail = offline_layers(r, data_dir)
+        have = ",".join(c for c in cols if avail[c]) or "none"
+        click.echo(f"{r.slug:<18} {r.province:<4} {r.name[:58]:<58} {r.boundary_how[:34]:<34} {have}")
+    click.echo(f"{len(REGIONS)} regions; lead organisations: `gapmap regions --help` / gapmap.REGIONS.")
+
+
+@main.command()
+@click.option("--data-dir", type=click.Path(), help="Data mirror root.")
+@_user_errors
+def datasets(data_dir):
+    """List the data catalog: dataset id, present in the mirror or not, publisher and licence."""
+    root = catalog.find_mirror(data_dir)
+    click.echo(f"mirror: {root if root else 'not found (set GAPMAP_DATA or --data-dir)'}")
+    for d in catalog.DATASETS.values():
+        mark = "ok " if catalog.available(d.id, data_dir) else "-- "
+        click.echo(f"{mark}{d.id:<24} {d.path:<66} {d.publisher}; {d.licence}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

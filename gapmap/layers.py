@@ -1,0 +1,391 @@
+"""Region layers built from the catalog: boundary, areas, services, sites, population.
+
+Every builder returns a :class:`Layer`: a GeoDataFrame in the region's projected CRS
+(NAD83 / UTM zone of the region) plus the accounting of its input rows
+(``rows_read = rows_used + rows_rejected``; every rejected row is in ``rejects`` with
+its file, line and reason).
+
+Schemas (column -> meaning); geometry is always the last column:
+
+``boundary``
+    region (slug), name, geometry (Polygon/MultiPolygon).
+``areas``
+    area_id (str), area_name, geometry. Wards where the region has a ward file.
+``services``
+    service_id (str, ``odhf-<index>``), name, category (hospital | primary_care |
+    residential_care | user categories), source_type, provider, address, in_region (bool;
+    services within ``edge_buffer_m`` outside the boundary are kept because people cross
+    borders for care), source (dataset id), source_row, geometry (Point).
+``sites`` (migrant-worker employers; sensitive)
+    site_id (stable hash of employer + location), employer, community, postal_code, fsa,
+    stream, noc_codes, workers (estimate, see :func:`estimate_workers`), positions_<year>,
+    quarters_listed, lmia_rows, requested_rows, geocode_precision (community |
+    postal_area), geocode_match, area_id, geometry (Point).
+``population``
+    dauid (str), pop2021 (float), cimd_ethnocult and the other CIMD scores, area_id,
+    geometry (Point: 2016 population-weighted DA representative point).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from . import catalog, geocode, sources
+from ._errors import InputError
+from .regions import Region
+
+REJECT_COLUMNS = ["layer", "source", "row", "reason"]
+
+ODHF_CATEGORIES = {
+    "Hospitals": "hospital",
+    "Ambulatory health care services": "primary_care",
+    "Nursing and residential care facilities": "residential_care",
+}
+
+
+@dataclasses.dataclass
+class Layer:
+    """A built layer and the accounting of the rows it was built from."""
+
+    name: str
+    gdf: gpd.GeoDataFrame
+    rows_read: int
+    rows_used: int
+    rejects: pd.DataFrame
+    datasets: tuple[str, ...] = ()
+
+    @property
+    def rows_rejected(self) -> int:
+        return len(self.rejects)
+
+    def check_accounting(self) -> None:
+        """Raise AssertionError when a row is unaccounted for (a bug, not user error)."""
+        assert self.rows_read == self.rows_used + self.rows_rejected, (
+            f"{self.name}: read {self.rows_read} != used {self.rows_used} + rejected {self.rows_rejected}"
+        )
+
+
+def _rejects(layer: str, source: str | os.PathLike, rows, reasons) -> pd.DataFrame:
+    rows = list(rows)
+    reasons = list(reasons) if not isinstance(reasons, str) else [reasons] * len(rows)
+    return pd.DataFrame({"layer": layer, "source": str(source), "row": rows, "reason": reasons}, columns=REJECT_COLUMNS)
+
+
+def utm_crs(boundary_4326: gpd.GeoSeries) -> str:
+    """NAD83 / UTM CRS of the zone holding the boundary's centre (metres; <0.1% scale error)."""
+    lon = boundary_4326.union_all().centroid.x
+    zone = int((lon + 180) // 6) + 1
+    return f"EPSG:{26900 + zone}" if 7 <= zone <= 23 else "EPSG:3347"
+
+
+def _points(df: pd.DataFrame, lon: str, lat: str, crs: str) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df[lon], df[lat]), crs="EPSG:4326").to_crs(crs)
+
+
+# --------------------------------------------------------------------------- boundary, areas
+
+
+def build_boundary(region: Region, data_dir=None, boundary_file: str | Path | None = None) -> tuple[Layer, Layer]:
+    """Region boundary and its analysis areas (wards, census divisions, or the user's polygons).
+
+    Returns
+    -------
+    (boundary, areas) : tuple of Layer
+    """
+    if boundary_file is not None:
+        gdf = sources.read_vector(boundary_file, what="Boundary")
+        gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+        gdf = gdf.set_geometry(gdf.geometry.make_valid())
+        gdf = gdf[gdf.geom_type.isin(["Polygon", "MultiPolygon", "GeometryCollection"])]
+        if gdf.empty:
+            raise InputError(f"Boundary file {boundary_file} has no polygons; give a polygon layer of the region.")
+        name_col = next((c for c in gdf.columns if c.lower() in ("name", "area_name", "ward_name", "label")), None)
+        id_col = next((c for c in gdf.columns if c.lower() in ("id", "area_id", "ward_no", "ward_id", "code")), None)
+        areas = gpd.GeoDataFrame(
+            {
+                "area_id": gdf[id_col].astype(str).to_numpy() if id_col else [f"area-{i + 1}" for i in range(len(gdf))],
+                "area_name": gdf[name_col].astype(str).to_numpy() if name_col else [f"Area {i + 1}" for i in range(len(gdf))],
+            },
+            geometry=gdf.geometry.to_crs("EPSG:4326").to_numpy(), crs="EPSG:4326",
+        )
+        used = (str(boundary_file),)
+        n_read = len(gdf)
+    elif region.boundary_kind == "ward file":
+        path = catalog.resolve(region.wards_dataset, data_dir)
+        wards = sources.read_vector(path, what="Wards").to_crs("EPSG:4326")
+        wards = wards.sort_values("WARD_NO")
+        areas = gpd.GeoDataFrame(
+            {"area_id": [f"ward-{int(n)}" for n in wards["WARD_NO"]], "area_name": [f"Ward {int(n)}" for n in wards["WARD_NO"]]},
+            geometry=wards.geometry.to_numpy(), crs="EPSG:4326",
+        )
+        used = (region.wards_dataset,)
+        n_read = len(wards)
+    elif region.boundary_kind == "census division":
+        path = catalog.resolve("census_divisions_2016", data_dir)
+        cds = gpd.read_file(path, where=f"cduid IN ({', '.join(repr(c) for c in region.codes)})").to_crs("EPSG:4326")
+        if cds.empty:
+            raise InputError(f"Census division(s) {', '.join(region.codes)} not found in {path}; check the region's codes.")
+        cds = cds.sort_values("cduid")
+        areas = gpd.GeoDataFrame({"area_id": "cd-" + cds["cduid"].astype(str), "area_name": cds["cdname"].astype(str)},
+                                 geometry=cds.geometry.to_numpy(), crs="EPSG:4326")
+        used = ("census_divisions_2016",)
+        n_read = len(cds)
+    elif region.boundary_kind == "census subdivision":
+        path = catalog.resolve("census_subdivisions_2011", data_dir)
+        csd = sources.read_vector(path, what="Census subdivisions").to_crs("EPSG:4326")
+        csd = csd[csd["ID"].astype(str).isin(region.codes)]
+        if csd.empty:
+            raise InputError(f"Census subdivision(s) {', '.join(region.codes)} not found in {path}; pass --boundary FILE.")
+        areas = gpd.GeoDataFrame({"area_id": "csd-" + csd["ID"].astype(str), "area_name": csd["Name"].astype(str)},
+                                 geometry=csd.geometry.to_numpy(), crs="EPSG:4326")
+        used = ("census_subdivisions_2011",)
+        n_read = len(csd)
+    else:
+        raise InputError(
+            f"Region {region.slug!r} has no offline boundary ({region.note or 'no standard geography'}); "
+            "pass --boundary FILE with its polygon(s)."
+        )
+    crs = utm_crs(areas.geometry)
+    areas = areas.to_crs(crs).reset_index(drop=True)
+    outline = gpd.GeoDataFrame({"region": [region.slug], "name": [region.name]}, geometry=[areas.union_all()], crs=crs)
+    empty = _rejects("boundary", "", [], [])
+    return (
+        Layer("boundary", outline, n_read, n_read, empty, used),
+        Layer("areas", areas, n_read, n_read, empty.assign(layer="areas"), used),
+    )
+
+
+def assign_areas(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.Series:
+    """Area id of each point (points on a shared edge go to the nearest area, deterministically)."""
+    joined = gpd.sjoin(points[["geometry"]], areas[["area_id", "geometry"]], how="left", predicate="within")
+    joined = joined[~joined.index.duplicated(keep="first")]
+    area = joined["area_id"].reindex(points.index)
+    missing = area.isna()
+    if missing.any():
+        near = gpd.sjoin_nearest(points.loc[missing, ["geometry"]], areas[["area_id", "geometry"]], how="left")
+        near = near[~near.index.duplicated(keep="first")]
+        area[missing] = near["area_id"]
+    return area.astype(object)
+
+
+# --------------------------------------------------------------------------- services
+
+
+def build_services(boundary: gpd.GeoDataFrame, data_dir=None, *, edge_buffer_m: float = 30_000.0,
+                   services_file: str | Path | None = None) -> Layer:
+    """ODHF health facilities inside the region and within ``edge_buffer_m`` of it.
+
+    ``services_file`` (CSV with ``name, category, latitude, longitude``) adds user services,
+    e.g. settlement agencies or walk-in clinics that ODHF does not list.
+    """
+    crs = boundary.crs
+    path = catalog.resolve("odhf", data_dir)
+    df = sources.read_odhf(path)
+    rejects = []
+    category = df["odhf_facility_type"].map(ODHF_CATEGORIES)
+    bad_type = category.isna()
+    rejects.append(_rejects("services", path, df.loc[bad_type, "source_row"],
+                            [f"unknown facility type {t!r}" for t in df.loc[bad_type, "odhf_facility_type"]]))
+    no_xy = ~bad_type & (df["latitude"].isna() | df["longitude"].isna())
+    rejects.append(_rejects("services", path, df.loc[no_xy, "source_row"], "no coordinates"))
+    ok = df[~bad_type & ~no_xy].assign(category=category)
+    gdf = _points(ok, "longitude", "latitude", crs)
+    outline = boundary.geometry.iloc[0]
+    dist = gdf.distance(outline)
+    far = dist > edge_buffer_m
+    rejects.append(_rejects("services", path, gdf.loc[far, "source_row"], f"outside region (> {edge_buffer_m / 1000:g} km from its boundary)"))
+    gdf = gdf[~far]
+    address = (gdf["street_no"] + " " + gdf["street_name"]).str.strip() + ", " + gdf["city"] + " " + gdf["postal_code"]
+    services = gpd.GeoDataFrame(
+        {
+            "service_id": "odhf-" + gdf["index"].astype(str),
+            "name": gdf["facility_name"],
+            "category": gdf["category"],
+            "source_type": gdf["source_facility_type"],
+            "provider": gdf["provider"],
+            "address": address.str.strip(" ,"),
+            "in_region": gdf.within(outline).to_numpy(),
+            "source": "odhf",
+            "source_row": gdf["source_row"].astype(int),
+        },
+        geometry=gdf.geometry, crs=crs,
+    )
+    layer_rejects = [pd.concat(rejects, ignore_index=True)]
+    n_read = len(df)
+    datasets = ["odhf"]
+    if services_file is not None:
+        extra, extra_rejects, n_extra = read_user_services(services_file, crs)
+        services = pd.concat([services, extra], ignore_index=True)
+        layer_rejects.append(extra_rejects)
+        n_read += n_extra
+        datasets.append(str(services_file))
+    services = services.sort_values("service_id").reset_index(drop=True)
+    rej = pd.concat(layer_rejects, ignore_index=True)
+    return Layer("services", gpd.GeoDataFrame(services, geometry="geometry", crs=crs), n_read, len(services), rej, tuple(datasets))
+
+
+def read_user_services(path: str | Path, crs) -> tuple[gpd.GeoDataFrame, pd.DataFrame, int]:
+    """A user CSV of services: ``name, category, latitude, longitude`` (+ optional ``service_id``)."""
+    df = sources.read_csv(path, ["name", "category", "latitude", "longitude"], what="Services")
+    lat, lon = sources.to_float(df["latitude"]), sources.to_float(df["longitude"])
+    bad = lat.isna() | lon.isna() | ~lat.between(-90, 90) | ~lon.between(-180, 180)
+    rejects = _rejects("services", path, df.loc[bad, "source_row"], "latitude/longitude missing or not a number in range")
+    ok = df[~bad].assign(latitude=lat[~bad], longitude=lon[~bad])
+    gdf = _points(ok, "longitude", "latitude", crs)
+    ids = gdf["service_id"] if "service_id" in gdf else "user-" + gdf["source_row"].astype(str)
+    out = gpd.GeoDataFrame(
+        {"service_id": ids.astype(str), "name": gdf["name"], "category": gdf["category"].str.lower(),
+         "source_type": "user", "provider": "", "address": gdf.get("address", ""), "in_region": True,
+         "source": str(path), "source_row": gdf["source_row"].astype(int)},
+        geometry=gdf.geometry, crs=crs,
+    )
+    return out, rejects, len(df)
+
+
+# --------------------------------------------------------------------------- sites
+
+
+def _norm_employer(name: pd.Series) -> pd.Series:
+    text = name.str.casefold().str.replace(r"[^\w\s]", " ", regex=True)
+    text = text.str.replace(r"\b(inc|ltd|limited|incorporated|corp|corporation|co)\b", " ", regex=True)
+    return text.str.replace(r"\s+", " ", regex=True).str.strip()
+
+
+def estimate_workers(rows: pd.DataFrame) -> pd.DataFrame:
+    """Worker estimate per site from approved LMIA positions.
+
+    Positions approved in different quarters of one calendar year are different positions
+    (separate LMIA approvals for separate arrivals), so they are summed within a year. The
+    same farm applies again every year for largely the same seasonal jobs, so years are not
+    summed: ``workers`` is the largest calendar-year total (the peak annual positions). This
+    never counts one job twice across years; it can undercount a farm that grew. Positions
+    are approvals, not workers present, so ``workers`` is an upper-bound style estimate.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        ``site_id, year, quarter, approved_positions`` (one row per LMIA list row).
+    """
+    per_year = rows.groupby(["site_id", "year"])["approved_positions"].sum().unstack("year", fill_value=0)
+    per_year.columns = [f"positions_{int(y)}" for y in per_year.columns]
+    out = per_year.copy()
+    out["workers"] = per_year.max(axis=1).round().astype(int)
+    out["quarters_listed"] = rows.groupby("site_id")[["year", "quarter"]].apply(lambda g: len(g.drop_duplicates()))
+    return out
+
+
+def build_sites(region: Region, boundary: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, data_dir=None, *,
+                streams: tuple[str, ...] = ("Primary Agriculture",)) -> Layer:
+    """Migrant-worker employer sites from ESDC positive LMIAs, geocoded offline."""
+    crs = boundary.crs
+    dataset_id = region.lmia_dataset or "lmia_ontario"
+    path = catalog.resolve(dataset_id, data_dir)
+    df = sources.read_lmia(path)
+    n_read = len(df)
+    known_streams = sorted(df["program_stream"].unique())
+    unknown = [s for s in streams if s not in known_streams]
+    if unknown:
+        raise InputError(f"Unknown LMIA stream(s) {', '.join(map(repr, unknown))}; choose from {', '.join(known_streams)}.")
+    rejects = []
+    other = ~df["program_stream"].isin(streams)
+    rejects.append(_rejects("sites", path, df.loc[other, "source_row"],
+                            [f"stream {s!r} not selected (--stream)" for s in df.loc[other, "program_stream"]]))
+    df = df[~other]
+    if region.province != "ON" and dataset_id == "lmia_ontario":
+        raise InputError(f"No offline LMIA list for province {region.province}; only Ontario is in the mirror.")
+    no_count = df["approved_positions"].isna() | (df["approved_positions"] < 0) | df["year"].isna()
+    rejects.append(_rejects("sites", path, df.loc[no_count, "source_row"], "approved positions or year missing or not a number"))
+    df = df[~no_count]
+    norm_city = df["city"].map(geocode.normalize_place)
+    excluded = dict(region.excluded_places)
+    is_excl = norm_city.isin(list(excluded))
+    rejects.append(_rejects("sites", path, df.loc[is_excl, "source_row"], norm_city[is_excl].map(excluded)))
+    df = df[~is_excl]
+    gaz = sources.read_gazetteer(catalog.resolve(region.gazetteer_dataset, data_dir)) if region.gazetteer_dataset else None
+    fsa = sources.read_fsa_centroids(catalog.resolve("geonames_fsa", data_dir))
+    geo = geocode.geocode_places(df["city"], df["fsa"], gaz, fsa, municipality_names=region.municipality_names)
+    df = pd.concat([df, geo], axis=1)
+    unplaced = df["lon"].isna()
+    rejects.append(_rejects("sites", path, df.loc[unplaced, "source_row"],
+                            "community not in the gazetteer and no valid postal code to fall back on"))
+    df = df[~unplaced]
+    gdf = _points(df, "lon", "lat", crs)
+    outside = ~gdf.within(boundary.geometry.iloc[0])
+    rejects.append(_rejects("sites", path, gdf.loc[outside, "source_row"],
+                            [f"geocoded outside the region ({p})" for p in gdf.loc[outside, "geocode_precision"]]))
+    gdf = gdf[~outside]
+    # One site per employer location: the same employer at the same postal code and community.
+    location = gdf["postal_code"].where(gdf["postal_code"].str.len() == 6, gdf["fsa"])
+    key = _norm_employer(gdf["employer"]) + "|" + location + "|" + gdf["city"].map(geocode.normalize_place)
+    gdf["site_id"] = "site-" + key.map(lambda k: hashlib.sha1(k.encode()).hexdigest()[:10])
+    counts = estimate_workers(gdf)
+    first = gdf.sort_values(["site_id", "year", "quarter", "source_row"]).groupby("site_id").first()
+    agg = gdf.groupby("site_id").agg(
+        noc_codes=("noc2011_code", lambda s: ";".join(sorted(set(s)))),
+        lmia_rows=("source_row", "size"),
+        requested_rows=("count_header_in_source", lambda s: int((s == "Requested").sum())),
+    )
+    sites = first[["employer", "city", "postal_code", "fsa", "program_stream", "geocode_precision", "geocode_match", "geometry"]]
+    sites = sites.rename(columns={"city": "community", "program_stream": "stream"}).join(agg).join(counts)
+    sites = gpd.GeoDataFrame(sites.reset_index(), geometry="geometry", crs=crs)
+    sites["area_id"] = assign_areas(sites, areas).to_numpy()
+    year_cols = sorted(c for c in sites.columns if c.startswith("positions_"))
+    cols = ["site_id", "employer", "community", "postal_code", "fsa", "stream", "noc_codes", "workers", *year_cols,
+            "quarters_listed", "lmia_rows", "requested_rows", "geocode_precision", "geocode_match", "area_id", "geometry"]
+    sites = sites[cols].sort_values("site_id").reset_index(drop=True)
+    rej = pd.concat(rejects, ignore_index=True)
+    datasets = tuple(d for d in (dataset_id, region.gazetteer_dataset, "geonames_fsa") if d)
+    return Layer("sites", sites, n_read, int(len(gdf)), rej, datasets)
+
+
+# --------------------------------------------------------------------------- population
+
+
+def build_population(region: Region, boundary: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, data_dir=None) -> tuple[Layer, float | None]:
+    """2021 DA population and CIMD scores at the 2016 DA representative points.
+
+    Returns the layer and the census total population of the region's census divisions
+    (from the CD rows of the population file), or None when the region has no CD code.
+    """
+    crs = boundary.crs
+    pop_path = catalog.resolve("da_population_2021", data_dir)
+    pop = sources.read_da_population(pop_path)
+    cds = region.cd_codes
+    totals = pop[pop["dauid"].isin(cds)]
+    census_total = float(totals["pop2021"].sum()) if len(totals) == len(cds) and cds else None
+    pop = pop[pop["dauid"].str.len() == 8]
+    pts = sources.read_da_points(catalog.resolve("da_centroids_2016", data_dir))
+    cimd = sources.read_cimd(catalog.resolve("da_cimd_2021", data_dir))
+    if cds:
+        cand = pop[pop["dauid"].str[:4].isin(cds)]
+    else:
+        # No census code (user boundary): candidates are the DAs whose point falls in its bbox.
+        minx, miny, maxx, maxy = boundary.to_crs("EPSG:4326").total_bounds
+        inbox = pts[pts["lon"].between(minx, maxx) & pts["lat"].between(miny, maxy)]["dauid"]
+        cand = pop[pop["dauid"].isin(inbox)]
+    cand = cand.merge(pts, on="dauid", how="left").merge(cimd, on="dauid", how="left")
+    n_read = len(cand)
+    rejects = []
+    nopt = cand["lon"].isna()
+    rejects.append(_rejects("population", pop_path, cand.loc[nopt, "source_row"], "DA has no 2016 representative point (new since 2016)"))
+    cand = cand[~nopt]
+    gdf = _points(cand, "lon", "lat", crs)
+    outside = ~gdf.within(boundary.geometry.iloc[0])
+    if region.boundary_kind != "ward file" and region.boundary_kind != "census division":
+        rejects.append(_rejects("population", pop_path, gdf.loc[outside, "source_row"], "DA point outside the region boundary"))
+        gdf = gdf[~outside]
+    gdf = gdf.drop(columns=["lon", "lat", "source_row"])
+    gdf["area_id"] = assign_areas(gdf, areas).to_numpy()
+    cols = ["dauid", "pop2021", *[c for c in gdf.columns if c.startswith("cimd_")], "area_id", "geometry"]
+    gdf = gdf[cols].sort_values("dauid").reset_index(drop=True)
+    rej = pd.concat(rejects, ignore_index=True)
+    layer = Layer("population", gpd.GeoDataFrame(gdf, geometry="geometry", crs=crs), n_read, len(gdf), rej,
+                  ("da_population_2021", "da_centroids_2016", "da_cimd_2021"))
+    return layer, census_total

@@ -1,0 +1,227 @@
+"""The interactive folium map (``map.html``): self-contained, offline once opened, deterministic.
+
+Leaflet is inlined from the vendored copy in ``_static`` (no CDN); element ids that folium
+draws at random are renumbered so the same inputs give the same bytes. Every text taken
+from input data is HTML-escaped before it reaches a popup or tooltip.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from importlib import resources
+from typing import Iterable
+
+import branca.colormap as cm
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+CATEGORY_COLOURS = {
+    "hospital": "#c0392b",
+    "primary_care": "#2471a3",
+    "residential_care": "#7d3c98",
+    "settlement": "#1e8449",
+    "language": "#b9770e",
+    "library": "#5d6d7e",
+}
+_FALLBACK_COLOURS = ["#17a589", "#a04000", "#566573", "#d4ac0d", "#884ea0"]
+BAND_COLOURS = ["#1a9850", "#91cf60", "#d9ef8b", "#fee08b", "#fc8d59"]
+
+
+def category_colour(cat: str, i: int = 0) -> str:
+    return CATEGORY_COLOURS.get(cat, _FALLBACK_COLOURS[i % len(_FALLBACK_COLOURS)])
+
+
+def _esc(value) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "–"
+    return html.escape(str(value))
+
+
+def to_geojson(gdf: gpd.GeoDataFrame, props: Iterable[str], *, simplify_m: float = 0.0, precision: int = 5) -> dict:
+    """GeoJSON dict in EPSG:4326 with rounded coordinates and only ``props`` (escaped strings or numbers)."""
+    geom = gdf.geometry
+    if simplify_m:
+        geom = geom.simplify(simplify_m, preserve_topology=True)
+    geom = gpd.GeoSeries(geom, crs=gdf.crs).to_crs("EPSG:4326")
+    geom = shapely.set_precision(geom.values, 10.0 ** -precision)
+    feats = []
+    for (_, row), g in zip(gdf.iterrows(), geom):
+        if g is None or g.is_empty:
+            continue
+        properties = {}
+        for p in props:
+            v = row[p]
+            if isinstance(v, (bool, np.bool_)):
+                properties[p] = bool(v)
+            elif isinstance(v, (int, np.integer)):
+                properties[p] = int(v)
+            elif isinstance(v, (float, np.floating)):
+                properties[p] = None if np.isnan(v) else round(float(v), 4)
+            else:
+                properties[p] = None if v is None else html.escape(str(v))
+        feats.append({"type": "Feature", "properties": properties, "geometry": shapely.geometry.mapping(g)})
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def _inline_assets(page: str) -> str:
+    """Replace CDN script/link tags with the vendored Leaflet files; drop the ones not needed."""
+    static = resources.files("gapmap") / "_static"
+    inline = {
+        "leaflet.js": ("script", "leaflet.js"),
+        "leaflet.css": ("style", "leaflet.css"),
+        "leaflet.markercluster.js": ("script", "leaflet.markercluster.js"),
+        "MarkerCluster.css": ("style", "MarkerCluster.css"),
+        "MarkerCluster.Default.css": ("style", "MarkerCluster.Default.css"),
+    }
+
+    def repl(match: re.Match) -> str:
+        url = match.group("url")
+        name = url.rsplit("/", 1)[-1]
+        if name not in inline:
+            return ""
+        tag, fname = inline[name]
+        body = (static / fname).read_text(encoding="utf-8")
+        return f"<script>{body}</script>" if tag == "script" else f"<style>{body}</style>"
+
+    page = re.sub(r'<script src="(?P<url>[^"]+)"></script>', repl, page)
+    page = re.sub(r'<link rel="stylesheet" href="(?P<url>[^"]+)"/>', repl, page)
+    return page
+
+
+def _stable_ids(page: str) -> str:
+    """Renumber folium's random 32-hex element ids in order of first appearance."""
+    seen: dict[str, str] = {}
+
+    def repl(match: re.Match) -> str:
+        key = match.group(0)
+        if key not in seen:
+            seen[key] = f"{len(seen):032x}"
+        return seen[key]
+
+    return re.sub(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])", repl, page)
+
+
+def render_html(m: folium.Map) -> str:
+    """Full, self-contained and deterministic HTML of a folium map."""
+    return _stable_ids(_inline_assets(m.get_root().render()))
+
+
+def _box(html_text: str, position: str) -> folium.Element:
+    pos = {"topleft": "top:10px;left:55px", "bottomleft": "bottom:20px;left:10px", "bottomright": "bottom:20px;right:10px",
+           "topright": "top:10px;right:10px"}[position]
+    return folium.Element(
+        f'<div class="gapmap-box" style="position:fixed;{pos};z-index:9999;background:rgba(255,255,255,.93);'
+        f'padding:8px 10px;border:1px solid #888;border-radius:4px;font:12px/1.35 sans-serif;max-width:380px">{html_text}</div>'
+    )
+
+
+def build_map(result, *, public_sites: gpd.GeoDataFrame | None = None, attributions: list[str]) -> folium.Map:
+    """Folium map of one analysis (see module docstring). ``public_sites`` = hex aggregates in public mode."""
+    s = result.settings
+    head_cat, head_t = s.headline_category, s.headline_threshold
+    pre = f"{head_cat}_{head_t:g}min"
+    boundary = result.layers["boundary"].gdf
+    b4326 = boundary.to_crs("EPSG:4326").total_bounds
+    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
+    folium.TileLayer("OpenStreetMap", name="OpenStreetMap base map (online)",
+                     attr="© OpenStreetMap contributors (ODbL)").add_to(m)
+    m.fit_bounds([[b4326[1], b4326[0]], [b4326[3], b4326[2]]])
+
+    # Areas shaded by gap share.
+    areas = result.layers["areas"].gdf.merge(result.areas_table, on=["area_id", "area_name"], how="left")
+    share_col = f"{pre}_workers_not_share"
+    cmap = cm.LinearColormap(["#ffffcc", "#fd8d3c", "#bd0026"], vmin=0.0, vmax=1.0,
+                             caption=f"Share of workers beyond {head_t:g} min of a {head_cat.replace('_', ' ')}")
+    props = ["area_name", "sites", "workers", f"{pre}_workers_not", share_col, "population", f"{pre}_pop_not"]
+    gj = to_geojson(areas, props, simplify_m=25)
+
+    def area_style(feat):
+        v = feat["properties"].get(share_col)
+        return {"fillColor": "#cccccc" if v is None else cmap(v), "color": "#444", "weight": 1.2, "fillOpacity": 0.55}
+
+    folium.GeoJson(
+        gj, name=f"Areas: share of workers beyond {head_t:g} min ({head_cat.replace('_', ' ')})", style_function=area_style,
+        tooltip=folium.GeoJsonTooltip(props, aliases=["Area", "Sites", "Workers (est.)", f"Workers beyond {head_t:g} min",
+                                                      "Share beyond", "Population", f"People beyond {head_t:g} min"]),
+    ).add_to(m)
+    folium.GeoJson(to_geojson(boundary, ["name"], simplify_m=25), name="Region boundary",
+                   style_function=lambda f: {"fill": False, "color": "#000", "weight": 2.5}).add_to(m)
+
+    # Catchment bands, one group per category (only the headline category shown at start).
+    for ci, cat in enumerate(s.categories):
+        fg = folium.FeatureGroup(name=f"Catchments: {cat.replace('_', ' ')} ({result.method})", show=(cat == head_cat))
+        bands = result.catchments[result.catchments["category"] == cat].sort_values("threshold_min", ascending=False)
+        for bi, (_, band) in enumerate(bands.iterrows()):
+            colour = BAND_COLOURS[min(len(bands) - 1 - bi, len(BAND_COLOURS) - 1)]
+            folium.GeoJson(
+                to_geojson(gpd.GeoDataFrame([band], geometry="geometry", crs=result.catchments.crs), ["category", "threshold_min"], simplify_m=50),
+                style_function=lambda f, c=colour: {"fillColor": c, "color": c, "weight": 0.5, "fillOpacity": 0.25},
+                tooltip=f"Within {band['threshold_min']:g} min of a {_esc(cat.replace('_', ' '))} ({_esc(result.method)})",
+            ).add_to(fg)
+        fg.add_to(m)
+
+    # Services by category.
+    services = result.layers["services"].gdf
+    services = services[services["category"].isin(s.categories)]
+    s4326 = services.to_crs("EPSG:4326")
+    for ci, cat in enumerate(s.categories):
+        fg = folium.FeatureGroup(name=f"Services: {cat.replace('_', ' ')}")
+        for _, row in s4326[s4326["category"] == cat].iterrows():
+            popup = (f"<b>{_esc(row['name'])}</b><br>{_esc(cat.replace('_', ' '))} · {_esc(row['source_type'])}<br>"
+                     f"{_esc(row['address'])}<br>{'in region' if row['in_region'] else 'outside the region (serves its edge)'}")
+            folium.CircleMarker([round(row.geometry.y, 5), round(row.geometry.x, 5)], radius=7 if cat == "hospital" else 5,
+                                color="#fff", weight=1.5, fill=True, fill_color=category_colour(cat, ci), fill_opacity=0.95,
+                                popup=folium.Popup(popup, max_width=300), tooltip=_esc(row["name"])).add_to(fg)
+        fg.add_to(m)
+
+    # Sites: hexagon aggregates in public mode, exact geocoded points in internal mode.
+    if public_sites is not None:
+        cols = ["hex_id", "sites", "workers", *[c for c in public_sites.columns if c.endswith("_workers_not")]]
+        fg = folium.GeoJson(
+            to_geojson(public_sites, cols), name=f"Migrant-worker sites (aggregated to hexagons, k ≥ {s.k_anonymity})",
+            style_function=lambda f: {"fillColor": "#6c3483", "color": "#4a235a", "weight": 1, "fillOpacity": 0.5},
+            tooltip=folium.GeoJsonTooltip(["sites", "workers", f"{pre}_workers_not"],
+                                          aliases=["Sites", "Workers (est.)", f"Workers beyond {head_t:g} min"]),
+        )
+        fg.add_to(m)
+    else:
+        fg = folium.FeatureGroup(name="Migrant-worker sites (INTERNAL: exact geocoded points)")
+        s_pts = result.sites.to_crs("EPSG:4326")
+        for _, row in s_pts.iterrows():
+            mins = row[f"{head_cat}_min"]
+            popup = (f"<b>{_esc(row['employer'])}</b><br>{_esc(row['community'])} ({_esc(row['geocode_precision'])})<br>"
+                     f"Workers (est.): {int(row['workers'])}<br>Nearest {_esc(head_cat)}: {_esc(row[f'{head_cat}_nearest'])}, "
+                     f"{_esc(mins)} min ({_esc(result.method)})")
+            folium.CircleMarker([round(row.geometry.y, 5), round(row.geometry.x, 5)], radius=float(3 + np.sqrt(row["workers"])),
+                                color="#4a235a", weight=1, fill=True, fill_color="#8e44ad", fill_opacity=0.6,
+                                popup=folium.Popup(popup, max_width=300)).add_to(fg)
+        fg.add_to(m)
+
+    folium.LayerControl(collapsed=False).add_to(m)
+    cmap.add_to(m)
+
+    total = result.areas_table.iloc[-1]
+    approx = "".join(f"<li>{_esc(a)}</li>" for a in result.approximations)
+    title = (f"<b>{_esc(result.region.name)}</b><br>Migrant-worker sites and {_esc(', '.join(c.replace('_', ' ') for c in s.categories))}<br>"
+             f"<b>{int(total[f'{pre}_workers_not']):,}</b> of {int(total['workers']):,} estimated workers "
+             f"({int(total[f'{pre}_sites_not'])} of {int(total['sites'])} sites) are beyond {head_t:g} min of a "
+             f"{_esc(head_cat.replace('_', ' '))}.<br><i>Method: {_esc(result.method)}.</i>"
+             f"<details><summary>Approximations</summary><ul style='padding-left:16px;margin:4px 0'>{approx}</ul></details>")
+    m.get_root().html.add_child(_box(title, "bottomleft"))
+    legend = "".join(
+        f"<div><span style='display:inline-block;width:10px;height:10px;border-radius:50%;background:{category_colour(c, i)}'></span> "
+        f"{_esc(c.replace('_', ' '))}</div>" for i, c in enumerate(s.categories)
+    )
+    legend += "".join(
+        f"<div><span style='display:inline-block;width:10px;height:10px;background:{BAND_COLOURS[i]};opacity:.7'></span> "
+        f"within {t:g} min</div>" for i, t in enumerate(sorted(s.thresholds_min)) if i < len(BAND_COLOURS)
+    )
+    legend += "<div><span style='display:inline-block;width:10px;height:10px;background:#6c3483;opacity:.6'></span> worker sites</div>"
+    sources = "<br>".join(_esc(a) for a in attributions)
+    m.get_root().html.add_child(_box(f"<b>Legend</b>{legend}<hr style='margin:4px 0'><b>Sources</b><br>{sources}", "bottomright"))
+    return m

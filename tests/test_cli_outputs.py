@@ -1,0 +1,172 @@
+"""The CLI through click's runner, the output contract, privacy and determinism."""
+
+import json
+import re
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+from click.testing import CliRunner
+
+from gapmap.cli import main
+
+
+def _one_line_error(res):
+    assert res.exit_code != 0
+    errors = [line for line in res.stderr.splitlines() if not line.startswith("[")]  # progress lines start with [n/5]
+    assert len(errors) == 1 and errors[0].startswith("Error: "), res.stderr
+    assert "Traceback" not in res.output + res.stderr
+    return errors[0]
+
+
+def test_analyze_ck_writes_the_contract(mirror, tmp_path):
+    res = CliRunner().invoke(main, ["analyze", "--region", "chatham-kent", "--out", str(tmp_path), "-q"])
+    assert res.exit_code == 0, res.output + res.stderr
+    assert "straight-line approximation" in res.stdout
+    for name in ["map.html", "layers.gpkg", "sites.csv", "areas.csv", "summary.json", "rejects.csv"]:
+        assert (tmp_path / name).stat().st_size > 0
+    layers = {name for name, _ in pyogrio.list_layers(tmp_path / "layers.gpkg")}
+    assert layers == {"boundary", "areas", "services", "sites", "population", "catchments"}
+    summ = json.loads((tmp_path / "summary.json").read_text())
+    for name, lay in summ["layers"].items():
+        assert lay["rows_read"] == lay["rows_used"] + lay["rows_rejected"], name
+        assert lay["sources"] and all(s["licence"] for s in lay["sources"])
+    assert summ["layers"]["population"]["population"] == summ["layers"]["population"]["census_total"] == 104316
+    assert summ["layers"]["services"]["in_region_by_category"]["hospital"] == 2
+    rejects = pd.read_csv(tmp_path / "rejects.csv")
+    assert len(rejects) == sum(lay["rows_rejected"] for lay in summ["layers"].values())
+    assert list(rejects.columns) == ["layer", "source", "row", "reason"]
+    cov = pd.DataFrame(summ["coverage"])
+    assert len(cov) == 2 * 3  # hospital, primary_care x 15/30/60
+    assert (cov["method"].str.contains("straight-line approximation")).all()
+    # Coverage grows with the threshold.
+    for cat, g in cov.groupby("category"):
+        assert g.sort_values("threshold_min")["workers_covered"].is_monotonic_increasing
+    head = summ["headline"]
+    assert head["workers_beyond"] == sum(a["workers_beyond"] for a in head["by_area"])
+    assert any("straight-line" in a for a in summ["method"]["approximations"])
+
+
+def test_area_table_agrees_with_site_table(ck_run):
+    result, files = ck_run
+    sites = pd.read_csv(files["sites.csv"])
+    areas = pd.read_csv(files["areas.csv"]).set_index("area_id")
+    beyond = sites[~sites["hospital_within_30min"]].groupby("area_id")["workers"].sum()
+    for area, n in beyond.items():
+        assert areas.loc[area, "hospital_30min_workers_not"] == n
+    assert areas.loc["region", "workers"] == sites["workers"].sum()
+    # Independent re-derivation of a site's minutes from its km: km x 1000 / (60 km/h) in min.
+    assert (sites["hospital_min"] - sites["hospital_km"] / 60 * 60).abs().max() < 0.06
+
+
+def _near_any(coords, sites_4326, tol_deg=5e-5):
+    """True when any (lon, lat) pair lies within ~5 m of a site point."""
+    import numpy as np
+
+    if not len(coords):
+        return False
+    arr = np.asarray(coords, dtype=float)
+    for pt in sites_4326.geometry:
+        if (np.abs(arr[:, 0] - pt.x) < tol_deg).__and__(np.abs(arr[:, 1] - pt.y) < tol_deg).any():
+            return True
+    return False
+
+
+def test_public_outputs_hold_no_site_coordinate(ck_run):
+    import shapely
+
+    result, files = ck_run
+    sites = result.sites.to_crs("EPSG:4326")
+    html = files["map.html"].read_text()
+    pairs = [(float(a), float(b)) for a, b in re.findall(r"\[(-?\d+\.\d+), (-?\d+\.\d+)\]", html)]
+    # Leaflet markers are [lat, lon], GeoJSON is [lon, lat]: check both orders.
+    assert not _near_any(pairs, sites) and not _near_any([(b, a) for a, b in pairs], sites)
+    for layer, _ in pyogrio.list_layers(files["layers.gpkg"]):
+        gdf = gpd.read_file(files["layers.gpkg"], layer=layer).to_crs("EPSG:4326")
+        coords = shapely.get_coordinates(gdf.geometry.values)
+        assert not _near_any(coords, sites), layer
+    gp = gpd.read_file(files["layers.gpkg"], layer="sites")
+    assert set(gp.geom_type) == {"Polygon"}
+    assert (gp["sites"] >= 5).all() and (gp["workers"] >= 5).all()
+    table = pd.read_csv(files["sites.csv"])
+    assert not {"lon", "lat", "postal_code", "geometry"} & set(table.columns)
+
+
+def test_privacy_check_detects_points(ck_run, tmp_path):
+    """The coordinate check above is not vacuous: internal outputs do trip it."""
+    import gapmap
+    from gapmap.config import Settings
+
+    result, _ = ck_run
+    internal = gapmap.analyze("chatham-kent", settings=Settings(privacy="internal"))
+    files = gapmap.write_outputs(internal, tmp_path)
+    html = files["map.html"].read_text()
+    pairs = [(float(b), float(a)) for a, b in re.findall(r"\[(-?\d+\.\d+), (-?\d+\.\d+)\]", html)]
+    assert _near_any(pairs, result.sites.to_crs("EPSG:4326"))
+
+
+def test_map_is_self_contained(ck_run):
+    _, files = ck_run
+    html = files["map.html"].read_text()
+    assert not re.search(r'<script[^>]+src="http', html)
+    assert not re.search(r'<link[^>]+href="http', html)
+    assert "L.map(" in html and "straight-line approximation" in html
+    for attribution in ["Statistics Canada", "ESDC", "GeoNames", "CGNDB", "OpenStreetMap"]:
+        assert attribution in html
+
+
+def test_same_inputs_same_bytes(mirror, ck_run, tmp_path):
+    import gapmap
+
+    _, first = ck_run
+    _, second = gapmap.run("chatham-kent", out_dir=tmp_path)
+    for name, path in first.items():
+        assert path.read_bytes() == second[name].read_bytes(), name
+
+
+def test_internal_mode_shows_points(mirror, tmp_path):
+    res = CliRunner().invoke(main, ["analyze", "--region", "chatham-kent", "--out", str(tmp_path), "-q", "--privacy", "internal"])
+    assert res.exit_code == 0
+    assert {"lon", "lat"} <= set(pd.read_csv(tmp_path / "sites.csv").columns)
+    assert "INTERNAL" in (tmp_path / "map.html").read_text()
+
+
+def test_unknown_region(mirror):
+    err = _one_line_error(CliRunner().invoke(main, ["analyze", "--region", "atlantis"]))
+    assert "Unknown region 'atlantis'" in err
+
+
+def test_missing_dataset(tmp_path):
+    err = _one_line_error(CliRunner().invoke(main, ["analyze", "--region", "chatham-kent", "--data-dir", str(tmp_path),
+                                                    "--out", str(tmp_path / "o")]))
+    assert "ck_wards" in err and str(tmp_path) in err
+
+
+def test_malformed_services_csv(mirror, tmp_path):
+    bad = tmp_path / "svc.csv"
+    bad.write_text("name;category;lat\nx;y;z\n")
+    err = _one_line_error(CliRunner().invoke(main, ["analyze", "--region", "chatham-kent", "--services", str(bad),
+                                                    "--out", str(tmp_path / "o")]))
+    assert str(bad) in err and "lacks column" in err
+
+
+def test_user_services_and_options(mirror, tmp_path):
+    svc = tmp_path / "svc.csv"
+    svc.write_text("name,category,latitude,longitude\nMobile clinic,clinic,42.33,-81.99\nBad row,clinic,north,west\n")
+    res = CliRunner().invoke(main, ["analyze", "--region", "chatham-kent", "--services", str(svc), "--category", "clinic",
+                                    "--threshold", "10", "--threshold", "20", "--speed", "drive=50", "--out", str(tmp_path / "o"), "-q"])
+    assert res.exit_code == 0, res.stderr
+    summ = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summ["settings"]["headline"] == {"category": "clinic", "threshold_min": 20.0}
+    assert summ["layers"]["services"]["rejected_by_reason"]["latitude/longitude missing or not a number in range"] == 1
+    assert "50 km/h" in summ["method"]["travel_time"]
+
+
+def test_regions_command(mirror):
+    res = CliRunner().invoke(main, ["regions"])
+    assert res.exit_code == 0
+    lines = [l for l in res.stdout.splitlines() if re.match(r"^[a-z]", l) and not l.startswith("slug")]
+    assert len(lines) == 38
+    ck = next(l for l in lines if l.startswith("chatham-kent"))
+    assert "ward file" in ck and "population" in ck
