@@ -203,7 +203,11 @@ def build_map(result, *, public_sites: gpd.GeoDataFrame | None = None, attributi
         fg.add_to(m)
 
     folium.LayerControl(collapsed=False).add_to(m)
-    cmap.add_to(m)
+    # folium builds popup content with jQuery's $(html)[0]; this shim does that one job without
+    # shipping jQuery (87 kB) in every map.
+    m.get_root().header.add_child(folium.Element(
+        "<script>window.$=window.$||function(h){var t=document.createElement('template');"
+        "t.innerHTML=String(h).trim();return [t.content.firstChild];};</script>"))
 
     total = result.areas_table.iloc[-1]
     approx = "".join(f"<li>{_esc(a)}</li>" for a in result.approximations)
@@ -222,6 +226,10 @@ def build_map(result, *, public_sites: gpd.GeoDataFrame | None = None, attributi
         f"within {t:g} min</div>" for i, t in enumerate(sorted(s.thresholds_min)) if i < len(BAND_COLOURS)
     )
     legend += "<div><span style='display:inline-block;width:10px;height:10px;background:#6c3483;opacity:.6'></span> worker sites</div>"
+    ramp = ", ".join(cmap(v / 4) for v in range(5))
+    legend = (f"<div>{_esc(cmap.caption)}</div><div style='height:10px;width:200px;background:linear-gradient(to right, {ramp})'></div>"
+              "<div style='width:200px;display:flex;justify-content:space-between'><span>0%</span><span>50%</span><span>100%</span></div>"
+              + legend)
     sources = "<br>".join(_esc(a) for a in attributions)
     m.get_root().html.add_child(_box(f"<b>Legend</b>{legend}<hr style='margin:4px 0'><b>Sources</b><br>{sources}", "bottomright"))
     return m
