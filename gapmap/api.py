@@ -123,9 +123,20 @@ def analyze(
     sites = layers.build_sites(region, boundary.gdf, areas.gdf, data_dir, streams=settings.streams)
     population, census_total = layers.build_population(region, boundary.gdf, areas.gdf, data_dir)
     all_layers = {lay.name: lay for lay in (boundary, areas, services, sites, population)}
+    notes = [n for lay in all_layers.values() for n in lay.notes]
+    for n in notes:
+        _say(progress, f"note: {n}")
     for lay in all_layers.values():
         lay.check_accounting()
 
+    present = set(services.gdf["category"])
+    missing = [c for c in settings.categories if c not in present]
+    if missing and not settings.require_categories and len(missing) < len(settings.categories):
+        kept = tuple(c for c in settings.categories if c in present)
+        head = settings.headline_category if settings.headline_category in kept else kept[0]
+        settings = settings.replace(categories=kept, headline_category=head)
+        notes.append(f"No {', '.join(missing)} services in or near the region in the offline data; analysed {', '.join(kept)} only.")
+        _say(progress, f"note: {notes[-1]}")
     _say(progress, f"[4/5] travel times ({settings.mode}) to {', '.join(settings.categories)}")
     origins = pd.concat([
         sites.gdf.set_index("site_id")[["geometry"]],
@@ -172,7 +183,7 @@ def analyze(
         region=region, settings=settings, layers=all_layers, sites=gpd.GeoDataFrame(sites_w, geometry="geometry", crs=boundary.gdf.crs),
         population=gpd.GeoDataFrame(pop_w, geometry="geometry", crs=boundary.gdf.crs), areas_table=area_tab,
         catchments=bands, travel_times=tt, method=method, approximations=approximations,
-        census_total=census_total, data_dir=mirror, elapsed_s=time.perf_counter() - t0,
+        census_total=census_total, data_dir=mirror, notes=notes, elapsed_s=time.perf_counter() - t0,
     )
 
 

@@ -95,9 +95,11 @@ def analyze(region, out_dir, data_dir, config_file, mode, categories, thresholds
     h = result.headline()
     pre = f"{settings.headline_category}_{settings.headline_threshold:g}min"
     total = h.iloc[-1]
+    settings = result.settings  # the analysis may drop default categories a region lacks
     click.echo(f"{result.region.name}: {int(total[f'{pre}_workers_not']):,} of {int(total['workers']):,} estimated workers "
                f"({int(total[f'{pre}_sites_not'])} of {int(total['sites'])} sites) beyond {settings.headline_threshold:g} min "
-               f"of a {settings.headline_category.replace('_', ' ')} [{result.method}].")
+               f"of a {settings.headline_category.replace('_', ' ')}, and {total[f'{pre}_pop_not']:,.0f} of "
+               f"{result.areas_table.iloc[-1]['population']:,.0f} people [{result.method}].")
     for _, row in h.iloc[:-1].iterrows():
         click.echo(f"  {row['area_name']:<24} {int(row[f'{pre}_workers_not']):>6,} of {int(row['workers']):>6,} workers beyond")
     rej = len(result.rejects)

@@ -42,6 +42,9 @@ class Settings:
     privacy: str = "public"
     k_anonymity: int = 5
     hex_resolution: int = 7
+    # True when the user named the categories: a category with no services is then an error,
+    # not a note (default categories missing in a region are dropped with a note).
+    require_categories: bool = False
 
     def speed_ms(self, mode: str | None = None) -> float:
         """Speed of ``mode`` (default: the run's mode) in metres per second."""
@@ -112,6 +115,8 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
         settings = settings.replace(**data)
     explicit = {k for k, v in overrides.items() if v not in (None, ())} | (set(data) if path is not None else set())
     settings = settings.replace(**overrides)
+    if "categories" in explicit:
+        settings = settings.replace(require_categories=True)
     # Analysing other categories or thresholds moves the headline along unless it was set explicitly.
     if "headline_category" not in explicit and settings.headline_category not in settings.categories:
         settings = settings.replace(headline_category=settings.categories[0])

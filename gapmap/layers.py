@@ -43,6 +43,9 @@ from .regions import Region
 
 REJECT_COLUMNS = ["layer", "source", "row", "reason"]
 
+SITE_COLUMNS = ["site_id", "employer", "community", "postal_code", "fsa", "stream", "noc_codes", "workers",
+                "quarters_listed", "lmia_rows", "requested_rows", "geocode_precision", "geocode_match", "area_id", "geometry"]
+
 ODHF_CATEGORIES = {
     "Hospitals": "hospital",
     "Ambulatory health care services": "primary_care",
@@ -60,6 +63,7 @@ class Layer:
     rows_used: int
     rejects: pd.DataFrame
     datasets: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def rows_rejected(self) -> int:
@@ -281,10 +285,20 @@ def estimate_workers(rows: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _empty_sites(crs) -> gpd.GeoDataFrame:
+    cols = {c: pd.Series(dtype=object) for c in SITE_COLUMNS[:-1]}
+    cols["workers"] = pd.Series(dtype=int)
+    return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+
+
 def build_sites(region: Region, boundary: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, data_dir=None, *,
                 streams: tuple[str, ...] = ("Primary Agriculture",)) -> Layer:
     """Migrant-worker employer sites from ESDC positive LMIAs, geocoded offline."""
     crs = boundary.crs
+    if region.province != "ON" and region.lmia_dataset is None:
+        # The mirror holds the Ontario rows of the national LMIA lists only.
+        return Layer("sites", _empty_sites(crs), 0, 0, _rejects("sites", "", [], []), (),
+                     (f"No offline LMIA employer list for {region.province}: the sites layer is empty (only Ontario rows are in the mirror).",))
     dataset_id = region.lmia_dataset or "lmia_ontario"
     path = catalog.resolve(dataset_id, data_dir)
     df = sources.read_lmia(path)
@@ -298,8 +312,6 @@ def build_sites(region: Region, boundary: gpd.GeoDataFrame, areas: gpd.GeoDataFr
     rejects.append(_rejects("sites", path, df.loc[other, "source_row"],
                             [f"stream {s!r} not selected (--stream)" for s in df.loc[other, "program_stream"]]))
     df = df[~other]
-    if region.province != "ON" and dataset_id == "lmia_ontario":
-        raise InputError(f"No offline LMIA list for province {region.province}; only Ontario is in the mirror.")
     no_count = df["approved_positions"].isna() | (df["approved_positions"] < 0) | df["year"].isna()
     rejects.append(_rejects("sites", path, df.loc[no_count, "source_row"], "approved positions or year missing or not a number"))
     df = df[~no_count]
@@ -321,6 +333,10 @@ def build_sites(region: Region, boundary: gpd.GeoDataFrame, areas: gpd.GeoDataFr
     rejects.append(_rejects("sites", path, gdf.loc[outside, "source_row"],
                             [f"geocoded outside the region ({p})" for p in gdf.loc[outside, "geocode_precision"]]))
     gdf = gdf[~outside]
+    if gdf.empty:
+        rej = pd.concat(rejects, ignore_index=True)
+        return Layer("sites", _empty_sites(crs), n_read, 0, rej, (dataset_id,),
+                     (f"No {', '.join(streams)} LMIA rows placed inside the region.",))
     # One site per employer location: the same employer at the same postal code and community.
     location = gdf["postal_code"].where(gdf["postal_code"].str.len() == 6, gdf["fsa"])
     key = _norm_employer(gdf["employer"]) + "|" + location + "|" + gdf["city"].map(geocode.normalize_place)
@@ -337,8 +353,7 @@ def build_sites(region: Region, boundary: gpd.GeoDataFrame, areas: gpd.GeoDataFr
     sites = gpd.GeoDataFrame(sites.reset_index(), geometry="geometry", crs=crs)
     sites["area_id"] = assign_areas(sites, areas).to_numpy()
     year_cols = sorted(c for c in sites.columns if c.startswith("positions_"))
-    cols = ["site_id", "employer", "community", "postal_code", "fsa", "stream", "noc_codes", "workers", *year_cols,
-            "quarters_listed", "lmia_rows", "requested_rows", "geocode_precision", "geocode_match", "area_id", "geometry"]
+    cols = [*SITE_COLUMNS[:8], *year_cols, *SITE_COLUMNS[8:]]
     sites = sites[cols].sort_values("site_id").reset_index(drop=True)
     rej = pd.concat(rejects, ignore_index=True)
     datasets = tuple(d for d in (dataset_id, region.gazetteer_dataset, "geonames_fsa") if d)
@@ -375,6 +390,10 @@ def build_population(region: Region, boundary: gpd.GeoDataFrame, areas: gpd.GeoD
     rejects = []
     nopt = cand["lon"].isna()
     rejects.append(_rejects("population", pop_path, cand.loc[nopt, "source_row"], "DA has no 2016 representative point (new since 2016)"))
+    notes = []
+    if nopt.any():
+        notes.append(f"{int(nopt.sum())} DAs ({cand.loc[nopt, 'pop2021'].sum():,.0f} people) are new since 2016 and have no "
+                     "representative point offline, so they are not placed; population totals leave them out.")
     cand = cand[~nopt]
     gdf = _points(cand, "lon", "lat", crs)
     outside = ~gdf.within(boundary.geometry.iloc[0])
@@ -387,5 +406,5 @@ def build_population(region: Region, boundary: gpd.GeoDataFrame, areas: gpd.GeoD
     gdf = gdf[cols].sort_values("dauid").reset_index(drop=True)
     rej = pd.concat(rejects, ignore_index=True)
     layer = Layer("population", gpd.GeoDataFrame(gdf, geometry="geometry", crs=crs), n_read, len(gdf), rej,
-                  ("da_population_2021", "da_centroids_2016", "da_cimd_2021"))
+                  ("da_population_2021", "da_centroids_2016", "da_cimd_2021"), tuple(notes))
     return layer, census_total

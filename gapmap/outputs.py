@@ -116,6 +116,7 @@ def summary(result, public_stats: dict | None, files: list[str]) -> dict:
                          "workers_beyond": int(r[f"{pre}_workers_not"]), "sites_beyond": int(r[f"{pre}_sites_not"]),
                          "population_beyond": float(r[f"{pre}_pop_not"])} for _, r in areas.iloc[:-1].iterrows()],
         },
+        "notes": list(result.notes),
         "privacy": {"mode": s.privacy, **(public_stats or {})},
         "attribution": attributions(result),
         "outputs": sorted(files),

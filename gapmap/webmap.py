@@ -180,7 +180,9 @@ def build_map(result, *, public_sites: gpd.GeoDataFrame | None = None, attributi
         fg.add_to(m)
 
     # Sites: hexagon aggregates in public mode, exact geocoded points in internal mode.
-    if public_sites is not None:
+    if public_sites is not None and public_sites.empty:
+        pass  # nothing to show: no sites, or every hexagon suppressed
+    elif public_sites is not None:
         cols = ["hex_id", "sites", "workers", *[c for c in public_sites.columns if c.endswith("_workers_not")]]
         fg = folium.GeoJson(
             to_geojson(public_sites, cols), name=f"Migrant-worker sites (aggregated to hexagons, k ≥ {s.k_anonymity})",

@@ -170,3 +170,20 @@ def test_regions_command(mirror):
     assert len(lines) == 38
     ck = next(l for l in lines if l.startswith("chatham-kent"))
     assert "ward file" in ck and "population" in ck
+
+
+def test_region_without_lmia_or_primary_care_runs_with_notes(mirror, tmp_path):
+    """Calgary: no offline LMIA list for Alberta and no ODHF primary care nearby: run, and say so."""
+    res = CliRunner().invoke(main, ["analyze", "--region", "calgary", "--out", str(tmp_path), "-q"])
+    assert res.exit_code == 0, res.stderr
+    summ = json.loads((tmp_path / "summary.json").read_text())
+    assert summ["layers"]["sites"]["features"] == 0
+    assert any("No offline LMIA employer list for AB" in n for n in summ["notes"])
+    assert summ["settings"]["categories"] == ["hospital"]
+    # Calgary renumbered many DAs after 2016: those have no offline point, and the summary says how many.
+    assert summ["layers"]["population"]["population"] > 900_000
+    new_das = summ["layers"]["population"]["rejected_by_reason"]["DA has no 2016 representative point (new since 2016)"]
+    assert any(n.startswith(f"{new_das} DAs (") for n in summ["notes"])
+    # Asking for the missing category explicitly is an error, not a silent drop.
+    res = CliRunner().invoke(main, ["analyze", "--region", "calgary", "--category", "primary_care", "--out", str(tmp_path), "-q"])
+    assert res.exit_code == 2 and "No services of category 'primary_care'" in res.stderr
