@@ -85,6 +85,8 @@ def analyze(
     data_dir: str | os.PathLike | None = None,
     boundary_file: str | os.PathLike | None = None,
     services_file: str | os.PathLike | None = None,
+    sites_file: str | os.PathLike | None = None,
+    population_file: str | os.PathLike | None = None,
     network=None,
     progress: Progress | None = None,
 ) -> Result:
@@ -101,7 +103,9 @@ def analyze(
     boundary_file : path, optional
         Polygon file replacing the region's boundary (its polygons become the areas).
     services_file : path, optional
-        Extra services CSV (``name, category, latitude, longitude``).
+        Extra services (CSV with ``name, category`` and coordinates, or any vector file).
+    sites_file, population_file : path, optional
+        User layers replacing the LMIA sites / DA population (see :mod:`gapmap.inputs`).
     network : RoadNetwork, optional
         Road network for network travel times; straight-line approximation otherwise.
     progress : callable, optional
@@ -120,8 +124,14 @@ def analyze(
     _say(progress, "[2/5] services (ODHF)")
     services = layers.build_services(boundary.gdf, data_dir, services_file=services_file)
     _say(progress, f"[3/5] sites (ESDC LMIA, streams: {', '.join(settings.streams)}) and population (2021 DAs)")
-    sites = layers.build_sites(region, boundary.gdf, areas.gdf, data_dir, streams=settings.streams)
-    population, census_total = layers.build_population(region, boundary.gdf, areas.gdf, data_dir)
+    if sites_file is not None:
+        sites = layers.build_user_sites(sites_file, boundary.gdf, areas.gdf, data_dir=data_dir, region=region)
+    else:
+        sites = layers.build_sites(region, boundary.gdf, areas.gdf, data_dir, streams=settings.streams)
+    if population_file is not None:
+        population, census_total = layers.build_user_population(population_file, boundary.gdf, areas.gdf), None
+    else:
+        population, census_total = layers.build_population(region, boundary.gdf, areas.gdf, data_dir)
     all_layers = {lay.name: lay for lay in (boundary, areas, services, sites, population)}
     notes = [n for lay in all_layers.values() for n in lay.notes]
     for n in notes:
@@ -169,16 +179,19 @@ def analyze(
             f"{settings.speeds_kmh[settings.mode]:g} km/h, not a road-network route."
         )
     precision = sites.gdf["geocode_precision"].value_counts()
-    approximations.append(
-        f"Sites are located at community points ({int(precision.get('community', 0))} sites, about 1 km) or "
-        f"postal-area (FSA) centroids ({int(precision.get('postal_area', 0))} sites, coarse: can be 30+ km off); "
-        "ESDC lists only community and postal code, never the farm address."
-    )
-    approximations.append(
-        "Workers per site = the largest calendar-year total of LMIA-approved positions (quarters summed within a year, "
-        "years not summed): approvals, not a head count."
-    )
-    approximations.append("Population sits at 2016 DA representative points carrying 2021 counts.")
+    if precision.get("community", 0) or precision.get("postal_area", 0):
+        approximations.append(
+            f"Sites are located at community points ({int(precision.get('community', 0))} sites, about 1 km) or "
+            f"postal-area (FSA) centroids ({int(precision.get('postal_area', 0))} sites, coarse: can be 30+ km off), "
+            "not at farm addresses (ESDC lists only community and postal code)."
+        )
+    if sites_file is None and len(sites.gdf):
+        approximations.append(
+            "Workers per site = the largest calendar-year total of LMIA-approved positions (quarters summed within a "
+            "year, years not summed): approvals, not a head count."
+        )
+    if population_file is None:
+        approximations.append("Population sits at 2016 DA representative points carrying 2021 counts.")
     return Result(
         region=region, settings=settings, layers=all_layers, sites=gpd.GeoDataFrame(sites_w, geometry="geometry", crs=boundary.gdf.crs),
         population=gpd.GeoDataFrame(pop_w, geometry="geometry", crs=boundary.gdf.crs), areas_table=area_tab,

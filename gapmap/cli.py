@@ -73,13 +73,16 @@ def main() -> None:
 @click.option("--headline-threshold", type=float, help="Threshold the map shades areas by [default: 30].")
 @click.option("--privacy", type=click.Choice(["public", "internal"]), help="public (default) never writes a site coordinate.")
 @click.option("--boundary", "boundary_file", type=click.Path(), help="Polygon file replacing the region's boundary.")
-@click.option("--services", "services_file", type=click.Path(), help="Extra services CSV: name, category, latitude, longitude.")
+@click.option("--services", "services_file", type=click.Path(), help="Extra services file (CSV name, category, latitude, longitude; or GeoJSON/GPKG/SHP).")
+@click.option("--sites", "sites_file", type=click.Path(), help="Worker sites file replacing the LMIA sites (coordinates or community/postal code, workers).")
+@click.option("--population", "population_file", type=click.Path(), help="Population file replacing the DA points (points or polygons, population).")
 @click.option("--network", "network_spec", default="straight", show_default=True, type=click.Choice(["straight"]),
               help="Travel-time method: straight (labelled straight-line approximation).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
 @_user_errors
 def analyze(region, out_dir, data_dir, config_file, mode, categories, thresholds, streams, speeds, circuity,
-            headline_category, headline_threshold, privacy, boundary_file, services_file, network_spec, quiet):
+            headline_category, headline_threshold, privacy, boundary_file, services_file, sites_file, population_file,
+            network_spec, quiet):
     """Run the service-gap analysis for one region and write map, GeoPackage, tables and summary."""
     t0 = time.perf_counter()
     settings = load_settings(
@@ -91,7 +94,8 @@ def analyze(region, out_dir, data_dir, config_file, mode, categories, thresholds
     reg = get_region(region)
     network = None
     result, files = api.run(reg, out_dir, settings=settings, data_dir=data_dir, boundary_file=boundary_file,
-                            services_file=services_file, network=network, progress=say)
+                            services_file=services_file, sites_file=sites_file, population_file=population_file,
+                            network=network, progress=say)
     h = result.headline()
     pre = f"{settings.headline_category}_{settings.headline_threshold:g}min"
     total = h.iloc[-1]
@@ -105,6 +109,39 @@ def analyze(region, out_dir, data_dir, config_file, mode, categories, thresholds
     rej = len(result.rejects)
     click.echo(f"Wrote {len(files)} files to {files['map.html'].parent} in {time.perf_counter() - t0:.1f} s"
                + (f" ({rej:,} input rows rejected or filtered: see rejects.csv)." if rej else "."))
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--region", default="chatham-kent", show_default=True, help="Region the files must fall in.")
+@click.option("--kind", type=click.Choice(["auto", "services", "sites", "population", "boundary"]), default="auto",
+              show_default=True, help="What each file is; auto guesses from its columns.")
+@click.option("--crs", help="CRS of x/y columns in CSVs, e.g. EPSG:26917.")
+@click.option("--data-dir", type=click.Path(), help="Data mirror root.")
+@_user_errors
+def validate(files, region, kind, crs, data_dir):
+    """Check input FILES without analysing: what would be used and rejected, and why."""
+    from .validate import validate_file
+
+    worst = 0
+    for path in files:
+        try:
+            report = validate_file(path, region=region, kind=kind, crs=crs, data_dir=data_dir)
+        except GapmapError as exc:
+            click.echo(f"{path}: REJECTED FILE: {exc}")
+            worst = max(worst, exc.exit_code)
+            continue
+        click.echo(f"{path}: {report.kind}, {report.rows_read} rows read, {report.rows_used} would be used, "
+                   f"{report.rows_rejected} rejected")
+        for reason, n in report.reasons.items():
+            click.echo(f"  {n:>5} x {reason}")
+        for note in report.notes:
+            click.echo(f"  note: {note}")
+        for row in report.rejects.head(20).itertuples():
+            click.echo(f"  row {row.row}: {row.reason}")
+        if len(report.rejects) > 20:
+            click.echo(f"  ... {len(report.rejects) - 20} more rejected rows")
+    sys.exit(worst)
 
 
 @main.command()

@@ -79,7 +79,8 @@ class Layer:
 def _rejects(layer: str, source: str | os.PathLike, rows, reasons) -> pd.DataFrame:
     rows = list(rows)
     reasons = list(reasons) if not isinstance(reasons, str) else [reasons] * len(rows)
-    return pd.DataFrame({"layer": layer, "source": str(source), "row": rows, "reason": reasons}, columns=REJECT_COLUMNS)
+    return pd.DataFrame({"layer": layer, "source": str(source), "row": pd.Series(rows, dtype="int64"), "reason": reasons},
+                        columns=REJECT_COLUMNS)
 
 
 def utm_crs(boundary_4326: gpd.GeoSeries) -> str:
@@ -224,33 +225,45 @@ def build_services(boundary: gpd.GeoDataFrame, data_dir=None, *, edge_buffer_m: 
     layer_rejects = [pd.concat(rejects, ignore_index=True)]
     n_read = len(df)
     datasets = ["odhf"]
+    notes: list[str] = []
     if services_file is not None:
-        extra, extra_rejects, n_extra = read_user_services(services_file, crs)
+        extra, extra_rejects, n_extra, notes = read_user_services(services_file, boundary, edge_buffer_m=edge_buffer_m)
         services = pd.concat([services, extra], ignore_index=True)
         layer_rejects.append(extra_rejects)
         n_read += n_extra
         datasets.append(str(services_file))
     services = services.sort_values("service_id").reset_index(drop=True)
     rej = pd.concat(layer_rejects, ignore_index=True)
-    return Layer("services", gpd.GeoDataFrame(services, geometry="geometry", crs=crs), n_read, len(services), rej, tuple(datasets))
+    return Layer("services", gpd.GeoDataFrame(services, geometry="geometry", crs=crs), n_read, len(services), rej,
+                 tuple(datasets), tuple(notes))
 
 
-def read_user_services(path: str | Path, crs) -> tuple[gpd.GeoDataFrame, pd.DataFrame, int]:
-    """A user CSV of services: ``name, category, latitude, longitude`` (+ optional ``service_id``)."""
-    df = sources.read_csv(path, ["name", "category", "latitude", "longitude"], what="Services")
-    lat, lon = sources.to_float(df["latitude"]), sources.to_float(df["longitude"])
-    bad = lat.isna() | lon.isna() | ~lat.between(-90, 90) | ~lon.between(-180, 180)
-    rejects = _rejects("services", path, df.loc[bad, "source_row"], "latitude/longitude missing or not a number in range")
-    ok = df[~bad].assign(latitude=lat[~bad], longitude=lon[~bad])
-    gdf = _points(ok, "longitude", "latitude", crs)
-    ids = gdf["service_id"] if "service_id" in gdf else "user-" + gdf["source_row"].astype(str)
+def read_user_services(path: str | Path, boundary: gpd.GeoDataFrame, *, edge_buffer_m: float = 30_000.0,
+                       crs: str | None = None) -> tuple[gpd.GeoDataFrame, pd.DataFrame, int, list[str]]:
+    """A user services file: ``name, category`` + coordinates (see :mod:`gapmap.inputs`).
+
+    Optional columns: ``service_id``, ``address``, ``capacity``, ``opening_hours``, ``languages``.
+    """
+    from . import inputs
+
+    table = inputs.read_table(path, layer="services", required=("name", "category"), crs=crs)
+    gdf, rej, notes = inputs.check_against_region(table, boundary, layer="services", id_col="service_id",
+                                                  keep_outside_m=edge_buffer_m)
+    cols = {c.lower(): c for c in gdf.columns}
+    get = lambda name, default="": gdf[cols[name]] if name in cols else default  # noqa: E731
+    ids = get("service_id", None)
     out = gpd.GeoDataFrame(
-        {"service_id": ids.astype(str), "name": gdf["name"], "category": gdf["category"].str.lower(),
-         "source_type": "user", "provider": "", "address": gdf.get("address", ""), "in_region": True,
+        {"service_id": ids.astype(str) if ids is not None else "user-" + gdf["source_row"].astype(str),
+         "name": get("name"), "category": get("category").str.strip().str.lower(), "source_type": "user",
+         "provider": get("provider"), "address": get("address"),
+         "in_region": gdf.within(boundary.geometry.iloc[0]).to_numpy(),
          "source": str(path), "source_row": gdf["source_row"].astype(int)},
-        geometry=gdf.geometry, crs=crs,
+        geometry=gdf.geometry, crs=boundary.crs,
     )
-    return out, rejects, len(df)
+    for extra in ("capacity", "opening_hours", "languages"):
+        if extra in cols:
+            out[extra] = gdf[cols[extra]].to_numpy()
+    return out, rej, table.rows_read, notes
 
 
 # --------------------------------------------------------------------------- sites
@@ -408,3 +421,78 @@ def build_population(region: Region, boundary: gpd.GeoDataFrame, areas: gpd.GeoD
     layer = Layer("population", gpd.GeoDataFrame(gdf, geometry="geometry", crs=crs), n_read, len(gdf), rej,
                   ("da_population_2021", "da_centroids_2016", "da_cimd_2021"), tuple(notes))
     return layer, census_total
+
+
+# --------------------------------------------------------------------------- user layers
+
+WORKER_NAMES = ("workers", "worker_count", "positions", "approved_positions", "count")
+POP_NAMES = ("pop2021", "population", "pop", "value", "people")
+
+
+def _number_column(table, names: tuple[str, ...], layer: str) -> str:
+    from .inputs import _find
+
+    col = _find(table.gdf.columns, names)
+    if col is None:
+        raise InputError(f"{layer.capitalize()} file {table.path} has no {names[0]} column (looked for {', '.join(names)}); "
+                         "add one with a number per row.")
+    return col
+
+
+def build_user_sites(path: str | Path, boundary: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, crs: str | None = None,
+                     data_dir=None, region: Region | None = None) -> Layer:
+    """Sites from a user file: coordinates (or community / postal code) and a worker count per row."""
+    from . import inputs
+
+    gaz = None
+    if region is not None and region.gazetteer_dataset and catalog.available(region.gazetteer_dataset, data_dir):
+        gaz = sources.read_gazetteer(catalog.resolve(region.gazetteer_dataset, data_dir))
+    fsa = sources.read_fsa_centroids(catalog.resolve("geonames_fsa", data_dir)) if catalog.available("geonames_fsa", data_dir) else None
+    table = inputs.read_table(path, layer="sites", crs=crs, gazetteer=gaz, fsa_table=fsa)
+    wcol = _number_column(table, WORKER_NAMES, "sites")
+    gdf, rej, notes = inputs.check_against_region(table, boundary, layer="sites", id_col="site_id")
+    workers = sources.to_float(gdf[wcol].astype(str))
+    bad = workers.isna() | (workers < 0)
+    rej = pd.concat([rej, _rejects("sites", path, gdf.loc[bad, "source_row"],
+                                   [f"{wcol} {v!r} is not a non-negative number" for v in gdf.loc[bad, wcol]])], ignore_index=True)
+    gdf = gdf[~bad]
+    cols = {c.lower(): c for c in gdf.columns}
+    name = gdf[cols["employer"]] if "employer" in cols else gdf[cols["name"]] if "name" in cols else ""
+    ids = gdf[cols["site_id"]].astype(str) if "site_id" in cols else "site-u" + gdf["source_row"].astype(str)
+    sites = gpd.GeoDataFrame({
+        "site_id": ids.to_numpy(), "employer": name, "community": gdf[cols["community"]] if "community" in cols else "",
+        "postal_code": "", "fsa": "", "stream": "user", "noc_codes": "", "workers": workers[~bad].round().astype(int).to_numpy(),
+        "quarters_listed": 0, "lmia_rows": 0, "requested_rows": 0,
+        "geocode_precision": gdf["geocode_precision"].to_numpy() if "geocode_precision" in gdf else "user coordinates",
+        "geocode_match": None,
+    }, geometry=gdf.geometry.to_numpy(), crs=boundary.crs)
+    sites["area_id"] = assign_areas(sites, areas).to_numpy() if len(sites) else []
+    sites = sites[SITE_COLUMNS].sort_values("site_id").reset_index(drop=True)
+    return Layer("sites", sites, table.rows_read, len(sites), rej, (str(path),), tuple(notes))
+
+
+def build_user_population(path: str | Path, boundary: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *,
+                          crs: str | None = None) -> Layer:
+    """Population from a user file of points or polygons (polygons are placed at a representative point)."""
+    from . import inputs
+
+    table = inputs.read_table(path, layer="population", crs=crs)
+    pcol = _number_column(table, POP_NAMES, "population")
+    gdf, rej, notes = inputs.check_against_region(table, boundary, layer="population", id_col="dauid")
+    if not gdf.geom_type.eq("Point").all():
+        notes.append(f"{Path(path).name}: polygons placed at their representative points.")
+        gdf = gdf.set_geometry(gdf.geometry.representative_point())
+    pop = sources.to_float(gdf[pcol].astype(str))
+    bad = pop.isna() | (pop < 0)
+    rej = pd.concat([rej, _rejects("population", path, gdf.loc[bad, "source_row"],
+                                   [f"{pcol} {v!r} is not a non-negative number" for v in gdf.loc[bad, pcol]])], ignore_index=True)
+    gdf = gdf[~bad]
+    cols = {c.lower(): c for c in gdf.columns}
+    ids = gdf[cols["dauid"]].astype(str) if "dauid" in cols else "u" + gdf["source_row"].astype(str)
+    out = gpd.GeoDataFrame({"dauid": ids.to_numpy(), "pop2021": pop[~bad].to_numpy(),
+                            "cimd_ethnocult": sources.to_float(gdf[cols["cimd_ethnocult"]].astype(str)).to_numpy()
+                            if "cimd_ethnocult" in cols else np.nan},
+                           geometry=gdf.geometry.to_numpy(), crs=boundary.crs)
+    out["area_id"] = assign_areas(out, areas).to_numpy() if len(out) else []
+    out = out.sort_values("dauid").reset_index(drop=True)
+    return Layer("population", out, table.rows_read, len(out), rej, (str(path),), tuple(notes))

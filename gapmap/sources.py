@@ -41,7 +41,10 @@ def read_csv(path: str | Path, required: list[str], *, what: str, **kwargs) -> p
     except IsADirectoryError:
         raise InputError(f"{what} path {path} is a folder, not a CSV file; give the file itself.") from None
     if not text.strip():
-        raise InputError(f"{what} file {path} is empty; it needs a header row with {', '.join(required)}.")
+        raise InputError(f"{what} file {path} is empty; it needs a header row"
+                         f"{' with ' + ', '.join(required) if required else ''}.")
+    if "sep" not in kwargs:
+        kwargs["sep"] = sniff_delimiter(text)
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, **kwargs)
     except (pd.errors.ParserError, csv.Error) as exc:
@@ -55,12 +58,30 @@ def read_csv(path: str | Path, required: list[str], *, what: str, **kwargs) -> p
         )
     df = df.apply(lambda s: s.str.strip())
     df.insert(0, "source_row", range(2, len(df) + 2))
+    # Semicolon-separated files come from French-locale spreadsheets, which write 42,4 for 42.4.
+    df.attrs["decimal_comma"] = kwargs["sep"] == ";"
     return df
 
 
-def to_float(series: pd.Series) -> pd.Series:
-    """Numbers from text; blanks and non-numbers become NaN."""
-    return pd.to_numeric(series.str.replace(",", "", regex=False), errors="coerce")
+def sniff_delimiter(text: str) -> str:
+    """Comma, semicolon (French-locale spreadsheets), tab or pipe, whichever splits the header most."""
+    header = text.lstrip().splitlines()[0]
+    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
+
+
+def to_float(series: pd.Series, decimal_comma: bool = False) -> pd.Series:
+    """Numbers from text; blanks and non-numbers become NaN.
+
+    Commas are thousands separators (``1,234``), or the decimal mark when ``decimal_comma``.
+    """
+    text = series.astype(str).str.strip()
+    if decimal_comma:
+        text = text.str.replace(r"^(-?\d+),(\d+)$", r"\1.\2", regex=True)
+    else:
+        text = text.str.replace(",", "", regex=False)
+    return pd.to_numeric(text, errors="coerce")
 
 
 def read_odhf(path: str | Path) -> pd.DataFrame:
@@ -160,7 +181,7 @@ def read_vector(path: str | Path, *, what: str) -> gpd.GeoDataFrame:
     except Exception as exc:  # pyogrio raises several types for unreadable files
         raise InputError(f"{what} file {path} cannot be read as a vector layer ({exc}); give a GeoJSON, GeoPackage or Shapefile.") from None
     if gdf.empty:
-        raise InputError(f"{what} file {path} has no features; give a file with at least one polygon.")
+        raise InputError(f"{what} file {path} has no features; give a file with at least one feature.")
     if gdf.crs is None:
         raise InputError(f"{what} file {path} has no coordinate reference system; save it with a CRS (e.g. EPSG:4326).")
     return gdf

@@ -148,7 +148,7 @@ def test_malformed_services_csv(mirror, tmp_path):
     bad.write_text("name;category;lat\nx;y;z\n")
     err = _one_line_error(CliRunner().invoke(main, ["analyze", "--region", "chatham-kent", "--services", str(bad),
                                                     "--out", str(tmp_path / "o")]))
-    assert str(bad) in err and "lacks column" in err
+    assert str(bad) in err and "has no coordinate columns" in err  # ";" is sniffed: name, category, lat only
 
 
 def test_user_services_and_options(mirror, tmp_path):
@@ -159,7 +159,7 @@ def test_user_services_and_options(mirror, tmp_path):
     assert res.exit_code == 0, res.stderr
     summ = json.loads((tmp_path / "o" / "summary.json").read_text())
     assert summ["settings"]["headline"] == {"category": "clinic", "threshold_min": 20.0}
-    assert summ["layers"]["services"]["rejected_by_reason"]["latitude/longitude missing or not a number in range"] == 1
+    assert summ["layers"]["services"]["rejected_by_reason"]["latitude/longitude not a number ('north', 'west')"] == 1
     assert "50 km/h" in summ["method"]["travel_time"]
 
 
