@@ -55,6 +55,9 @@ class Result:
     census_total: float | None
     data_dir: Path | None
     notes: list[str] = dataclasses.field(default_factory=list)
+    transit_routes: gpd.GeoDataFrame | None = None
+    transit_stops: gpd.GeoDataFrame | None = None
+    transit_source: str | None = None
     elapsed_s: float = 0.0
 
     @property
@@ -87,6 +90,7 @@ def analyze(
     services_file: str | os.PathLike | None = None,
     sites_file: str | os.PathLike | None = None,
     population_file: str | os.PathLike | None = None,
+    gtfs: str | os.PathLike | None = None,
     network=None,
     progress: Progress | None = None,
 ) -> Result:
@@ -106,6 +110,9 @@ def analyze(
         Extra services (CSV with ``name, category`` and coordinates, or any vector file).
     sites_file, population_file : path, optional
         User layers replacing the LMIA sites / DA population (see :mod:`gapmap.inputs`).
+    gtfs : path, optional
+        GTFS zip or folder; default the region's feed in the catalog, if any. Its routes and
+        stops are mapped in every mode; ``mode="transit"`` uses its schedule.
     network : RoadNetwork, optional
         Road network for network travel times; straight-line approximation otherwise.
     progress : callable, optional
@@ -147,15 +154,38 @@ def analyze(
         settings = settings.replace(categories=kept, headline_category=head)
         notes.append(f"No {', '.join(missing)} services in or near the region in the offline data; analysed {', '.join(kept)} only.")
         _say(progress, f"note: {notes[-1]}")
+    feed, transit_routes, transit_stops, transit_source = None, None, None, None
+    gtfs_path = gtfs
+    if gtfs_path is None and region.transit_datasets and catalog.available(region.transit_datasets[0], data_dir):
+        gtfs_path = catalog.resolve(region.transit_datasets[0], data_dir)
+        transit_source = region.transit_datasets[0]
+    if gtfs_path is not None:
+        from .transit import read_feed
+
+        _say(progress, f"      transit feed {Path(gtfs_path).name}")
+        feed = read_feed(gtfs_path)
+        transit_source = transit_source or str(gtfs_path)
+        for w in feed.warnings:
+            notes.append(f"Transit feed {Path(gtfs_path).name}: {w}")
+            _say(progress, f"note: {notes[-1]}")
+        crs = boundary.gdf.crs
+        transit_routes = feed.routes_layer().to_crs(crs)
+        transit_stops = feed.stops_layer(**({"window": settings.transit_window} if feed.has_schedule else {})).to_crs(crs)
+    if settings.mode == "transit" and feed is not None and not feed.has_schedule:
+        from ._errors import InputError
+
+        raise InputError(feed.schedule_problem)
     _say(progress, f"[4/5] travel times ({settings.mode}) to {', '.join(settings.categories)}")
     origins = pd.concat([
         sites.gdf.set_index("site_id")[["geometry"]],
         population.gdf.assign(origin_id="da-" + population.gdf["dauid"]).set_index("origin_id")[["geometry"]],
     ])
     origins = gpd.GeoDataFrame(origins, geometry="geometry", crs=boundary.gdf.crs)
-    tt = catchments.travel_times(origins, services.gdf, settings, network=network)
+    tt = catchments.travel_times(origins, services.gdf, settings, network=network, feed=feed)
     method = str(tt["method"].iloc[0]) if len(tt) else catchments.straight_line_label(settings)
-    if network is None:
+    if settings.mode == "transit":
+        bands = catchments.transit_bands(feed, boundary.gdf, services.gdf, settings)
+    elif network is None:
         bands = catchments.straight_line_bands(services.gdf, settings.categories, settings, clip_to=boundary.gdf)
     else:
         from .network import isochrones
@@ -173,6 +203,12 @@ def analyze(
     area_tab = gaps.area_table(areas.gdf, sites_w, pop_w, settings, region.name)
 
     approximations = []
+    if settings.mode == "transit":
+        approximations.append(
+            f"Transit times are door to door over every departure minute of {settings.transit_window[0]}-"
+            f"{settings.transit_window[1]} (median; p90 in the tables), walking legs as straight-line distance x "
+            f"{settings.circuity:g} at {settings.speeds_kmh['walk']:g} km/h; places with no usable stop are unreachable."
+        )
     if catchments.STRAIGHT_LINE in method:
         approximations.append(
             f"Travel times are a {method}: straight-line distance x {settings.circuity:g} / "
@@ -196,7 +232,8 @@ def analyze(
         region=region, settings=settings, layers=all_layers, sites=gpd.GeoDataFrame(sites_w, geometry="geometry", crs=boundary.gdf.crs),
         population=gpd.GeoDataFrame(pop_w, geometry="geometry", crs=boundary.gdf.crs), areas_table=area_tab,
         catchments=bands, travel_times=tt, method=method, approximations=approximations,
-        census_total=census_total, data_dir=mirror, notes=notes, elapsed_s=time.perf_counter() - t0,
+        census_total=census_total, data_dir=mirror, notes=notes, transit_routes=transit_routes,
+        transit_stops=transit_stops, transit_source=transit_source, elapsed_s=time.perf_counter() - t0,
     )
 
 

@@ -108,14 +108,63 @@ def straight_line_bands(services: gpd.GeoDataFrame, categories: Sequence[str], s
                             geometry="geometry", crs=services.crs)
 
 
+def _transit_kwargs(settings: Settings) -> dict:
+    return dict(date=settings.transit_date, window=settings.transit_window, max_walk_m=settings.max_walk_m,
+                max_transfers=settings.max_transfers, walk_speed_kmh=settings.speeds_kmh["walk"], circuity=settings.circuity)
+
+
+def transit_bands(feed, boundary: gpd.GeoDataFrame, services: gpd.GeoDataFrame, settings: Settings,
+                  resolution: int = 8) -> gpd.GeoDataFrame:
+    """Transit catchments: H3 cells (resolution 8, ~0.7 km2) whose centre reaches a service by the
+    median departure within each threshold. Only cells within walking range of a stop are computed;
+    nested thresholds give nested unions of cells.
+    """
+    import h3
+    from shapely.geometry import Polygon
+
+    from .transit import transit_travel_times
+
+    outline = boundary.to_crs("EPSG:4326").geometry.iloc[0]
+    stops = feed.stops_layer().to_crs(boundary.crs)
+    polys = [outline] if outline.geom_type == "Polygon" else list(outline.geoms)
+    cells = sorted({c for poly in polys for c in h3.geo_to_cells(poly, resolution)})
+    centres = gpd.GeoSeries(gpd.points_from_xy([h3.cell_to_latlng(c)[1] for c in cells], [h3.cell_to_latlng(c)[0] for c in cells]),
+                            crs="EPSG:4326").to_crs(boundary.crs)
+    near = centres.distance(stops.union_all()) <= settings.max_walk_m / settings.circuity if len(stops) else centres.x < 0
+    origins = gpd.GeoDataFrame(geometry=centres[near].to_numpy(), crs=boundary.crs, index=[c for c, n in zip(cells, near) if n])
+    label = None
+    rows = []
+    tt = transit_travel_times(feed, origins, services, settings.categories, **_transit_kwargs(settings)) if len(origins) else None
+    for cat in settings.categories:
+        sub = tt[tt["category"] == cat].set_index("origin_id") if tt is not None else pd.DataFrame(columns=["minutes", "method"])
+        label = str(sub["method"].iloc[0]) if len(sub) else "transit schedule"
+        for t in sorted(settings.thresholds_min):
+            ok = sub.index[sub["minutes"].fillna(np.inf) <= t]
+            geom = gpd.GeoSeries([Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)]) for c in sorted(ok)],
+                                 crs="EPSG:4326").to_crs(boundary.crs).union_all() if len(ok) else Polygon()
+            rows.append({"category": cat, "threshold_min": float(t), "mode": "transit", "method": label, "geometry": geom})
+    return gpd.GeoDataFrame(rows, columns=["category", "threshold_min", "mode", "method", "geometry"], geometry="geometry",
+                            crs=boundary.crs)
+
+
 def travel_times(origins: gpd.GeoDataFrame, services: gpd.GeoDataFrame, settings: Settings, *,
-                 network=None) -> pd.DataFrame:
+                 network=None, feed=None) -> pd.DataFrame:
     """Long travel-time table by the best available method for ``settings.mode``.
 
-    With ``network`` (a :class:`gapmap.network.RoadNetwork`), times are on the road network;
-    otherwise the straight-line approximation is used.
+    With ``settings.mode == "transit"`` and a GTFS ``feed``, door-to-door schedule times (median
+    over the departure window; ``minutes_p90`` and ``walk_only`` extra columns). With ``network``
+    (a :class:`gapmap.network.RoadNetwork`), times are on the road network; otherwise the
+    straight-line approximation is used.
     """
     check_categories(services, settings.categories)
+    if settings.mode == "transit":
+        from .transit import transit_travel_times
+
+        if feed is None:
+            raise InputError("Mode transit needs a GTFS feed; this region has none in the catalog, so pass --gtfs PATH.")
+        tt = transit_travel_times(feed, origins, services, settings.categories, **_transit_kwargs(settings))
+        tt["distance_m"] = np.nan  # a transit trip has no single distance
+        return tt
     if network is not None:
         from .network import network_travel_times
 

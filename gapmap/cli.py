@@ -52,6 +52,15 @@ def _speeds(values: tuple[str, ...]) -> dict[str, float] | None:
     return out or None
 
 
+def _window(text: str | None) -> tuple[str, str] | None:
+    if text is None:
+        return None
+    start, sep, end = text.partition("-")
+    if not sep or len(start.split(":")) != 2 or len(end.split(":")) != 2:
+        raise GapmapError(f"--window {text!r} is not HH:MM-HH:MM (e.g. --window 17:00-19:00).")
+    return start.strip(), end.strip()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="gapmap")
 def main() -> None:
@@ -63,7 +72,12 @@ def main() -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder [default: outputs/REGION].")
 @click.option("--data-dir", type=click.Path(), help="Data mirror root [default: ../shared/data or $GAPMAP_DATA].")
 @click.option("--config", "config_file", type=click.Path(), help="TOML file of settings (see gapmap.config).")
-@click.option("--mode", type=click.Choice([m for m in MODES if m != "transit"]), help="Travel mode [default: drive].")
+@click.option("--mode", type=click.Choice(list(MODES)), help="Travel mode [default: drive]; transit needs a GTFS feed.")
+@click.option("--gtfs", type=click.Path(), help="GTFS zip or folder [default: the region's feed in the catalog].")
+@click.option("--date", "transit_date", help="Transit service date YYYY-MM-DD [default: first Wednesday with service].")
+@click.option("--window", "transit_window", help="Transit departure window HH:MM-HH:MM [default: 17:00-19:00].")
+@click.option("--max-walk", "max_walk_m", type=float, help="Transit: longest walk to or from a stop, metres [default: 1000].")
+@click.option("--max-transfers", type=int, help="Transit: most transfers [default: 3].")
 @click.option("--category", "categories", multiple=True, help="Service category to analyse (repeatable) [default: hospital, primary_care].")
 @click.option("--threshold", "thresholds", multiple=True, type=float, help="Threshold in minutes (repeatable) [default: 15 30 60].")
 @click.option("--stream", "streams", multiple=True, help="LMIA program stream (repeatable) [default: Primary Agriculture].")
@@ -80,7 +94,7 @@ def main() -> None:
               help="Travel-time method: straight (labelled straight-line approximation).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
 @_user_errors
-def analyze(region, out_dir, data_dir, config_file, mode, categories, thresholds, streams, speeds, circuity,
+def analyze(region, out_dir, data_dir, config_file, mode, gtfs, transit_date, transit_window, max_walk_m, max_transfers, categories, thresholds, streams, speeds, circuity,
             headline_category, headline_threshold, privacy, boundary_file, services_file, sites_file, population_file,
             network_spec, quiet):
     """Run the service-gap analysis for one region and write map, GeoPackage, tables and summary."""
@@ -88,14 +102,15 @@ def analyze(region, out_dir, data_dir, config_file, mode, categories, thresholds
     settings = load_settings(
         config_file, mode=mode, categories=categories, thresholds_min=thresholds, streams=streams,
         speeds_kmh=_speeds(speeds), circuity=circuity, headline_category=headline_category,
-        headline_threshold=headline_threshold, privacy=privacy,
+        headline_threshold=headline_threshold, privacy=privacy, transit_date=transit_date,
+        transit_window=_window(transit_window), max_walk_m=max_walk_m, max_transfers=max_transfers,
     )
     say = (lambda msg: None) if quiet else (lambda msg: click.echo(msg, err=True))
     reg = get_region(region)
     network = None
     result, files = api.run(reg, out_dir, settings=settings, data_dir=data_dir, boundary_file=boundary_file,
                             services_file=services_file, sites_file=sites_file, population_file=population_file,
-                            network=network, progress=say)
+                            gtfs=gtfs, network=network, progress=say)
     h = result.headline()
     pre = f"{settings.headline_category}_{settings.headline_threshold:g}min"
     total = h.iloc[-1]

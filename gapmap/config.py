@@ -45,6 +45,12 @@ class Settings:
     # True when the user named the categories: a category with no services is then an error,
     # not a note (default categories missing in a region are dropped with a note).
     require_categories: bool = False
+    # Transit (mode "transit"): service date (ISO, default the first Wednesday with service),
+    # departure window, walking limits and transfers (see gapmap.transit).
+    transit_date: str | None = None
+    transit_window: tuple[str, str] = ("17:00", "19:00")
+    max_walk_m: float = 1000.0
+    max_transfers: int = 3
 
     def speed_ms(self, mode: str | None = None) -> float:
         """Speed of ``mode`` (default: the run's mode) in metres per second."""
@@ -54,6 +60,8 @@ class Settings:
         """Return self, or raise :class:`InputError` naming the bad setting."""
         if self.mode not in MODES:
             raise InputError(f"Unknown mode {self.mode!r}; use one of {', '.join(MODES)}.")
+        if self.mode == "transit" and "walk" not in self.speeds_kmh:
+            raise InputError("Transit needs a walking speed; set speeds_kmh.walk in the config file.")
         if self.mode != "transit" and self.mode not in self.speeds_kmh:
             raise InputError(f"No speed set for mode {self.mode!r}; add speeds_kmh.{self.mode} to the config file.")
         if any(v <= 0 for v in self.speeds_kmh.values()):
@@ -81,6 +89,8 @@ class Settings:
         for key in ("thresholds_min", "categories", "streams"):
             if key in changes:
                 changes[key] = tuple(sorted(set(changes[key]), key=changes[key].index)) if key != "thresholds_min" else tuple(sorted(set(float(t) for t in changes[key])))
+        if "transit_window" in changes:
+            changes["transit_window"] = tuple(changes["transit_window"])
         if "speeds_kmh" in changes:
             changes["speeds_kmh"] = {**self.speeds_kmh, **changes["speeds_kmh"]}
         return dataclasses.replace(self, **changes)

@@ -29,6 +29,10 @@ def wide_times(origins: gpd.GeoDataFrame, tt: pd.DataFrame, settings: Settings) 
         out[f"{cat}_nearest"] = sub["service_name"].to_numpy()
         out[f"{cat}_km"] = (sub["distance_m"].astype(float) / 1000.0).round(2).to_numpy()
         out[f"{cat}_min"] = sub["minutes"].astype(float).round(1).to_numpy()
+        if "minutes_p90" in sub:
+            out[f"{cat}_min_p90"] = sub["minutes_p90"].astype(float).round(1).to_numpy()
+        if "walk_only" in sub:
+            out[f"{cat}_walk_only_share"] = sub["walk_only"].astype(float).round(3).to_numpy()
         out[f"{cat}_method"] = sub["method"].to_numpy()
         minutes = sub["minutes"].astype(float).to_numpy()
         for t in settings.thresholds_min:

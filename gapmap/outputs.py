@@ -60,6 +60,9 @@ def attributions(result) -> list[str]:
             line = catalog.DATASETS[d].attribution if d in catalog.DATASETS else f"User file {Path(d).name}"
             if line not in seen:
                 seen.append(line)
+    if result.transit_source:
+        src = result.transit_source
+        seen.append(catalog.DATASETS[src].attribution if src in catalog.DATASETS else f"GTFS {Path(src).name}")
     if "OpenStreetMap" in result.method:
         seen.append("© OpenStreetMap contributors (ODbL)")
     return seen
@@ -176,6 +179,9 @@ def write_outputs(result, out_dir: str | Path, progress=None) -> dict[str, Path]
         "population": result.population,
         "catchments": result.catchments,
     }
+    if result.transit_routes is not None:
+        gpkg_layers["transit_routes"] = result.transit_routes
+        gpkg_layers["transit_stops"] = result.transit_stops
     files["layers.gpkg"] = out / "layers.gpkg"
     _write_gpkg(files["layers.gpkg"], gpkg_layers)
 

@@ -165,6 +165,27 @@ def build_map(result, *, public_sites: gpd.GeoDataFrame | None = None, attributi
             ).add_to(fg)
         fg.add_to(m)
 
+    # Transit routes in their own colours, and stops with trips per hour in the window.
+    if result.transit_routes is not None and len(result.transit_routes):
+        routes = result.transit_routes.copy()
+        routes["label"] = (routes["route_short_name"].fillna("").astype(str) + " " + routes["route_long_name"].fillna("").astype(str)).str.strip()
+        folium.GeoJson(
+            to_geojson(routes, ["label", "color"], simplify_m=5), name="Transit routes",
+            style_function=lambda f: {"color": f["properties"]["color"] or "#1F77B4", "weight": 3, "opacity": 0.85},
+            tooltip=folium.GeoJsonTooltip(["label"], aliases=["Route"]),
+        ).add_to(m)
+        stops = result.transit_stops.to_crs("EPSG:4326")
+        if "trips_per_hour" in stops:
+            stops = stops.assign(trips_per_hour=stops["trips_per_hour"].astype(float))
+        fg = folium.FeatureGroup(name="Transit stops", show=False)
+        for _, row in stops.iterrows():
+            tph = row.get("trips_per_hour")
+            tip = f"{_esc(row['stop_name'])}" + (f" · {tph:g} trips/h in {s.transit_window[0]}-{s.transit_window[1]}"
+                                                  if tph is not None and not np.isnan(tph) else "")
+            folium.CircleMarker([round(row.geometry.y, 5), round(row.geometry.x, 5)], radius=2.5, color="#333", weight=1,
+                                fill=True, fill_opacity=0.8, tooltip=tip).add_to(fg)
+        fg.add_to(m)
+
     # Services by category.
     services = result.layers["services"].gdf
     services = services[services["category"].isin(s.categories)]
