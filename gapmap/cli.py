@@ -92,18 +92,19 @@ def main() -> None:
 @click.option("--population", "population_file", type=click.Path(), help="Population file replacing the DA points (points or polygons, population).")
 @click.option("--network", "network_spec", default="straight", show_default=True, type=click.Choice(["straight"]),
               help="Travel-time method: straight (labelled straight-line approximation).")
+@click.option("--lang", type=click.Choice(["en", "fr"]), help="Language of the map and report labels [default: en].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
 @_user_errors
 def analyze(region, out_dir, data_dir, config_file, mode, gtfs, transit_date, transit_window, max_walk_m, max_transfers, categories, thresholds, streams, speeds, circuity,
             headline_category, headline_threshold, privacy, boundary_file, services_file, sites_file, population_file,
-            network_spec, quiet):
+            network_spec, lang, quiet):
     """Run the service-gap analysis for one region and write map, GeoPackage, tables and summary."""
     t0 = time.perf_counter()
     settings = load_settings(
         config_file, mode=mode, categories=categories, thresholds_min=thresholds, streams=streams,
         speeds_kmh=_speeds(speeds), circuity=circuity, headline_category=headline_category,
         headline_threshold=headline_threshold, privacy=privacy, transit_date=transit_date,
-        transit_window=_window(transit_window), max_walk_m=max_walk_m, max_transfers=max_transfers,
+        transit_window=_window(transit_window), max_walk_m=max_walk_m, max_transfers=max_transfers, lang=lang,
     )
     say = (lambda msg: None) if quiet else (lambda msg: click.echo(msg, err=True))
     reg = get_region(region)

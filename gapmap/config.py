@@ -51,6 +51,7 @@ class Settings:
     transit_window: tuple[str, str] = ("17:00", "19:00")
     max_walk_m: float = 1000.0
     max_transfers: int = 3
+    lang: str = "en"
 
     def speed_ms(self, mode: str | None = None) -> float:
         """Speed of ``mode`` (default: the run's mode) in metres per second."""
@@ -79,6 +80,8 @@ class Settings:
             raise InputError(
                 f"Headline category {self.headline_category!r} is not analysed; add it with --category."
             )
+        if self.lang not in ("en", "fr"):
+            raise InputError(f"Unknown language {self.lang!r}; use en or fr.")
         if self.privacy not in ("public", "internal"):
             raise InputError(f"Unknown privacy level {self.privacy!r}; use public or internal.")
         return self

@@ -1,7 +1,7 @@
 """Write the output contract of ``gapmap analyze``.
 
 ``map.html``, ``layers.gpkg`` (boundary, areas, services, sites, population, catchments),
-``sites.csv``, ``areas.csv``, ``summary.json`` and ``rejects.csv`` (when anything was
+``sites.csv``, ``areas.csv``, ``report.html``, ``summary.json`` and ``rejects.csv`` (when anything was
 rejected). Same inputs give the same bytes: no timestamps, sorted rows, fixed GeoPackage
 dates, stable map element ids.
 
@@ -79,7 +79,7 @@ def sites_table(result) -> pd.DataFrame:
     return df.sort_values("site_id").reset_index(drop=True)
 
 
-def summary(result, public_stats: dict | None, files: list[str]) -> dict:
+def summary(result, public_stats: dict | None, files: list[str], areas: pd.DataFrame | None = None) -> dict:
     """The ``summary.json`` structure."""
     s = result.settings
     lay_info = {}
@@ -99,7 +99,8 @@ def summary(result, public_stats: dict | None, files: list[str]) -> dict:
     from .gaps import coverage_summary
 
     pre = f"{s.headline_category}_{s.headline_threshold:g}min"
-    areas = result.areas_table
+    areas = result.areas_table if areas is None else areas
+    num = lambda v: None if pd.isna(v) else float(v)  # noqa: E731  (suppressed counts are null)
     return _clean({
         "gapmap_version": __version__,
         "region": {"slug": result.region.slug, "name": result.region.name, "province": result.region.province,
@@ -113,11 +114,12 @@ def summary(result, public_stats: dict | None, files: list[str]) -> dict:
         "coverage": coverage_summary(result.sites, result.population, s, result.method),
         "headline": {
             "category": s.headline_category, "threshold_min": s.headline_threshold, "method": result.method,
-            "workers_beyond": int(areas.iloc[-1][f"{pre}_workers_not"]),
-            "sites_beyond": int(areas.iloc[-1][f"{pre}_sites_not"]),
-            "by_area": [{"area_id": r["area_id"], "area_name": r["area_name"], "workers": int(r["workers"]),
-                         "workers_beyond": int(r[f"{pre}_workers_not"]), "sites_beyond": int(r[f"{pre}_sites_not"]),
-                         "population_beyond": float(r[f"{pre}_pop_not"])} for _, r in areas.iloc[:-1].iterrows()],
+            "workers_beyond": num(areas.iloc[-1][f"{pre}_workers_not"]),
+            "sites_beyond": num(areas.iloc[-1][f"{pre}_sites_not"]),
+            "by_area": [{"area_id": r["area_id"], "area_name": r["area_name"], "workers": num(r["workers"]),
+                         "workers_beyond": num(r[f"{pre}_workers_not"]), "sites_beyond": num(r[f"{pre}_sites_not"]),
+                         "population_beyond": float(r[f"{pre}_pop_not"]), "suppressed": bool(r.get("suppressed", False))}
+                        for _, r in areas.iloc[:-1].iterrows()],
         },
         "notes": list(result.notes),
         "privacy": {"mode": s.privacy, **(public_stats or {})},
@@ -156,11 +158,14 @@ def write_outputs(result, out_dir: str | Path, progress=None) -> dict[str, Path]
     if progress:
         progress(f"writing outputs to {out}")
 
+    areas_out = result.areas_table
+    if s.privacy == "public":
+        areas_out = privacy.suppress_areas(result.areas_table, s.k_anonymity)
     site_rows = sites_table(result)
     files["sites.csv"] = out / "sites.csv"
     site_rows.to_csv(files["sites.csv"], index=False, lineterminator="\n")
     files["areas.csv"] = out / "areas.csv"
-    result.areas_table.to_csv(files["areas.csv"], index=False, lineterminator="\n")
+    areas_out.to_csv(files["areas.csv"], index=False, lineterminator="\n")
     rejects = result.rejects
     stale = out / "rejects.csv"
     if len(rejects):
@@ -169,7 +174,7 @@ def write_outputs(result, out_dir: str | Path, progress=None) -> dict[str, Path]
     elif stale.exists():
         stale.unlink()
 
-    areas = result.layers["areas"].gdf.merge(result.areas_table, on=["area_id", "area_name"], how="left")
+    areas = result.layers["areas"].gdf.merge(areas_out, on=["area_id", "area_name"], how="left")
     sites_layer = public_sites if public_sites is not None else result.sites
     gpkg_layers = {
         "boundary": result.layers["boundary"].gdf,
@@ -185,11 +190,19 @@ def write_outputs(result, out_dir: str | Path, progress=None) -> dict[str, Path]
     files["layers.gpkg"] = out / "layers.gpkg"
     _write_gpkg(files["layers.gpkg"], gpkg_layers)
 
-    m = webmap.build_map(result, public_sites=public_sites, attributions=attributions(result))
+    m = webmap.build_map(result, public_sites=public_sites, areas_table=areas_out, attributions=attributions(result))
     files["map.html"] = out / "map.html"
     files["map.html"].write_text(webmap.render_html(m), encoding="utf-8")
 
+    from .gaps import coverage_summary
+    from .report import build_report
+
+    files["report.html"] = out / "report.html"
+    files["report.html"].write_text(
+        build_report(result, areas_out, coverage_summary(result.sites, result.population, s, result.method), attributions(result)),
+        encoding="utf-8")
+
     files["summary.json"] = out / "summary.json"
-    summ = summary(result, public_stats, [*files])
+    summ = summary(result, public_stats, [*files], areas_out)
     files["summary.json"].write_text(json.dumps(summ, indent=2, sort_keys=False, ensure_ascii=False) + "\n", encoding="utf-8")
     return files

@@ -56,3 +56,25 @@ def aggregate_sites(sites: gpd.GeoDataFrame, *, resolution: int, k: int,
     agg = agg[~suppressed].reset_index(drop=True)
     agg[["sites", "workers"]] = agg[["sites", "workers"]].astype(int)
     return gpd.GeoDataFrame(agg, geometry=hex_polygons(agg["hex_id"].tolist(), sites.crs).to_numpy(), crs=sites.crs), stats
+
+
+def suppress_areas(table: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Public copy of an area table: worker and site counts from fewer than ``k`` sites, or
+    below ``k``, are blanked (``NaN``), with their shares; ``suppressed`` marks areas blanked whole.
+
+    The whole-region row (``area_id == "region"``) keeps its totals unless it too has < k sites.
+    """
+    out = table.copy()
+    site_cols = [c for c in out.columns if c == "sites" or c.endswith("_sites_not")]
+    worker_cols = [c for c in out.columns if c == "workers" or "_workers_" in c]
+    small_area = (out["sites"] > 0) & (out["sites"] < k)
+    out["suppressed"] = small_area
+    for col in site_cols + worker_cols:
+        if col.endswith("_share"):
+            continue
+        vals = out[col].astype(float)
+        out[col] = vals.mask(small_area | ((vals > 0) & (vals < k))).round().astype("Int64")
+    for col in [c for c in worker_cols if c.endswith("_share")]:
+        base = col[: -len("_share")]
+        out[col] = out[col].astype(float).mask(small_area | out[base].isna())
+    return out

@@ -44,7 +44,11 @@ def test_analyze_ck_writes_the_contract(mirror, tmp_path):
     for cat, g in cov.groupby("category"):
         assert g.sort_values("threshold_min")["workers_covered"].is_monotonic_increasing
     head = summ["headline"]
-    assert head["workers_beyond"] == sum(a["workers_beyond"] for a in head["by_area"])
+    # Public mode blanks the wards with fewer than 5 sites; the others add up to at most the total.
+    shown = [a["workers_beyond"] for a in head["by_area"] if not a["suppressed"]]
+    assert all(v is None or v >= 5 or v == 0 for v in shown)
+    assert sum(v or 0 for v in shown) <= head["workers_beyond"]
+    assert [a["area_id"] for a in head["by_area"] if a["suppressed"]] == ["ward-1"]  # one LMIA site in ward 1
     assert any("straight-line" in a for a in summ["method"]["approximations"])
 
 
@@ -187,3 +191,22 @@ def test_region_without_lmia_or_primary_care_runs_with_notes(mirror, tmp_path):
     # Asking for the missing category explicitly is an error, not a silent drop.
     res = CliRunner().invoke(main, ["analyze", "--region", "calgary", "--category", "primary_care", "--out", str(tmp_path), "-q"])
     assert res.exit_code == 2 and "No services of category 'primary_care'" in res.stderr
+
+
+def test_french_labels_and_report(mirror, tmp_path):
+    res = CliRunner().invoke(main, ["analyze", "--region", "chatham-kent", "--lang", "fr", "--out", str(tmp_path), "-q"])
+    assert res.exit_code == 0, res.stderr
+    html = (tmp_path / "map.html").read_text()
+    # Layer names sit inside JavaScript strings, where folium writes non-ASCII as \u escapes.
+    assert "Limite de la r\\u00e9gion" in html and "Services : h\\u00f4pital" in html and "Légende" in html
+    report = (tmp_path / "report.html").read_text()
+    assert "<html lang='fr'>" in report and "Par secteur" in report and report.count("data:image/png;base64,") == 2
+
+
+def test_internal_headline_adds_up(mirror, tmp_path):
+    res = CliRunner().invoke(main, ["analyze", "--region", "chatham-kent", "--privacy", "internal", "--out", str(tmp_path), "-q"])
+    assert res.exit_code == 0
+    head = json.loads((tmp_path / "summary.json").read_text())["headline"]
+    assert head["workers_beyond"] == sum(a["workers_beyond"] for a in head["by_area"])
+    areas = pd.read_csv(tmp_path / "areas.csv")
+    assert areas["sites"].notna().all()  # nothing suppressed in internal mode

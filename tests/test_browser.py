@@ -1,0 +1,96 @@
+"""map.html and report.html in a real headless Chromium (Debian's chromium + chromedriver)."""
+
+import shutil
+import time
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+@pytest.fixture(scope="module")
+def driver():
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        pytest.skip("Debian chromium and chromium-driver are not installed (.ci/run installs them)")
+    opts = webdriver.ChromeOptions()
+    for arg in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]:
+        opts.add_argument(arg)
+    opts.binary_location = CHROMIUM
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    d = webdriver.Chrome(service=Service(DRIVER), options=opts)
+    d.set_window_size(1400, 1000)
+    yield d
+    d.quit()
+
+
+def _errors(driver):
+    # Base-map tiles come from the internet, which CI does not have: only page errors count.
+    return [e for e in driver.get_log("browser") if e["level"] == "SEVERE" and "tile.openstreetmap.org" not in e["message"]]
+
+
+def _overlay_count(driver):
+    # Layers drawn on canvas leave no DOM nodes: ask Leaflet how many layers the map holds.
+    return driver.execute_script(
+        "var m = Object.keys(window).filter(k => k.startsWith('map_')).map(k => window[k])[0];"
+        "var n = 0; m.eachLayer(function () { n++; }); return n;")
+
+
+def test_map_loads_layers_toggle_and_screenshot(driver, ck_run, tmp_path):
+    _, files = ck_run
+    driver.get(files["map.html"].resolve().as_uri())
+    time.sleep(1.5)
+    assert _errors(driver) == []
+    labels = [e.text for e in driver.find_elements("css selector", ".leaflet-control-layers-overlays label")]
+    for expected in ["Areas: share of workers", "Region boundary", "Catchments: hospital", "Services: hospital",
+                     "Services: primary care", "Migrant-worker sites (hexagons"]:
+        assert any(lbl.startswith(expected) for lbl in labels), (expected, labels)
+    # Toggling a layer off removes its features from the map; on again restores them.
+    before = _overlay_count(driver)
+    boxes = driver.find_elements("css selector", ".leaflet-control-layers-overlays input")
+    areas_box = next(b for b, lbl in zip(boxes, labels) if lbl.startswith("Areas"))
+    areas_box.click()
+    time.sleep(0.3)
+    after = _overlay_count(driver)
+    assert after < before
+    areas_box.click()
+    time.sleep(0.3)
+    assert _overlay_count(driver) == before
+    # A popup opens on a service marker.
+    marker = driver.find_elements("css selector", ".leaflet-marker-icon:not(.marker-cluster)")[0]
+    driver.execute_script("arguments[0].click();", marker)  # the title box may cover it at this zoom
+    time.sleep(0.3)
+    assert driver.find_elements("css selector", ".leaflet-popup-content b")
+    assert _errors(driver) == []
+    shot = tmp_path / "map.png"
+    driver.save_screenshot(str(shot))
+    assert shot.stat().st_size > 20_000
+
+
+def test_escaped_names_render_as_text(driver, mirror, tmp_path):
+    import gapmap
+
+    svc = tmp_path / "svc.csv"
+    svc.write_text('name,category,latitude,longitude\n"<img src=x onerror=alert(1)>",hospital,42.40,-82.15\n')
+    files = gapmap.write_outputs(gapmap.analyze("chatham-kent", services_file=svc), tmp_path / "out")
+    driver.get(files["map.html"].resolve().as_uri())
+    time.sleep(1.0)
+    assert driver.execute_script("return document.querySelectorAll('img[src=\"x\"]').length") == 0
+    assert _errors(driver) == []
+
+
+def test_report_renders_printable(driver, ck_run):
+    _, files = ck_run
+    driver.get(files["report.html"].resolve().as_uri())
+    time.sleep(0.5)
+    assert _errors(driver) == []
+    imgs = driver.execute_script("return Array.from(document.images).map(i => i.naturalWidth)")
+    assert imgs and all(w > 100 for w in imgs)
+    pdf = driver.execute_cdp_cmd("Page.printToPDF", {})
+    assert len(pdf["data"]) > 10_000
