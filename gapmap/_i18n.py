@@ -26,6 +26,7 @@ LABELS: dict[str, dict[str, str]] = {
         "share_covered": "share covered", "minutes_axis": "minutes to the nearest service",
         "notes": "Notes", "recommendations": "Recommended new services", "newly_workers": "Workers newly covered",
         "newly_people": "People newly covered", "name": "Name", "rank": "Rank",
+        "hex_layer": "Hexagons: people beyond {t} min of a {cat}",
     },
     "fr": {
         "hospital": "hôpital", "primary_care": "soins primaires", "residential_care": "soins en résidence",
@@ -51,6 +52,7 @@ LABELS: dict[str, dict[str, str]] = {
         "share_covered": "part couverte", "minutes_axis": "minutes jusqu'au service le plus proche",
         "notes": "Remarques", "recommendations": "Nouveaux services recommandés", "newly_workers": "Travailleurs nouvellement couverts",
         "newly_people": "Personnes nouvellement couvertes", "name": "Nom", "rank": "Rang",
+        "hex_layer": "Hexagones : personnes à plus de {t} min d'un(e) {cat}",
     },
 }
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from . import catalog, catchments, gaps, layers
@@ -58,6 +59,9 @@ class Result:
     transit_routes: gpd.GeoDataFrame | None = None
     transit_stops: gpd.GeoDataFrame | None = None
     transit_source: str | None = None
+    filter_effect: dict | None = None
+    access: pd.DataFrame | None = None
+    hexes: gpd.GeoDataFrame | None = None
     elapsed_s: float = 0.0
 
     @property
@@ -91,6 +95,10 @@ def analyze(
     sites_file: str | os.PathLike | None = None,
     population_file: str | os.PathLike | None = None,
     gtfs: str | os.PathLike | None = None,
+    when: str | None = None,
+    language: str | None = None,
+    hours_file: str | os.PathLike | None = None,
+    assume_hours: dict[str, str] | None = None,
     network=None,
     progress: Progress | None = None,
 ) -> Result:
@@ -113,6 +121,16 @@ def analyze(
     gtfs : path, optional
         GTFS zip or folder; default the region's feed in the catalog, if any. Its routes and
         stops are mapped in every mode; ``mode="transit"`` uses its schedule.
+    when : str, optional
+        Analysis window, e.g. ``"weekday 18:00-21:00"`` or ``"Sunday"``: only services open then
+        count (services without hours are assumed open, and counted in a note).
+    language : str, optional
+        ISO 639-1 code, e.g. ``"es"``: only services offering it count.
+    hours_file : path, optional
+        CSV ``service_id, opening_hours`` (OSM syntax) or ``service_id, day, open, close``.
+    assume_hours : dict, optional
+        ``{category: "Mo-Fr 09:00-17:00"}`` for services of that category with no hours: a
+        stated assumption, listed in the approximations.
     network : RoadNetwork, optional
         Road network for network travel times; straight-line approximation otherwise.
     progress : callable, optional
@@ -181,7 +199,28 @@ def analyze(
         population.gdf.assign(origin_id="da-" + population.gdf["dauid"]).set_index("origin_id")[["geometry"]],
     ])
     origins = gpd.GeoDataFrame(origins, geometry="geometry", crs=boundary.gdf.crs)
-    tt = catchments.travel_times(origins, services.gdf, settings, network=network, feed=feed)
+    services_used = services.gdf
+    assumed_hours_note = None
+    if hours_file is not None or assume_hours:
+        services.gdf = _with_hours(services.gdf, hours_file, assume_hours or {})
+        if assume_hours:
+            assumed_hours_note = ("Opening hours assumed (no data) for " + "; ".join(f"{k}: {v}" for k, v in assume_hours.items())
+                                  + ", for services without hours of their own.")
+        services_used = services.gdf
+    if when or language:
+        from .hours import filter_services
+
+        services_used = filter_services(services.gdf, window=when, language=language)
+        st = services_used.attrs["service_filter"]
+        notes.append(
+            f"Services filtered ({'open ' + when if when else ''}{' and ' if when and language else ''}"
+            f"{'offering ' + language if language else ''}): {st['services_kept']} of {st['services_in']} kept; "
+            f"{st['hours_missing_assumed_open']} without opening hours assumed open; "
+            f"{st['languages_assumed']} without language data assumed English only."
+        )
+        services_used = gpd.GeoDataFrame(services_used, geometry="geometry", crs=boundary.gdf.crs)
+    catchments.check_categories(services.gdf, settings.categories)  # before filters: a category must exist at all
+    tt = _times_allowing_empty(origins, services_used, settings, network, feed)
     method = str(tt["method"].iloc[0]) if len(tt) else catchments.straight_line_label(settings)
     if settings.mode == "transit":
         bands = catchments.transit_bands(feed, boundary.gdf, services.gdf, settings)
@@ -201,7 +240,27 @@ def analyze(
         population.gdf.set_index("da-" + population.gdf["dauid"]), pop_tt, settings
     ).reset_index(drop=True)
     area_tab = gaps.area_table(areas.gdf, sites_w, pop_w, settings, region.name)
+    filter_effect = None
+    if when or language:
+        tt_any = catchments.travel_times(origins, services.gdf, settings, network=network, feed=feed)
+        filter_effect = _filter_effect(tt_any, tt, sites.gdf, population.gdf, settings, when, language, services_used)
 
+    hexes_gdf = None
+    acc = None
+    if len(pop_w):
+        from . import plan
+
+        partial = Result(region=region, settings=settings, layers=all_layers,
+                         sites=gpd.GeoDataFrame(sites_w, geometry="geometry", crs=boundary.gdf.crs),
+                         population=gpd.GeoDataFrame(pop_w, geometry="geometry", crs=boundary.gdf.crs),
+                         areas_table=area_tab, catchments=bands, travel_times=tt, method=method, approximations=[],
+                         census_total=census_total, data_dir=mirror)
+        acc = plan.accessibility_scores(partial)
+        hexes_gdf = plan.hex_table(partial)
+        for frame, prefix in ((sites_w, ""), (pop_w, "da-")):
+            ids = (frame["site_id"].astype(str) if prefix == "" else prefix + frame["dauid"].astype(str)).to_numpy()
+            for col in acc.columns[1:]:
+                frame[col] = acc.set_index("origin_id")[col].reindex(ids).round(4).to_numpy()
     approximations = []
     if settings.mode == "transit":
         approximations.append(
@@ -226,6 +285,8 @@ def analyze(
             "Workers per site = the largest calendar-year total of LMIA-approved positions (quarters summed within a "
             "year, years not summed): approvals, not a head count."
         )
+    if assumed_hours_note:
+        approximations.append(assumed_hours_note)
     if population_file is None:
         approximations.append("Population sits at 2016 DA representative points carrying 2021 counts.")
     return Result(
@@ -233,15 +294,114 @@ def analyze(
         population=gpd.GeoDataFrame(pop_w, geometry="geometry", crs=boundary.gdf.crs), areas_table=area_tab,
         catchments=bands, travel_times=tt, method=method, approximations=approximations,
         census_total=census_total, data_dir=mirror, notes=notes, transit_routes=transit_routes,
-        transit_stops=transit_stops, transit_source=transit_source, elapsed_s=time.perf_counter() - t0,
+        transit_stops=transit_stops, transit_source=transit_source, filter_effect=filter_effect, access=acc, hexes=hexes_gdf,
+        elapsed_s=time.perf_counter() - t0,
     )
 
 
-def run(region: str, out_dir: str | os.PathLike | None = None, **kwargs) -> tuple[Result, dict[str, Path]]:
-    """:func:`analyze` then write the output contract to ``out_dir`` (default ``outputs/<region>``)."""
+def _with_hours(services: gpd.GeoDataFrame, hours_file, assume: dict[str, str]) -> gpd.GeoDataFrame:
+    """Attach ``opening_hours`` from a file (by service_id) and assumed hours per category."""
+    from . import sources
+    from .hours import parse_opening_hours
+
+    out = services.copy()
+    if "opening_hours" not in out:
+        out["opening_hours"] = None
+    if hours_file is not None:
+        table = sources.read_csv(hours_file, ["service_id"], what="Hours")
+        if "opening_hours" in table:
+            given = table.set_index("service_id")["opening_hours"]
+        elif {"day", "open", "close"} <= set(table.columns):
+            given = table.groupby("service_id").apply(
+                lambda g: "; ".join(f"{d} {o}-{c}" for d, o, c in zip(g["day"], g["open"], g["close"])))
+        else:
+            from ._errors import InputError
+
+            raise InputError(f"Hours file {hours_file} needs an opening_hours column or day, open, close columns.")
+        unknown = sorted(set(given.index) - set(out["service_id"]))
+        if unknown:
+            from ._errors import InputError
+
+            raise InputError(f"Hours file {hours_file} names unknown service_id {unknown[0]!r}; use ids from services (layers.gpkg).")
+        hit = out["service_id"].isin(given.index)
+        out.loc[hit, "opening_hours"] = out.loc[hit, "service_id"].map(given).to_numpy()
+    for cat, spec in assume.items():
+        parse_opening_hours(spec, service=f"--assume-hours {cat}")  # fail early on a bad spec
+        empty = (out["category"] == cat) & (out["opening_hours"].isna() | (out["opening_hours"].astype(str) == ""))
+        out.loc[empty, "opening_hours"] = spec
+    return out
+
+
+def _times_allowing_empty(origins, services, settings, network, feed) -> pd.DataFrame:
+    """Travel times; a category with no usable service (e.g. none open in the window) is unreachable."""
+    present = tuple(c for c in settings.categories if (services["category"] == c).any())
+    frames = []
+    if present:
+        frames.append(catchments.travel_times(origins, services, settings.replace(categories=present), network=network, feed=feed))
+    for cat in settings.categories:
+        if cat not in present:
+            frames.append(pd.DataFrame({"origin_id": origins.index.astype(str), "category": cat, "service_id": None,
+                                        "service_name": None, "distance_m": np.nan, "minutes": np.nan,
+                                        "method": f"no {cat} service usable (hours/language filter)"}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _filter_effect(tt_any, tt, sites, population, settings, when, language, services_used) -> dict:
+    """How many sites, workers and people lose coverage once hours / language are considered."""
+    def covered(table, ids, cat, t):
+        sub = table[table["category"] == cat].set_index("origin_id")["minutes"].reindex(ids)
+        return sub.fillna(np.inf).to_numpy() <= t
+
+    site_ids = sites["site_id"].astype(str).to_numpy()
+    da_ids = ("da-" + population["dauid"]).to_numpy()
+    rows = []
+    for cat in settings.categories:
+        for t in settings.thresholds_min:
+            s_any, s_f = covered(tt_any, site_ids, cat, t), covered(tt, site_ids, cat, t)
+            p_any, p_f = covered(tt_any, da_ids, cat, t), covered(tt, da_ids, cat, t)
+            lost_s = s_any & ~s_f
+            lost_p = p_any & ~p_f
+            rows.append({"category": cat, "threshold_min": t, "sites_covered_any_time": int(s_any.sum()),
+                         "sites_covered_filtered": int(s_f.sum()), "sites_lost": int(lost_s.sum()),
+                         "workers_lost": int(sites["workers"].to_numpy()[lost_s].sum()),
+                         "people_lost": float(population["pop2021"].fillna(0).to_numpy()[lost_p].sum())})
+    return {"when": when, "language": language, **services_used.attrs.get("service_filter", {}), "coverage_lost": rows}
+
+
+def run(region: str | Region, out_dir: str | os.PathLike | None = None, *, recommend: int | None = None,
+        recommend_target: float | None = None, candidates: str = "hex", objective: str = "workers",
+        add_services: str | os.PathLike | None = None, **kwargs) -> tuple[Result, dict[str, Path]]:
+    """:func:`analyze`, optional siting and what-if, then write the outputs to ``out_dir``
+    (default ``outputs/<region>``).
+
+    Parameters
+    ----------
+    recommend, recommend_target : optional
+        Recommend ``recommend`` new services, or the fewest covering ``recommend_target`` (0-1)
+        of the coverable demand, for the headline category and threshold (see :func:`gapmap.plan.recommend`).
+    candidates : str
+        ``hex``, ``odcaf``, ``da`` or a candidates file.
+    add_services : path, optional
+        What-if: services to add; ``whatif.csv`` compares each area before and after.
+    """
+    from . import plan
     from .outputs import write_outputs
 
+    progress = kwargs.get("progress")
     result = analyze(region, **kwargs)
+    rec = None
+    if recommend is not None or recommend_target is not None:
+        _say(progress, f"siting: {'p=' + str(recommend) if recommend else 'target ' + str(recommend_target)} "
+                       f"({result.settings.headline_category}, {result.settings.headline_threshold:g} min, candidates {candidates})")
+        rec = plan.recommend(result, p=recommend, target_share=recommend_target, candidates=candidates, objective=objective,
+                             data_dir=kwargs.get("data_dir"))
+    whatif = None
+    if add_services is not None:
+        _say(progress, f"what-if: adding services from {add_services}")
+        extra = kwargs.get("services_file")
+        files_in = [*([extra] if extra else []), add_services]
+        after = analyze(result.region, **{**kwargs, "services_file": files_in, "progress": None})
+        whatif = plan.what_if(result, after)
     out = Path(out_dir) if out_dir is not None else Path("outputs") / result.region.slug
-    files = write_outputs(result, out, progress=kwargs.get("progress"))
+    files = write_outputs(result, out, progress=progress, recommendations=rec, whatif=whatif)
     return result, files

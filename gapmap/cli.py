@@ -9,6 +9,7 @@ import time
 import traceback
 
 import click
+import pandas as pd
 
 from . import api, catalog
 from ._errors import GapmapError
@@ -52,6 +53,16 @@ def _speeds(values: tuple[str, ...]) -> dict[str, float] | None:
     return out or None
 
 
+def _pairs(values: tuple[str, ...], option: str, example: str) -> dict[str, str] | None:
+    out = {}
+    for v in values:
+        key, sep, val = v.partition("=")
+        if not sep or not key.strip() or not val.strip():
+            raise GapmapError(f"{option} {v!r} is not KEY=VALUE (e.g. {option} \"{example}\").")
+        out[key.strip()] = val.strip()
+    return out or None
+
+
 def _window(text: str | None) -> tuple[str, str] | None:
     if text is None:
         return None
@@ -92,12 +103,22 @@ def main() -> None:
 @click.option("--population", "population_file", type=click.Path(), help="Population file replacing the DA points (points or polygons, population).")
 @click.option("--network", "network_spec", default="straight", show_default=True, type=click.Choice(["straight"]),
               help="Travel-time method: straight (labelled straight-line approximation).")
+@click.option("--when", help='Analysis window: only services open then count, e.g. "weekday 18:00-21:00", "Sunday".')
+@click.option("--language", help="Only services offering this language count (ISO 639-1, e.g. es).")
+@click.option("--hours", "hours_file", type=click.Path(), help="Opening hours CSV: service_id, opening_hours (or day, open, close).")
+@click.option("--assume-hours", "assume_hours", multiple=True, help='Assumed hours for a category without data, e.g. "primary_care=Mo-Fr 09:00-17:00".')
+@click.option("--recommend", type=int, help="Recommend this many new services for the headline category and threshold.")
+@click.option("--recommend-target", type=float, help="Recommend the fewest new services covering this share (0-1) of coverable demand.")
+@click.option("--candidates", default="hex", show_default=True, help="Siting candidates: hex, odcaf, da, or a points FILE.")
+@click.option("--objective", type=click.Choice(["workers", "people"]), default="workers", show_default=True, help="Siting objective.")
+@click.option("--add-services", type=click.Path(), help="What-if: add these services and compare each area before / after (whatif.csv).")
 @click.option("--lang", type=click.Choice(["en", "fr"]), help="Language of the map and report labels [default: en].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
 @_user_errors
 def analyze(region, out_dir, data_dir, config_file, mode, gtfs, transit_date, transit_window, max_walk_m, max_transfers, categories, thresholds, streams, speeds, circuity,
             headline_category, headline_threshold, privacy, boundary_file, services_file, sites_file, population_file,
-            network_spec, lang, quiet):
+            network_spec, when, language, hours_file, assume_hours, recommend, recommend_target, candidates, objective,
+            add_services, lang, quiet):
     """Run the service-gap analysis for one region and write map, GeoPackage, tables and summary."""
     t0 = time.perf_counter()
     settings = load_settings(
@@ -111,7 +132,10 @@ def analyze(region, out_dir, data_dir, config_file, mode, gtfs, transit_date, tr
     network = None
     result, files = api.run(reg, out_dir, settings=settings, data_dir=data_dir, boundary_file=boundary_file,
                             services_file=services_file, sites_file=sites_file, population_file=population_file,
-                            gtfs=gtfs, network=network, progress=say)
+                            gtfs=gtfs, network=network, progress=say, when=when, language=language, hours_file=hours_file,
+                            assume_hours=_pairs(assume_hours, "--assume-hours", "primary_care=Mo-Fr 09:00-17:00"),
+                            recommend=recommend, recommend_target=recommend_target, candidates=candidates,
+                            objective=objective, add_services=add_services)
     h = result.headline()
     pre = f"{settings.headline_category}_{settings.headline_threshold:g}min"
     total = h.iloc[-1]
@@ -122,6 +146,14 @@ def analyze(region, out_dir, data_dir, config_file, mode, gtfs, transit_date, tr
                f"{result.areas_table.iloc[-1]['population']:,.0f} people [{result.method}].")
     for _, row in h.iloc[:-1].iterrows():
         click.echo(f"  {row['area_name']:<24} {int(row[f'{pre}_workers_not']):>6,} of {int(row['workers']):>6,} workers beyond")
+    if result.filter_effect:
+        lost = [r for r in result.filter_effect["coverage_lost"] if r["category"] == settings.headline_category
+                and r["threshold_min"] == settings.headline_threshold][0]
+        click.echo(f"  hours/language filter: {lost['sites_lost']} sites ({lost['workers_lost']:,} workers) lose coverage.")
+    if "recommendations.csv" in files:
+        rec = pd.read_csv(files["recommendations.csv"])
+        for r in rec.itertuples():
+            click.echo(f"  recommended #{r.rank}: {r.name} — {r.workers_newly_covered:,.0f} workers, {r.people_newly_covered:,.0f} people newly covered")
     rej = len(result.rejects)
     click.echo(f"Wrote {len(files)} files to {files['map.html'].parent} in {time.perf_counter() - t0:.1f} s"
                + (f" ({rej:,} input rows rejected or filtered: see rejects.csv)." if rej else "."))

@@ -144,7 +144,7 @@ def _require(df, required, path, what) -> None:
     missing = [c for c in required if c.lower() not in lower]
     if missing:
         raise InputError(
-            f"{what} {path} lacks column(s) {', '.join(missing)} (found: {', '.join(map(str, df.columns[:12]))}); "
+            f"{what} {path} lacks column(s) {', '.join(missing)} (found: {sources.column_list(df.columns)}); "
             "rename the header or use the right file."
         )
 

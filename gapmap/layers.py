@@ -184,7 +184,7 @@ def assign_areas(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.Series
 
 
 def build_services(boundary: gpd.GeoDataFrame, data_dir=None, *, edge_buffer_m: float = 30_000.0,
-                   services_file: str | Path | None = None) -> Layer:
+                   services_file: str | Path | list | None = None) -> Layer:
     """ODHF health facilities inside the region and within ``edge_buffer_m`` of it.
 
     ``services_file`` (CSV with ``name, category, latitude, longitude``) adds user services,
@@ -226,12 +226,14 @@ def build_services(boundary: gpd.GeoDataFrame, data_dir=None, *, edge_buffer_m: 
     n_read = len(df)
     datasets = ["odhf"]
     notes: list[str] = []
-    if services_file is not None:
-        extra, extra_rejects, n_extra, notes = read_user_services(services_file, boundary, edge_buffer_m=edge_buffer_m)
+    user_files = [] if services_file is None else services_file if isinstance(services_file, (list, tuple)) else [services_file]
+    for f in user_files:
+        extra, extra_rejects, n_extra, extra_notes = read_user_services(f, boundary, edge_buffer_m=edge_buffer_m)
         services = pd.concat([services, extra], ignore_index=True)
         layer_rejects.append(extra_rejects)
+        notes += extra_notes
         n_read += n_extra
-        datasets.append(str(services_file))
+        datasets.append(str(f))
     services = services.sort_values("service_id").reset_index(drop=True)
     rej = pd.concat(layer_rejects, ignore_index=True)
     return Layer("services", gpd.GeoDataFrame(services, geometry="geometry", crs=crs), n_read, len(services), rej,

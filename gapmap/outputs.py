@@ -144,8 +144,13 @@ def _write_gpkg(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
 
 
-def write_outputs(result, out_dir: str | Path, progress=None) -> dict[str, Path]:
-    """Write every output file of the contract to ``out_dir``; return name -> path."""
+def write_outputs(result, out_dir: str | Path, progress=None, *, recommendations=None, whatif: pd.DataFrame | None = None) -> dict[str, Path]:
+    """Write every output file of the contract to ``out_dir``; return name -> path.
+
+    ``recommendations`` (a :class:`gapmap.siting.SitingResult`) adds ``recommendations.csv``,
+    a GeoPackage layer and map markers; ``whatif`` (from :func:`gapmap.plan.what_if`) adds
+    ``whatif.csv``.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     s = result.settings
@@ -184,13 +189,32 @@ def write_outputs(result, out_dir: str | Path, progress=None) -> dict[str, Path]
         "population": result.population,
         "catchments": result.catchments,
     }
+    hexes = None
+    if result.hexes is not None:
+        hexes = privacy.suppress_hexes(result.hexes, s.k_anonymity) if s.privacy == "public" else result.hexes
+        gpkg_layers["hexes"] = hexes
+        files["hexes.csv"] = out / "hexes.csv"
+        pd.DataFrame(hexes.drop(columns="geometry")).to_csv(files["hexes.csv"], index=False, lineterminator="\n")
+    if recommendations is not None:
+        gpkg_layers["recommendations"] = recommendations.recommendations
+        files["recommendations.csv"] = out / "recommendations.csv"
+        rec = recommendations.recommendations
+        ll = rec.geometry.to_crs("EPSG:4326")
+        pd.DataFrame(rec.drop(columns="geometry")).assign(lon=ll.x.round(5), lat=ll.y.round(5)).to_csv(
+            files["recommendations.csv"], index=False, lineterminator="\n")
+    if whatif is not None:
+        files["whatif.csv"] = out / "whatif.csv"
+        wi = privacy.suppress_areas(whatif.rename(columns={"sites": "sites"}), s.k_anonymity) if s.privacy == "public" else whatif
+        wi.to_csv(files["whatif.csv"], index=False, lineterminator="\n")
     if result.transit_routes is not None:
         gpkg_layers["transit_routes"] = result.transit_routes
         gpkg_layers["transit_stops"] = result.transit_stops
     files["layers.gpkg"] = out / "layers.gpkg"
     _write_gpkg(files["layers.gpkg"], gpkg_layers)
 
-    m = webmap.build_map(result, public_sites=public_sites, areas_table=areas_out, attributions=attributions(result))
+    m = webmap.build_map(result, public_sites=public_sites, areas_table=areas_out, hexes=hexes,
+                         recommendations=recommendations.recommendations if recommendations is not None else None,
+                         attributions=attributions(result))
     files["map.html"] = out / "map.html"
     files["map.html"].write_text(webmap.render_html(m), encoding="utf-8")
 
@@ -199,10 +223,22 @@ def write_outputs(result, out_dir: str | Path, progress=None) -> dict[str, Path]
 
     files["report.html"] = out / "report.html"
     files["report.html"].write_text(
-        build_report(result, areas_out, coverage_summary(result.sites, result.population, s, result.method), attributions(result)),
+        build_report(result, areas_out, coverage_summary(result.sites, result.population, s, result.method), attributions(result),
+                     recommendations.recommendations if recommendations is not None else None),
         encoding="utf-8")
 
     files["summary.json"] = out / "summary.json"
     summ = summary(result, public_stats, [*files], areas_out)
+    if result.filter_effect is not None:
+        summ["hours_language"] = _clean(result.filter_effect)
+    if recommendations is not None:
+        summ["recommendations"] = _clean({"totals": recommendations.totals, "notes": recommendations.notes,
+                                          "sites": pd.DataFrame(recommendations.recommendations.drop(columns="geometry")).to_dict("records")})
+    if result.access is not None:
+        summ["accessibility"] = _clean({
+            "method": "E2SFCA (Luo & Qi 2009 bands 10/20/30 min, weights 1/0.68/0.22), demand = people + workers, "
+                      "supply = 1 per facility (no capacity data), straight-line travel times",
+            **{c: {"median": float(result.access[c].median()), "zero_share": float((result.access[c].fillna(0) == 0).mean())}
+               for c in result.access.columns[1:]}})
     files["summary.json"].write_text(json.dumps(summ, indent=2, sort_keys=False, ensure_ascii=False) + "\n", encoding="utf-8")
     return files

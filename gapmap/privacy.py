@@ -78,3 +78,17 @@ def suppress_areas(table: pd.DataFrame, k: int) -> pd.DataFrame:
         base = col[: -len("_share")]
         out[col] = out[col].astype(float).mask(small_area | out[base].isna())
     return out
+
+
+def suppress_hexes(hexes: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Public copy of a hexagon table: worker and site counts blanked where a cell has fewer than
+    ``k`` sites or ``k`` workers (people counts, from public census data, stay)."""
+    out = hexes.copy()
+    if "sites" not in out:
+        return out
+    small = (out["sites"] > 0) & ((out["sites"] < k) | (out["workers"] < k))
+    cols = ["sites", *[c for c in out.columns if c == "workers" or c.endswith("_workers_not")]]
+    for col in cols:
+        out[col] = out[col].astype(float).mask(small).round().astype("Int64")
+    out["workers_suppressed"] = small
+    return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -53,7 +54,7 @@ def read_csv(path: str | Path, required: list[str], *, what: str, **kwargs) -> p
     missing = [c for c in required if c not in df.columns]
     if missing:
         raise InputError(
-            f"{what} file {path} lacks column(s) {', '.join(missing)} (found: {', '.join(df.columns[:12])}); "
+            f"{what} file {path} lacks column(s) {', '.join(missing)} (found: {column_list(df.columns)}); "
             "rename the header or use the right file."
         )
     df = df.apply(lambda s: s.str.strip())
@@ -61,6 +62,12 @@ def read_csv(path: str | Path, required: list[str], *, what: str, **kwargs) -> p
     # Semicolon-separated files come from French-locale spreadsheets, which write 42,4 for 42.4.
     df.attrs["decimal_comma"] = kwargs["sep"] == ";"
     return df
+
+
+def column_list(columns, limit: int = 12) -> str:
+    """Column names for a one-line message: whitespace collapsed, internal columns left out."""
+    names = [re.sub(r"\s+", " ", str(c)).strip() or "(blank)" for c in columns if c != "source_row"]
+    return ", ".join(names[:limit]) + (", ..." if len(names) > limit else "")
 
 
 def sniff_delimiter(text: str) -> str:

@@ -130,7 +130,8 @@ def _icon(cat: str, i: int) -> folium.DivIcon:
 
 
 def build_map(result, *, public_sites: gpd.GeoDataFrame | None = None, areas_table: pd.DataFrame | None = None,
-              recommendations: gpd.GeoDataFrame | None = None, attributions: list[str]) -> folium.Map:
+              recommendations: gpd.GeoDataFrame | None = None, hexes: gpd.GeoDataFrame | None = None,
+              attributions: list[str]) -> folium.Map:
     """Folium map of one analysis.
 
     Parameters
@@ -175,6 +176,18 @@ def build_map(result, *, public_sites: gpd.GeoDataFrame | None = None, areas_tab
     ).add_to(m)
     folium.GeoJson(to_geojson(boundary, ["name"], simplify_m=25), name=L["boundary"],
                    style_function=lambda f: {"fill": False, "color": "#000", "weight": 2.5}).add_to(m)
+
+    # People beyond the headline threshold per H3 hexagon (off at start).
+    people_col = f"{pre}_people_not"
+    if hexes is not None and len(hexes) and people_col in hexes:
+        hx = hexes[hexes["people"] > 0]
+        top = float(hx[people_col].max()) or 1.0
+        folium.GeoJson(
+            to_geojson(hx, ["hex_id", "people", people_col]), name=L["hex_layer"].format(t=f"{head_t:g}", cat=hc), show=False,
+            style_function=lambda f: {"fillColor": "#08519c", "color": "#08519c", "weight": 0.3,
+                                      "fillOpacity": 0.1 + 0.7 * (f["properties"][people_col] or 0) / top},
+            tooltip=folium.GeoJsonTooltip(["people", people_col], aliases=[L["population"], L["people_beyond"].format(t=f"{head_t:g}")]),
+        ).add_to(m)
 
     # Catchment bands: outlines with a light fill so the area shading stays readable underneath.
     for ci, cat in enumerate(s.categories):

@@ -19,7 +19,7 @@ CORPUS = Path(__file__).parent / "fixtures" / "bad_inputs"
 
 # file -> exact error message ({path} = the file's path)
 FILE_ERRORS = {
-    "missing_column.csv": "Services file {path} lacks column(s) category (found: source_row, name, latitude, longitude); "
+    "missing_column.csv": "Services file {path} lacks column(s) category (found: name, latitude, longitude); "
                           "rename the header or use the right file.",
     "misnamed_coordinates.csv": "Services file {path} has no coordinate columns (looked for latitude/longitude, lat/lon, x/y) "
                                 "and no community or postal-code column to geocode; add latitude and longitude columns.",

@@ -24,10 +24,10 @@ def test_analyze_ck_writes_the_contract(mirror, tmp_path):
     res = CliRunner().invoke(main, ["analyze", "--region", "chatham-kent", "--out", str(tmp_path), "-q"])
     assert res.exit_code == 0, res.output + res.stderr
     assert "straight-line approximation" in res.stdout
-    for name in ["map.html", "layers.gpkg", "sites.csv", "areas.csv", "summary.json", "rejects.csv"]:
+    for name in ["map.html", "layers.gpkg", "sites.csv", "areas.csv", "summary.json", "rejects.csv", "report.html", "hexes.csv"]:
         assert (tmp_path / name).stat().st_size > 0
     layers = {name for name, _ in pyogrio.list_layers(tmp_path / "layers.gpkg")}
-    assert layers == {"boundary", "areas", "services", "sites", "population", "catchments"}
+    assert layers == {"boundary", "areas", "services", "sites", "population", "catchments", "hexes"}
     summ = json.loads((tmp_path / "summary.json").read_text())
     for name, lay in summ["layers"].items():
         assert lay["rows_read"] == lay["rows_used"] + lay["rows_rejected"], name
