@@ -131,8 +131,10 @@ def analyze(
     assume_hours : dict, optional
         ``{category: "Mo-Fr 09:00-17:00"}`` for services of that category with no hours: a
         stated assumption, listed in the approximations.
-    network : RoadNetwork, optional
-        Road network for network travel times; straight-line approximation otherwise.
+    network : str, path or RoadNetwork, optional
+        ``"auto"`` (cached network for the region, else an OSMnx download, else the labelled
+        straight-line fallback, said once in the notes), ``"straight"``, a ``.osm.pbf`` /
+        ``.osm`` / ``.graphml`` path, or a loaded :class:`gapmap.network.RoadNetwork`.
     progress : callable, optional
         Called with one line per step.
 
@@ -146,6 +148,7 @@ def analyze(
     mirror = catalog.find_mirror(data_dir)
     _say(progress, f"[1/5] boundary and areas for {region.name}")
     boundary, areas = layers.build_boundary(region, data_dir, boundary_file)
+    network = _resolve_network(network, boundary.gdf, settings, notes := [], progress)
     _say(progress, "[2/5] services (ODHF)")
     services = layers.build_services(boundary.gdf, data_dir, services_file=services_file)
     _say(progress, f"[3/5] sites (ESDC LMIA, streams: {', '.join(settings.streams)}) and population (2021 DAs)")
@@ -158,9 +161,10 @@ def analyze(
     else:
         population, census_total = layers.build_population(region, boundary.gdf, areas.gdf, data_dir)
     all_layers = {lay.name: lay for lay in (boundary, areas, services, sites, population)}
-    notes = [n for lay in all_layers.values() for n in lay.notes]
-    for n in notes:
+    layer_notes = [n for lay in all_layers.values() for n in lay.notes]
+    for n in layer_notes:
         _say(progress, f"note: {n}")
+    notes += layer_notes
     for lay in all_layers.values():
         lay.check_accounting()
 
@@ -268,6 +272,13 @@ def analyze(
             f"{settings.transit_window[1]} (median; p90 in the tables), walking legs as straight-line distance x "
             f"{settings.circuity:g} at {settings.speeds_kmh['walk']:g} km/h; places with no usable stop are unreachable."
         )
+    if network is not None and "snap_m" in tt:
+        far = tt.drop_duplicates("origin_id")
+        n_far = int(far["snap_flag"].sum())
+        approximations.append(
+            f"Road-network times ({method}) start and end at the nearest point on the nearest road, the off-road leg walked "
+            f"at 4.8 km/h; {n_far} sites or DA points lie more than 1 km from any road (snap_flag)."
+        )
     if catchments.STRAIGHT_LINE in method:
         approximations.append(
             f"Travel times are a {method}: straight-line distance x {settings.circuity:g} / "
@@ -297,6 +308,27 @@ def analyze(
         transit_stops=transit_stops, transit_source=transit_source, filter_effect=filter_effect, access=acc, hexes=hexes_gdf,
         elapsed_s=time.perf_counter() - t0,
     )
+
+
+def _resolve_network(spec, boundary: gpd.GeoDataFrame, settings: Settings, notes: list[str], progress):
+    """A RoadNetwork or None, from a spec; the fallback reason goes into ``notes`` once."""
+    if spec is None or isinstance(spec, str) and spec == "straight":
+        return None
+    if not isinstance(spec, (str, os.PathLike)):
+        return spec  # already a RoadNetwork
+    if settings.mode == "transit":
+        notes.append("Road network not used in transit mode (walking legs are straight-line x circuity).")
+        return None
+    from .network import load_network
+
+    _say(progress, f"      road network: {spec} ({settings.mode})")
+    load = load_network(spec, boundary=boundary, mode=settings.mode)
+    if load.network is None:
+        notes.append(f"Road network: {load.reason}; travel times use the straight-line approximation.")
+    else:
+        notes.append(f"Road network: {load.reason}.")
+    _say(progress, f"note: {notes[-1]}")
+    return load.network
 
 
 def _with_hours(services: gpd.GeoDataFrame, hours_file, assume: dict[str, str]) -> gpd.GeoDataFrame:

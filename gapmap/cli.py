@@ -101,8 +101,9 @@ def main() -> None:
 @click.option("--services", "services_file", type=click.Path(), help="Extra services file (CSV name, category, latitude, longitude; or GeoJSON/GPKG/SHP).")
 @click.option("--sites", "sites_file", type=click.Path(), help="Worker sites file replacing the LMIA sites (coordinates or community/postal code, workers).")
 @click.option("--population", "population_file", type=click.Path(), help="Population file replacing the DA points (points or polygons, population).")
-@click.option("--network", "network_spec", default="straight", show_default=True, type=click.Choice(["straight"]),
-              help="Travel-time method: straight (labelled straight-line approximation).")
+@click.option("--network", "network_spec", default="auto", show_default=True,
+              help="Road network: auto (cached, else OSMnx download, else the labelled straight-line fallback), "
+                   "straight, or a .osm.pbf / .osm / .graphml PATH.")
 @click.option("--when", help='Analysis window: only services open then count, e.g. "weekday 18:00-21:00", "Sunday".')
 @click.option("--language", help="Only services offering this language count (ISO 639-1, e.g. es).")
 @click.option("--hours", "hours_file", type=click.Path(), help="Opening hours CSV: service_id, opening_hours (or day, open, close).")
@@ -129,7 +130,7 @@ def analyze(region, out_dir, data_dir, config_file, mode, gtfs, transit_date, tr
     )
     say = (lambda msg: None) if quiet else (lambda msg: click.echo(msg, err=True))
     reg = get_region(region)
-    network = None
+    network = network_spec
     result, files = api.run(reg, out_dir, settings=settings, data_dir=data_dir, boundary_file=boundary_file,
                             services_file=services_file, sites_file=sites_file, population_file=population_file,
                             gtfs=gtfs, network=network, progress=say, when=when, language=language, hours_file=hours_file,

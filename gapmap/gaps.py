@@ -23,6 +23,10 @@ def wide_times(origins: gpd.GeoDataFrame, tt: pd.DataFrame, settings: Settings) 
     ``<cat>_within_<T>min`` (bool; False when unreachable).
     """
     out = origins.copy()
+    if "snap_m" in tt:
+        first = tt.drop_duplicates("origin_id").set_index("origin_id").reindex(origins.index.astype(str))
+        out["snap_m"] = first["snap_m"].astype(float).round(1).to_numpy()
+        out["snap_flag"] = first["snap_flag"].fillna(False).astype(bool).to_numpy()
     for cat in settings.categories:
         sub = tt[tt["category"] == cat].set_index("origin_id").reindex(origins.index.astype(str))
         out[f"{cat}_nearest_id"] = sub["service_id"].to_numpy()

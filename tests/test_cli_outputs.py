@@ -14,8 +14,10 @@ from gapmap.cli import main
 
 def _one_line_error(res):
     assert res.exit_code != 0
-    errors = [line for line in res.stderr.splitlines() if not line.startswith("[")]  # progress lines start with [n/5]
-    assert len(errors) == 1 and errors[0].startswith("Error: "), res.stderr
+    # stderr also carries progress ("[n/5] ...", indented details, "note: ..."): the error is one line of its own.
+    lines = res.stderr.splitlines()
+    errors = [line for line in lines if line.startswith(("Error", "Internal error"))]
+    assert len(errors) == 1 and errors[0].startswith("Error: ") and lines[-1] == errors[0], res.stderr
     assert "Traceback" not in res.output + res.stderr
     return errors[0]
 

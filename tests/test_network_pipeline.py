@@ -1,0 +1,93 @@
+"""--network through the CLI: a synthetic road grid over Chatham-Kent (GraphML), and the offline fallback."""
+
+import json
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from pyproj import Geod
+
+from gapmap.cli import main
+
+SPEED = 60.0  # km/h on every grid road
+
+
+@pytest.fixture(scope="module")
+def grid_graphml(tmp_path_factory):
+    """A two-way road grid every 0.02 degrees (about 1.6 x 2.2 km) over the region's bounding box."""
+    import osmnx as ox
+
+    geod = Geod(ellps="WGS84")
+    lons, lats = np.arange(-82.52, -81.62, 0.02), np.arange(42.02, 42.70, 0.02)
+    G = nx.MultiDiGraph(crs="epsg:4326")
+    nid = lambda i, j: i * 1000 + j  # noqa: E731
+    for i, x in enumerate(lons):
+        for j, y in enumerate(lats):
+            G.add_node(nid(i, j), x=float(x), y=float(y))
+    for i, x in enumerate(lons):
+        for j, y in enumerate(lats):
+            for di, dj in ((1, 0), (0, 1)):
+                if i + di < len(lons) and j + dj < len(lats):
+                    x2, y2 = lons[i + di], lats[j + dj]
+                    length = geod.inv(x, y, x2, y2)[2]
+                    for u, v in ((nid(i, j), nid(i + di, j + dj)), (nid(i + di, j + dj), nid(i, j))):
+                        G.add_edge(u, v, length=length, highway="secondary", oneway=False, speed_kph=SPEED,
+                                   osmid=u * 10_000_000 + v)
+    path = tmp_path_factory.mktemp("net") / "ck_grid.graphml"
+    ox.save_graphml(G, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def grid_run(mirror, grid_graphml, tmp_path_factory):
+    out = tmp_path_factory.mktemp("grid")
+    res = CliRunner().invoke(main, ["analyze", "--region", "chatham-kent", "--network", str(grid_graphml), "--privacy", "internal",
+                                    "--out", str(out), "-q"])
+    assert res.exit_code == 0, res.stderr
+    return out
+
+
+def test_cli_reports_the_network_method(grid_run):
+    summ = json.loads((grid_run / "summary.json").read_text())
+    assert summ["method"]["travel_time"].startswith("road network")
+    assert not any("straight-line approximation" in a for a in summ["method"]["approximations"])
+    assert any(n.startswith("Road network:") for n in summ["notes"])
+    assert all(c["method"].startswith("road network") for c in summ["coverage"])
+
+
+def test_network_times_bounded_below_by_straight_line(grid_run):
+    sites = pd.read_csv(grid_run / "sites.csv")
+    svc = gpd.read_file(grid_run / "layers.gpkg", layer="services").to_crs("EPSG:4326").set_index("service_id")
+    geod = Geod(ellps="WGS84")
+    nearest = svc.loc[sites["hospital_nearest_id"]]
+    straight_m = geod.inv(sites["lon"].to_numpy(), sites["lat"].to_numpy(), nearest.geometry.x.to_numpy(), nearest.geometry.y.to_numpy())[2]
+    # No route is shorter than the straight line, nor faster than driving it all at 60 km/h.
+    assert (sites["hospital_km"] * 1000 >= straight_m * 0.999 - 5).all()
+    assert (sites["hospital_min"] >= straight_m / (SPEED / 3.6) / 60 * 0.999 - 0.05).all()
+    # On a grid a route is at most the Manhattan distance plus the two snapping legs and one cell.
+    assert (sites["hospital_km"] * 1000 <= straight_m * np.sqrt(2) + 2 * sites["snap_m"] + 2 * 2300).all()
+    assert not sites["snap_flag"].any()  # every site is within about 1.1 km of a grid road
+
+
+def test_network_isochrones_nested(grid_run):
+    bands = gpd.read_file(grid_run / "layers.gpkg", layer="catchments")
+    for _, g in bands[bands["category"] == "hospital"].groupby("category"):
+        geoms = list(g.sort_values("threshold_min").geometry)
+        for small, big in zip(geoms, geoms[1:]):
+            assert small.difference(big).area < 1e-3 * small.area
+
+
+def test_auto_offline_falls_back_once_and_says_so(mirror, tmp_path, monkeypatch):
+    from gapmap import network
+
+    monkeypatch.setenv("GAPMAP_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(network, "_overpass_reachable", lambda timeout=3.0: False)
+    res = CliRunner().invoke(main, ["analyze", "--region", "chatham-kent", "--out", str(tmp_path / "o"), "-q"])
+    assert res.exit_code == 0
+    summ = json.loads((tmp_path / "o" / "summary.json").read_text())
+    fallback = [n for n in summ["notes"] if "straight-line approximation" in n and n.startswith("Road network")]
+    assert len(fallback) == 1 and "no internet connection" in fallback[0]
+    assert summ["method"]["travel_time"].startswith("straight-line approximation")
