@@ -441,6 +441,16 @@ def _number_column(table, names: tuple[str, ...], layer: str) -> str:
     return col
 
 
+def _nonnegative(gdf, col: str, rejects: pd.DataFrame, layer: str, path) -> tuple[gpd.GeoDataFrame, pd.Series, pd.DataFrame]:
+    """Rows whose ``col`` is a non-negative number, those values, and the rejects extended with the rest."""
+    values = sources.to_float(gdf[col].astype(str))
+    bad = values.isna() | (values < 0)
+    rejects = pd.concat([rejects, _rejects(layer, path, gdf.loc[bad, "source_row"],
+                                           [f"{col} {v!r} is not a non-negative number" for v in gdf.loc[bad, col]])],
+                        ignore_index=True)
+    return gdf[~bad], values[~bad], rejects
+
+
 def build_user_sites(path: str | Path, boundary: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, crs: str | None = None,
                      data_dir=None, region: Region | None = None) -> Layer:
     """Sites from a user file: coordinates (or community / postal code) and a worker count per row."""
@@ -453,17 +463,13 @@ def build_user_sites(path: str | Path, boundary: gpd.GeoDataFrame, areas: gpd.Ge
     table = inputs.read_table(path, layer="sites", crs=crs, gazetteer=gaz, fsa_table=fsa)
     wcol = _number_column(table, WORKER_NAMES, "sites")
     gdf, rej, notes = inputs.check_against_region(table, boundary, layer="sites", id_col="site_id")
-    workers = sources.to_float(gdf[wcol].astype(str))
-    bad = workers.isna() | (workers < 0)
-    rej = pd.concat([rej, _rejects("sites", path, gdf.loc[bad, "source_row"],
-                                   [f"{wcol} {v!r} is not a non-negative number" for v in gdf.loc[bad, wcol]])], ignore_index=True)
-    gdf = gdf[~bad]
+    gdf, workers, rej = _nonnegative(gdf, wcol, rej, "sites", path)
     cols = {c.lower(): c for c in gdf.columns}
     name = gdf[cols["employer"]] if "employer" in cols else gdf[cols["name"]] if "name" in cols else ""
     ids = gdf[cols["site_id"]].astype(str) if "site_id" in cols else "site-u" + gdf["source_row"].astype(str)
     sites = gpd.GeoDataFrame({
         "site_id": ids.to_numpy(), "employer": name, "community": gdf[cols["community"]] if "community" in cols else "",
-        "postal_code": "", "fsa": "", "stream": "user", "noc_codes": "", "workers": workers[~bad].round().astype(int).to_numpy(),
+        "postal_code": "", "fsa": "", "stream": "user", "noc_codes": "", "workers": workers.round().astype(int).to_numpy(),
         "quarters_listed": 0, "lmia_rows": 0, "requested_rows": 0,
         "geocode_precision": gdf["geocode_precision"].to_numpy() if "geocode_precision" in gdf else "user coordinates",
         "geocode_match": None,
@@ -484,14 +490,10 @@ def build_user_population(path: str | Path, boundary: gpd.GeoDataFrame, areas: g
     if not gdf.geom_type.eq("Point").all():
         notes.append(f"{Path(path).name}: polygons placed at their representative points.")
         gdf = gdf.set_geometry(gdf.geometry.representative_point())
-    pop = sources.to_float(gdf[pcol].astype(str))
-    bad = pop.isna() | (pop < 0)
-    rej = pd.concat([rej, _rejects("population", path, gdf.loc[bad, "source_row"],
-                                   [f"{pcol} {v!r} is not a non-negative number" for v in gdf.loc[bad, pcol]])], ignore_index=True)
-    gdf = gdf[~bad]
+    gdf, pop, rej = _nonnegative(gdf, pcol, rej, "population", path)
     cols = {c.lower(): c for c in gdf.columns}
     ids = gdf[cols["dauid"]].astype(str) if "dauid" in cols else "u" + gdf["source_row"].astype(str)
-    out = gpd.GeoDataFrame({"dauid": ids.to_numpy(), "pop2021": pop[~bad].to_numpy(),
+    out = gpd.GeoDataFrame({"dauid": ids.to_numpy(), "pop2021": pop.to_numpy(),
                             "cimd_ethnocult": sources.to_float(gdf[cols["cimd_ethnocult"]].astype(str)).to_numpy()
                             if "cimd_ethnocult" in cols else np.nan},
                            geometry=gdf.geometry.to_numpy(), crs=boundary.crs)
