@@ -79,8 +79,14 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--region", "region", required=True, help="Region slug, e.g. chatham-kent (see `gapmap regions`).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder [default: outputs/REGION].")
+@click.option("--region", "region", multiple=True,
+              help="Region slug, e.g. chatham-kent (see `gapmap regions`); repeat it to run several as a batch.")
+@click.option("--all", "all_regions", is_flag=True, help="Run every region with offline data (batch; others are skipped with the reason).")
+@click.option("--scheduler", default="serial", show_default=True,
+              help="Batch runs: serial, local (a Dask LocalCluster) or a Dask scheduler ADDRESS such as tcp://host:8786.")
+@click.option("--workers", type=int, default=2, show_default=True, help="Batch runs with --scheduler local: worker processes.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Output folder [default: outputs/REGION; batch: outputs, one folder per region plus comparison.csv/html].")
 @click.option("--data-dir", type=click.Path(), help="Data mirror root [default: ../shared/data or $GAPMAP_DATA].")
 @click.option("--config", "config_file", type=click.Path(), help="TOML file of settings (see gapmap.config).")
 @click.option("--mode", type=click.Choice(list(MODES)), help="Travel mode [default: drive]; transit needs a GTFS feed.")
@@ -116,12 +122,22 @@ def main() -> None:
 @click.option("--lang", type=click.Choice(["en", "fr"]), help="Language of the map and report labels [default: en].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
 @_user_errors
-def analyze(region, out_dir, data_dir, config_file, mode, gtfs, transit_date, transit_window, max_walk_m, max_transfers, categories, thresholds, streams, speeds, circuity,
+def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_file, mode, gtfs, transit_date, transit_window, max_walk_m, max_transfers, categories, thresholds, streams, speeds, circuity,
             headline_category, headline_threshold, privacy, boundary_file, services_file, sites_file, population_file,
             network_spec, when, language, hours_file, assume_hours, recommend, recommend_target, candidates, objective,
             add_services, lang, quiet):
-    """Run the service-gap analysis for one region and write map, GeoPackage, tables and summary."""
+    """Run the service-gap analysis for one region and write map, GeoPackage, tables and summary.
+
+    With --all or several --region, run a batch: each region into OUT/REGION, plus OUT/comparison.csv and
+    OUT/comparison.html; a region that fails is reported and the others complete (exit status 1 if any failed).
+    """
     t0 = time.perf_counter()
+    if all_regions and region:
+        raise GapmapError("Give either --all or --region, not both.")
+    if not all_regions and not region:
+        raise GapmapError("Missing option --region; give a region slug (e.g. --region chatham-kent, repeatable) or --all.")
+    batch = all_regions or len(dict.fromkeys(get_region(r).slug for r in region)) > 1
+    region = region[0] if not batch else region
     settings = load_settings(
         config_file, mode=mode, categories=categories, thresholds_min=thresholds, streams=streams,
         speeds_kmh=_speeds(speeds), circuity=circuity, headline_category=headline_category,
@@ -129,6 +145,18 @@ def analyze(region, out_dir, data_dir, config_file, mode, gtfs, transit_date, tr
         transit_window=_window(transit_window), max_walk_m=max_walk_m, max_transfers=max_transfers, lang=lang,
     )
     say = (lambda msg: None) if quiet else (lambda msg: click.echo(msg, err=True))
+    if batch:
+        single = {"--boundary": boundary_file, "--sites": sites_file, "--population": population_file, "--gtfs": gtfs,
+                  "--recommend": recommend, "--recommend-target": recommend_target, "--add-services": add_services}
+        given = [opt for opt, v in single.items() if v is not None]
+        if given:
+            raise GapmapError(f"{given[0]} applies to one region; run that region alone, not with --all or several --region.")
+        # Batches default to the straight-line method: --network auto would try an OSM download per region.
+        explicit = click.get_current_context().get_parameter_source("network_spec") != click.core.ParameterSource.DEFAULT
+        _analyze_batch(None if all_regions else region, out_dir, settings, data_dir, network_spec if explicit else "straight",
+                       scheduler, workers, say, t0, services_file=services_file, when=when, language=language,
+                       hours_file=hours_file, assume_hours=_pairs(assume_hours, "--assume-hours", "primary_care=Mo-Fr 09:00-17:00"))
+        return
     reg = get_region(region)
     network = network_spec
     result, files = api.run(reg, out_dir, settings=settings, data_dir=data_dir, boundary_file=boundary_file,
@@ -158,6 +186,32 @@ def analyze(region, out_dir, data_dir, config_file, mode, gtfs, transit_date, tr
     rej = len(result.rejects)
     click.echo(f"Wrote {len(files)} files to {files['map.html'].parent} in {time.perf_counter() - t0:.1f} s"
                + (f" ({rej:,} input rows rejected or filtered: see rejects.csv)." if rej else "."))
+
+
+def _analyze_batch(regions, out_dir, settings, data_dir, network, scheduler, workers, say, t0, **shared) -> None:
+    """The batch branch of ``analyze``: run the regions, print one line each, exit 1 if any failed."""
+    from .batch import run_batch
+
+    res = run_batch(regions, out_dir or "outputs", settings=settings, data_dir=data_dir, network=network,
+                    scheduler=scheduler, workers=workers, progress=say, **shared)
+    head = f"beyond {settings.headline_threshold:g} min of a {settings.headline_category.replace('_', ' ')}"
+    for row in res.comparison.to_dict("records"):
+        if row["status"] != "ok":
+            click.echo(f"{row['slug']:<18} {row['status']}: {row['reason']}")
+        elif pd.isna(row["workers_beyond_share"]):
+            k = settings.k_anonymity
+            why = (f"suppressed: fewer than {k} sites" if row["suppressed"] else "no LMIA workers"
+                   if pd.isna(row["workers"]) or not row["workers"] else f"suppressed: fewer than {k} workers")
+            click.echo(f"{row['slug']:<18} ok: workers {head}: - ({why}) [{row['method']}]")
+        else:
+            click.echo(f"{row['slug']:<18} ok: {int(row['workers_beyond']):,} of {int(row['workers']):,} workers "
+                       f"({row['workers_beyond_share']:.1%}) {head} [{row['method']}]")
+    n = res.status_counts()
+    out = res.files["comparison.csv"].parent
+    click.echo(f"Wrote {n['ok']} region folders, comparison.csv and comparison.html to {out} in {time.perf_counter() - t0:.1f} s "
+               f"({n['skipped']} skipped, {n['failed']} failed).")
+    if n["failed"]:
+        sys.exit(1)
 
 
 @main.command()

@@ -1,0 +1,76 @@
+"""All-regions batch: serial vs a Dask LocalCluster, with per-region times.
+
+Runs every region that has offline data (straight-line method, default settings) twice into
+temporary folders: in this process (``scheduler="serial"``), then on a LocalCluster of
+``--workers`` processes (one thread each). Prints the wall times, the ratio, the cluster start-up
+time, per-region task times in both runs, and checks that both output trees are byte-identical.
+
+    /work/venv/bin/python benchmarks/bench_batch.py              # --workers 2; about 3 minutes
+    /work/venv/bin/python benchmarks/bench_batch.py --regions chatham-kent kingston huron
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from gapmap import batch
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--regions", nargs="*", help="region slugs [default: all]")
+    ap.add_argument("--keep", type=Path, help="write the two output trees here (serial/, dask/) instead of a temp dir")
+    args = ap.parse_args(argv)
+    from distributed import Client, LocalCluster
+
+    with tempfile.TemporaryDirectory(prefix="gapmap-bench-batch-") as tmp:
+        root = args.keep or Path(tmp)
+        t0 = time.perf_counter()
+        serial = batch.run_batch(args.regions or None, root / "serial", scheduler="serial")
+        t_serial = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.ERROR)
+        client = Client(cluster)
+        t_start = time.perf_counter() - t0
+        try:
+            t0 = time.perf_counter()
+            dask = batch.run_batch(args.regions or None, root / "dask", scheduler=client)
+            t_dask = time.perf_counter() - t0
+        finally:
+            client.close()
+            cluster.close()
+        same = _tree(root / "serial") == _tree(root / "dask")
+
+    n = serial.status_counts()
+    print(f"regions: {n['ok']} analysed, {n['skipped']} skipped, {n['failed']} failed (straight-line, default settings)")
+    print(f"{'region':<18} {'status':<8} {'serial s':>8} {'dask s':>8}")
+    d = {o.slug: o for o in dask.outcomes}
+    for o in serial.outcomes:
+        if o.status != "skipped":
+            print(f"{o.slug:<18} {o.status:<8} {o.elapsed_s:>8.1f} {d[o.slug].elapsed_s:>8.1f}")
+    busy_s = sum(o.elapsed_s for o in serial.outcomes)
+    busy_d = sum(o.elapsed_s for o in dask.outcomes)
+    print(f"sum of task times: serial {busy_s:.1f} s, dask {busy_d:.1f} s (per-task slowdown {busy_d / busy_s:.2f}x "
+          f"from {args.workers} processes sharing the machine)")
+    print(f"serial batch:                      {t_serial:7.1f} s")
+    print(f"LocalCluster start ({args.workers} workers):     {t_start:7.1f} s")
+    print(f"dask batch (cluster running):      {t_dask:7.1f} s   speed-up {t_serial / t_dask:.2f}x")
+    print(f"dask batch incl. cluster start:    {t_dask + t_start:7.1f} s   speed-up {t_serial / (t_dask + t_start):.2f}x")
+    print(f"output trees byte-identical: {same}")
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

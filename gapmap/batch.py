@@ -1,0 +1,633 @@
+"""Many regions in one run: per-region outputs, a province-wide comparison, and scale-out on Dask.
+
+:func:`run_batch` runs :func:`gapmap.api.analyze` for each region with the data it has offline
+and writes, under ``out_dir``:
+
+- ``<slug>/``: the usual per-region output contract (:func:`gapmap.outputs.write_outputs`);
+- ``comparison.csv``: one row per region: status (ok / skipped / failed and why), method,
+  sites, workers, people, the headline gap and the covered shares per category x threshold,
+  all taken from the region's own ``summary.json``;
+- ``comparison.html``: a map with each region shaded by its headline gap (share of workers
+  beyond 30 min of a hospital by default), each linking to ``<slug>/map.html``, and the table.
+
+The unit of work is one region (:func:`run_region`). It runs in this process
+(``scheduler="serial"``), on a ``dask.distributed`` LocalCluster (``"local"``) or on any Dask
+cluster (``"tcp://host:8786"`` or a :class:`distributed.Client`).
+
+Why the task returns bytes, not a folder: a task writes the region's outputs into a private
+temporary folder with the ordinary :func:`~gapmap.outputs.write_outputs`, reads them back and
+returns ``{file name: bytes}`` with the parsed summary; the client writes them under
+``out_dir``. Workers on other machines therefore need no shared output disk, the client is the
+only writer, and serial and Dask runs go through the same code, so they give the same bytes (the
+outputs are deterministic and hold no output path, timestamp or temporary folder name). The cost
+is shipping each region's files (a few MB, mostly ``rejects.csv``) once over the network.
+
+Why one task per region and not per shortest-path category: with the default straight-line
+method a region takes seconds and there is no graph search at all; with a road network the
+search is one multi-source Dijkstra per category (two by default) inside
+:func:`gapmap.api.analyze`, so splitting it would at most halve one region's time while the
+35 regions already keep every worker busy. See ``docs/cluster.md`` for what to split for an
+Ontario-wide network.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import json
+import logging
+import math
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import pandas as pd
+
+from . import __version__
+from ._errors import GapmapError, InputError
+from .config import Settings, load_settings
+from .regions import REGIONS, Region, get_region, offline_layers
+
+Progress = Callable[[str], None]
+
+# Every file name write_outputs can produce: stale ones from an earlier run of a region are
+# removed when the new run did not write them (as write_outputs does for rejects.csv).
+OUTPUT_NAMES = ("map.html", "layers.gpkg", "sites.csv", "areas.csv", "report.html", "summary.json", "rejects.csv",
+                "hexes.csv", "recommendations.csv", "whatif.csv")
+
+# Analysis options that name one region's own files: not meaningful for a batch.
+_PER_REGION_OPTIONS = {"boundary_file": "--boundary", "sites_file": "--sites", "population_file": "--population",
+                       "gtfs": "--gtfs"}
+
+# Boundaries on the comparison map are simplified this much (metres, in the region's UTM CRS):
+# the map compares regions, a 1 km wobble in an edge is invisible at province scale.
+SIMPLIFY_M = 1000.0
+
+# GDAL configuration is process-wide and write_outputs sets then clears OGR_CURRENT_DATE around
+# the GeoPackage write: two threads of one worker writing at once could stamp a real date.
+_WRITE_LOCK = threading.Lock()
+
+_PROGRESS_TOPIC = "gapmap-batch-progress"
+
+
+@dataclasses.dataclass
+class RegionOutcome:
+    """What one region's task returns (picklable; shipped from a Dask worker to the client).
+
+    Attributes
+    ----------
+    slug, name, province : str
+        The region.
+    status : str
+        ``ok``, ``skipped`` (data missing offline) or ``failed`` (the analysis raised).
+    reason : str
+        One line: why skipped or failed; empty when ok.
+    method : str
+        Travel-time method label (e.g. ``straight-line approximation (drive 60 km/h, circuity 1.3)``).
+    summary : dict or None
+        The region's ``summary.json``, parsed.
+    files : dict of str -> bytes
+        Output file name -> content; emptied once the client has written them.
+    boundary : shapely geometry or None
+        The region outline in EPSG:4326, simplified by :data:`SIMPLIFY_M`, for the comparison map.
+    elapsed_s : float
+        Wall time of the task on its worker (progress only; never written to a file).
+    version : str
+        gapmap version that ran the task.
+    """
+
+    slug: str
+    name: str
+    province: str
+    status: str
+    reason: str = ""
+    method: str = ""
+    summary: dict | None = None
+    files: dict[str, bytes] = dataclasses.field(default_factory=dict)
+    boundary: Any = None
+    elapsed_s: float = 0.0
+    version: str = __version__
+
+
+@dataclasses.dataclass
+class BatchResult:
+    """Outcome of :func:`run_batch`.
+
+    Attributes
+    ----------
+    outcomes : list of RegionOutcome
+        In the order the regions were asked for (file contents already written and dropped).
+    comparison : DataFrame
+        The ``comparison.csv`` table.
+    files : dict of str -> Path
+        ``comparison.csv`` and ``comparison.html``.
+    region_files : dict of str -> dict of str -> Path
+        Per region slug, the files written under ``out_dir/<slug>/``.
+    elapsed_s : float
+        Wall time of the whole batch.
+    """
+
+    outcomes: list[RegionOutcome]
+    comparison: pd.DataFrame
+    files: dict[str, Path]
+    region_files: dict[str, dict[str, Path]]
+    elapsed_s: float
+
+    def status_counts(self) -> dict[str, int]:
+        """Number of regions per status."""
+        return {s: sum(o.status == s for o in self.outcomes) for s in ("ok", "skipped", "failed")}
+
+
+def all_regions() -> list[str]:
+    """Every region slug, in the order of ``gapmap regions`` (Ontario first, then by slug)."""
+    return [r.slug for r in sorted(REGIONS.values(), key=lambda r: (r.province != "ON", r.slug))]
+
+
+def missing_offline(region: Region, data_dir=None) -> str | None:
+    """One-line reason the region cannot be analysed from the mirror, or None when it can.
+
+    Sites may be missing outside Ontario (the analysis then runs with an empty sites layer and
+    says so); boundary, services and population are required.
+    """
+    have = offline_layers(region, data_dir)
+    if not have["boundary"]:
+        why = region.note or region.boundary_how
+        return f"no offline boundary ({why}); run it alone with --boundary FILE"
+    need = ["services", "population"] + (["sites"] if region.province == "ON" else [])
+    missing = [k for k in need if not have[k]]
+    if missing:
+        return f"no offline {', '.join(missing)} data for it in the mirror"
+    return None
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _notify(topic: str | None, msg: str) -> None:
+    """Tell the client a task started (Dask only; best effort, progress is not worth a failure)."""
+    if topic is None:
+        return
+    try:
+        from distributed import get_worker
+
+        get_worker().log_event(topic, msg)
+    except Exception:  # noqa: BLE001 - not on a worker, or an older distributed
+        pass
+
+
+def run_region(slug: str, *, settings: Settings | None = None, data_dir: str | os.PathLike | None = None,
+               network: Any = "straight", analyze_kwargs: dict | None = None,
+               notify_topic: str | None = None) -> RegionOutcome:
+    """Analyse one region and return its output files as bytes: the task of a batch.
+
+    Runs where it is scheduled (this process or a Dask worker): the availability check uses
+    that machine's mirror, and the outputs are written to a private temporary folder, read back
+    and returned, so no output folder has to be shared.
+
+    Parameters
+    ----------
+    slug : str
+        Region slug.
+    settings : Settings, optional
+        Analysis settings (validated by the caller).
+    data_dir : path, optional
+        Mirror root on the machine running the task; default ``GAPMAP_DATA`` or ``../shared/data``.
+    network : str, path or RoadNetwork
+        As for :func:`gapmap.api.analyze`; batches default to ``"straight"``.
+    analyze_kwargs : dict, optional
+        Further :func:`gapmap.api.analyze` keywords shared by every region (``services_file``,
+        ``when``, ``language``, ``hours_file``, ``assume_hours``).
+    notify_topic : str, optional
+        Dask event topic on which the start of the task is announced.
+
+    Returns
+    -------
+    RegionOutcome
+        ``failed`` carries the one-line message of a :class:`GapmapError` (or the type and
+        message of an unexpected error: one region's bug must not lose the others' work).
+    """
+    from . import api
+    from .outputs import write_outputs
+
+    t0 = time.perf_counter()
+    region = get_region(slug)
+    base = dict(slug=region.slug, name=region.name, province=region.province)
+    reason = missing_offline(region, data_dir)
+    if reason is not None:
+        return RegionOutcome(**base, status="skipped", reason=reason)
+    _notify(notify_topic, region.slug)
+    try:
+        result = api.analyze(region, settings=settings, data_dir=data_dir, network=network, **(analyze_kwargs or {}))
+        with tempfile.TemporaryDirectory(prefix="gapmap-batch-") as tmp, _WRITE_LOCK:
+            written = write_outputs(result, Path(tmp))
+            files = {name: path.read_bytes() for name, path in sorted(written.items())}
+    except GapmapError as exc:
+        return RegionOutcome(**base, status="failed", reason=_one_line(exc), elapsed_s=time.perf_counter() - t0)
+    except Exception as exc:  # noqa: BLE001 - reported per region; GAPMAP_DEBUG shows the traceback
+        if os.environ.get("GAPMAP_DEBUG"):
+            import traceback
+
+            traceback.print_exc()
+        return RegionOutcome(**base, status="failed", reason=_one_line(f"internal error: {type(exc).__name__}: {exc}"),
+                             elapsed_s=time.perf_counter() - t0)
+    outline = result.layers["boundary"].gdf.geometry.simplify(SIMPLIFY_M, preserve_topology=True).to_crs("EPSG:4326")
+    return RegionOutcome(**base, status="ok", method=result.method, summary=json.loads(files["summary.json"]),
+                         files=files, boundary=outline.iloc[0], elapsed_s=time.perf_counter() - t0)
+
+
+# --------------------------------------------------------------------------- schedulers
+
+
+def _parse_scheduler(scheduler: Any) -> str:
+    if not isinstance(scheduler, str):
+        return "client"
+    if scheduler in ("serial", "local"):
+        return scheduler
+    if "://" in scheduler or (":" in scheduler and scheduler.rsplit(":", 1)[1].isdigit()):
+        return "address"
+    raise InputError(f"--scheduler {scheduler!r} is not serial, local or a scheduler address such as tcp://host:8786.")
+
+
+def _dask_client(kind: str, scheduler: Any, workers: int):
+    """(client, owned): a client for the scheduler; ``owned`` ones are closed (with their cluster) after the batch."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise InputError("--scheduler local or ADDRESS needs dask.distributed; pip install \"dask[distributed]\" "
+                         "or use --scheduler serial.") from None
+    if kind == "client":
+        return scheduler, False
+    if kind == "local":
+        if workers < 1:
+            raise InputError(f"--workers {workers} must be at least 1.")
+        # One thread per worker process: the analysis is GIL-bound pandas/shapely work and GDAL's
+        # configuration is process-wide; processes give real parallelism.
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.ERROR)
+        return Client(cluster), True
+    try:
+        return Client(scheduler, timeout="20s"), True
+    except (OSError, TimeoutError) as exc:
+        raise GapmapError(f"Cannot reach the Dask scheduler at {scheduler} ({_one_line(exc)}); start `dask scheduler` "
+                          "there or use --scheduler local.") from None
+
+
+def _run_serial(slugs: Sequence[str], task_kwargs: dict, on_start: Progress, on_done: Callable[[RegionOutcome], None]) -> None:
+    for slug in slugs:
+        if missing_offline(get_region(slug), task_kwargs.get("data_dir")) is None:
+            on_start(slug)
+        on_done(run_region(slug, **task_kwargs))
+
+
+def _run_dask(client, slugs: Sequence[str], task_kwargs: dict, on_start: Progress,
+              on_done: Callable[[RegionOutcome], None]) -> None:
+    from distributed import as_completed
+
+    topic = f"{_PROGRESS_TOPIC}-{os.getpid()}-{id(task_kwargs)}"
+    try:
+        client.subscribe_topic(topic, lambda event: on_start(str(event[1])))
+    except Exception:  # noqa: BLE001 - progress is best effort
+        topic = None
+    futures = {}
+    for i, slug in enumerate(slugs):
+        # Earlier regions first (priority), one attempt each (a region that kills its worker is reported failed).
+        fut = client.submit(run_region, slug, **task_kwargs, notify_topic=topic, pure=False, priority=len(slugs) - i,
+                            retries=0, key=f"gapmap-region-{slug}-{os.getpid()}-{time.monotonic_ns()}")
+        futures[fut] = slug
+    try:
+        for fut in as_completed(list(futures)):
+            slug = futures[fut]
+            try:
+                outcome = fut.result()
+            except Exception as exc:  # noqa: BLE001 - worker lost, unpicklable result...: this region failed
+                region = get_region(slug)
+                outcome = RegionOutcome(region.slug, region.name, region.province, "failed",
+                                        _one_line(f"task error: {type(exc).__name__}: {exc}"))
+            fut.release()
+            on_done(outcome)
+    finally:
+        if topic is not None:
+            try:
+                client.unsubscribe_topic(topic)
+            except Exception:  # noqa: BLE001
+                pass
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def write_region(out: Path, files: dict[str, bytes]) -> dict[str, Path]:
+    """Write one region's files into ``out`` and remove output files of an earlier run not written now."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, data in files.items():
+        paths[name] = out / name
+        paths[name].write_bytes(data)
+    for name in OUTPUT_NAMES:
+        if name not in files and (out / name).exists():
+            (out / name).unlink()
+    return paths
+
+
+def run_batch(
+    regions: Iterable[str | Region] | None = None,
+    out_dir: str | os.PathLike = "outputs",
+    *,
+    settings: Settings | None = None,
+    data_dir: str | os.PathLike | None = None,
+    network: Any = "straight",
+    scheduler: Any = "serial",
+    workers: int = 2,
+    progress: Progress | None = None,
+    **analyze_kwargs: Any,
+) -> BatchResult:
+    """Analyse many regions and write their outputs and the comparison.
+
+    Parameters
+    ----------
+    regions : iterable of str or Region, optional
+        Region slugs (duplicates dropped, order kept); default every region (:func:`all_regions`).
+    out_dir : path
+        Root folder: ``<slug>/`` per region, ``comparison.csv`` and ``comparison.html``.
+    settings : Settings, optional
+        Shared by every region; default :func:`gapmap.config.load_settings`.
+    data_dir : path, optional
+        Mirror root as seen by whoever runs the tasks (every Dask worker); default
+        ``GAPMAP_DATA`` or ``../shared/data`` on each of them.
+    network : str, path or RoadNetwork
+        ``"straight"`` by default: ``"auto"`` would try an OSM download per region.
+    scheduler : str or distributed.Client
+        ``"serial"`` (this process), ``"local"`` (a LocalCluster of ``workers`` processes,
+        one thread each), a scheduler address (``"tcp://host:8786"``) or a connected Client.
+    workers : int
+        LocalCluster size.
+    progress : callable, optional
+        Called with one line when a region starts and when it ends (with its seconds).
+    **analyze_kwargs
+        Shared :func:`gapmap.api.analyze` options: ``services_file``, ``when``, ``language``,
+        ``hours_file``, ``assume_hours``. Per-region files (boundary, sites, population, GTFS)
+        are refused.
+
+    Returns
+    -------
+    BatchResult
+    """
+    t0 = time.perf_counter()
+    for key, option in _PER_REGION_OPTIONS.items():
+        if analyze_kwargs.get(key) is not None:
+            raise InputError(f"{option} names one region's file; run that region alone, not in a batch of several.")
+    unknown = sorted(set(analyze_kwargs) - {"services_file", "when", "language", "hours_file", "assume_hours"} - set(_PER_REGION_OPTIONS))
+    if unknown:
+        raise InputError(f"run_batch got unknown option(s) {', '.join(unknown)}; see gapmap.batch.run_batch.")
+    analyze_kwargs = {k: v for k, v in analyze_kwargs.items() if v is not None}
+    asked = all_regions() if regions is None else regions
+    slugs = list(dict.fromkeys((r.slug if isinstance(r, Region) else get_region(r).slug) for r in asked))
+    if not slugs:
+        raise InputError("No regions to run; give region slugs or none for all of them.")
+    settings = (settings or load_settings()).validate()
+    kind = _parse_scheduler(scheduler)
+    out = Path(out_dir)
+    say = progress or (lambda msg: None)
+    width = len(str(len(slugs)))
+    done: dict[str, RegionOutcome] = {}
+    region_files: dict[str, dict[str, Path]] = {}
+
+    def on_start(slug: str) -> None:
+        say(f"[{'-':>{width}}/{len(slugs)}] {slug}: started")
+
+    def on_done(outcome: RegionOutcome) -> None:
+        if outcome.status == "ok":
+            region_files[outcome.slug] = write_region(out / outcome.slug, outcome.files)
+            outcome.files = {}  # written: do not hold 35 regions' bytes in memory
+        if outcome.version != __version__:
+            say(f"warning: {outcome.slug} ran on gapmap {outcome.version}, this client is {__version__}")
+        done[outcome.slug] = outcome
+        tail = {"ok": f"ok in {outcome.elapsed_s:.1f} s",
+                "skipped": f"skipped: {outcome.reason}",
+                "failed": f"failed in {outcome.elapsed_s:.1f} s: {outcome.reason}"}[outcome.status]
+        say(f"[{len(done):>{width}}/{len(slugs)}] {outcome.slug}: {tail}")
+
+    task_kwargs = dict(settings=settings, data_dir=data_dir, network=network, analyze_kwargs=analyze_kwargs)
+    out.mkdir(parents=True, exist_ok=True)
+    if kind == "serial":
+        _run_serial(slugs, task_kwargs, on_start, on_done)
+    else:
+        client, owned = _dask_client(kind, scheduler, workers)
+        try:
+            _run_dask(client, slugs, task_kwargs, on_start, on_done)
+        finally:
+            if owned:
+                cluster = client.cluster if kind == "local" else None
+                client.close()
+                if cluster is not None:
+                    cluster.close()
+
+    outcomes = [done[s] for s in slugs]  # request order, whatever order the tasks finished in
+    table = comparison_table(outcomes, settings)
+    files = {"comparison.csv": out / "comparison.csv", "comparison.html": out / "comparison.html"}
+    table.to_csv(files["comparison.csv"], index=False, lineterminator="\n")
+    files["comparison.html"].write_text(comparison_html(outcomes, table, settings), encoding="utf-8")
+    return BatchResult(outcomes, table, files, region_files, time.perf_counter() - t0)
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+def _key(cat: str, t: float) -> str:
+    return f"{cat}_{t:g}min"
+
+
+def comparison_table(outcomes: Sequence[RegionOutcome], settings: Settings) -> pd.DataFrame:
+    """One row per region, numbers from each region's ``summary.json`` (``coverage`` section).
+
+    Columns: ``slug, name, province, status, reason, method, sites, workers, population,
+    headline, workers_beyond, workers_beyond_share, suppressed`` and per category x threshold
+    ``<cat>_<T>min_workers_covered``, ``..._workers_covered_share``,
+    ``..._population_covered_share``. ``workers_beyond`` is for the headline category and
+    threshold (default hospital, 30 min). In public mode, worker and site figures are blanked
+    as in ``areas.csv``: the whole row when the region has fewer than k sites, and any count
+    between 1 and k-1 (with its share).
+    """
+    head_cat, head_t = settings.headline_category, settings.headline_threshold
+    cats = list(settings.categories)
+    for o in outcomes:
+        for c in (o.summary or {}).get("coverage", []):
+            if c["category"] not in cats:
+                cats.append(c["category"])
+    keys = [(c, t) for c in cats for t in sorted(settings.thresholds_min)]
+    rows = []
+    for o in outcomes:
+        row: dict[str, Any] = {"slug": o.slug, "name": o.name, "province": o.province, "status": o.status,
+                               "reason": o.reason, "method": o.method or "not run"}
+        cov = {(c["category"], float(c["threshold_min"])): c for c in (o.summary or {}).get("coverage", [])}
+        first = next(iter(cov.values()), None)
+        row["sites"] = first["sites"] if first else None
+        row["workers"] = first["workers"] if first else None
+        row["population"] = first["population"] if first else None
+        row["headline"] = f"{head_cat} {head_t:g} min"
+        h = cov.get((head_cat, float(head_t)))
+        row["workers_beyond"] = h["workers"] - h["workers_covered"] if h else None
+        row["workers_beyond_share"] = round(1.0 - h["workers_covered_share"], 4) if h and h["workers_covered_share"] is not None else None
+        row["suppressed"] = False
+        for cat, t in keys:
+            c = cov.get((cat, float(t)))
+            pre = _key(cat, t)
+            row[f"{pre}_workers_covered"] = c["workers_covered"] if c else None
+            row[f"{pre}_workers_covered_share"] = c["workers_covered_share"] if c else None
+            row[f"{pre}_population_covered_share"] = c["population_covered_share"] if c else None
+        privacy_mode = ((o.summary or {}).get("privacy") or {}).get("mode", settings.privacy)
+        if o.status == "ok" and privacy_mode == "public":
+            _suppress(row, keys, settings.k_anonymity)
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    counts = ["sites", "workers", "population", "workers_beyond", *[f"{_key(c, t)}_workers_covered" for c, t in keys]]
+    for col in counts:
+        table[col] = table[col].astype("Float64").round().astype("Int64")
+    for col in [c for c in table.columns if c.endswith("_share")]:
+        table[col] = table[col].astype(float)
+    return table
+
+
+def _suppress(row: dict, keys: list[tuple[str, float]], k: int) -> None:
+    """Blank small worker and site figures in place, by the rule of :func:`gapmap.privacy.suppress_areas`."""
+    worker_counts = ["workers_beyond", *[f"{_key(c, t)}_workers_covered" for c, t in keys]]
+    if row["sites"] is not None and 0 < row["sites"] < k:
+        row["suppressed"] = True
+        for col in ["sites", "workers", *worker_counts]:
+            row[col] = None
+    for col in ["workers", *worker_counts]:
+        if row[col] is not None and 0 < row[col] < k:
+            row[col] = None
+    if row["workers_beyond"] is None:
+        row["workers_beyond_share"] = None
+    for c, t in keys:
+        if row[f"{_key(c, t)}_workers_covered"] is None:
+            row[f"{_key(c, t)}_workers_covered_share"] = None
+
+
+def _fmt(v, kind: str = "int") -> str:
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    if kind == "share":
+        return f"{float(v):.1%}"
+    return f"{int(v):,}"
+
+
+# folium builds popup content with jQuery's $(html)[0]; the same one-job shim as the region maps.
+_JQUERY_SHIM = ("<script>window.$=window.$||function(h){var t=document.createElement('template');"
+                "t.innerHTML=String(h).trim();return [t.content.firstChild];};</script>")
+
+_CSS = """<style>
+.gm-table-wrap{padding:10px 14px;font:13px/1.4 sans-serif;overflow-x:auto}
+.gm-table-wrap h1{font-size:18px;margin:6px 0}
+.gm-table{border-collapse:collapse;font-size:12px}
+.gm-table th,.gm-table td{border:1px solid #ccc;padding:2px 6px;text-align:right;white-space:nowrap}
+.gm-table th{background:#f2f2f2;position:sticky;top:0}
+.gm-table td.t{text-align:left;white-space:normal;min-width:170px;max-width:340px}
+.gm-table tr.skipped td,.gm-table tr.failed td{color:#777}
+.gm-table tr.failed td.status{color:#b00}
+</style>"""
+
+
+def comparison_html(outcomes: Sequence[RegionOutcome], table: pd.DataFrame, settings: Settings) -> str:
+    """Self-contained, deterministic HTML: a map of the regions shaded by the headline gap, then the table.
+
+    Every text is HTML-escaped; each region links to ``<slug>/map.html``.
+    """
+    import branca.colormap as cm
+    import folium
+    import geopandas as gpd
+
+    from .webmap import render_html, to_geojson
+
+    head_cat, head_t = settings.headline_category, settings.headline_threshold
+    what = f"share of workers beyond {head_t:g} min of a {head_cat.replace('_', ' ')}"
+    esc = html.escape
+    rows = table.set_index("slug")
+    drawn = [o for o in outcomes if o.status == "ok" and o.boundary is not None and not o.boundary.is_empty]
+    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True, height="62%")
+    folium.TileLayer("OpenStreetMap", name="OpenStreetMap", attr="© OpenStreetMap contributors (ODbL)").add_to(m)
+    cmap = cm.LinearColormap(["#ffffcc", "#fd8d3c", "#bd0026"], vmin=0.0, vmax=1.0, caption=what)
+    if drawn:
+        gdf = gpd.GeoDataFrame({"slug": [o.slug for o in drawn], "province": [o.province for o in drawn]},
+                               geometry=[o.boundary for o in drawn], crs="EPSG:4326")
+        # Frame the shaded regions of the province holding most regions (southern Ontario here):
+        # the far-north census divisions and other provinces are a zoom or pan away.
+        main_prov = gdf["province"].value_counts().sort_index().idxmax()
+        shaded = rows.loc[gdf["slug"], "workers_beyond_share"].notna().to_numpy()
+        focus = gdf[(gdf["province"] == main_prov).to_numpy() & shaded]
+        b = (focus if len(focus) else gdf[gdf["province"] == main_prov]).total_bounds
+        m.fit_bounds([[float(b[1]), float(b[0])], [float(b[3]), float(b[2])]])
+        gj = to_geojson(gdf, ["slug"], precision=4)
+        fg = folium.FeatureGroup(name=f"Regions: {what}")
+        for o, feat in zip(drawn, gj["features"]):
+            r = rows.loc[o.slug]
+            share = r["workers_beyond_share"]
+            has = not pd.isna(share) and not pd.isna(r["workers"]) and r["workers"] > 0
+            colour = cmap(float(share)) if has else "#cccccc"
+            k = settings.k_anonymity
+            beyond = (f"{_fmt(r['workers_beyond'])} of {_fmt(r['workers'])} workers ({_fmt(share, 'share')})" if has else
+                      f"suppressed (fewer than {k} sites)" if bool(r["suppressed"]) else "no LMIA workers"
+                      if pd.isna(r["workers"]) or not r["workers"] else f"suppressed (fewer than {k} workers)")
+            popup = (f"<b>{esc(o.name)}</b><br>{esc(what)}: {esc(beyond)}<br>"
+                     f"<i>{esc(o.method)}</i><br><a href=\"{esc(o.slug)}/map.html\" target=\"_blank\">"
+                     f"Open the region map</a> · <a href=\"{esc(o.slug)}/report.html\" target=\"_blank\">report</a>")
+            folium.GeoJson(
+                {"type": "FeatureCollection", "features": [feat]},
+                style_function=lambda f, c=colour: {"fillColor": c, "color": "#555", "weight": 0.8, "fillOpacity": 0.7},
+                tooltip=esc(f"{o.name}: {beyond}"),
+                popup=folium.Popup(popup, max_width=320),
+            ).add_to(fg)
+        fg.add_to(m)
+    else:
+        m.fit_bounds([[41.7, -95.2], [56.9, -74.3]])  # Ontario
+    folium.LayerControl(collapsed=True).add_to(m)
+    root = m.get_root()
+    root.header.add_child(folium.Element(_JQUERY_SHIM + _CSS))
+    ramp = ", ".join(cmap(v / 4) for v in range(5))
+    legend = (f"<div style='position:absolute;top:calc(62% - 96px);right:10px;z-index:9999;background:rgba(255,255,255,.94);"
+              f"padding:6px 8px;border:1px solid #888;border-radius:4px;font:12px sans-serif'>"
+              f"<div>{esc(what)}</div><div style='height:10px;width:200px;background:linear-gradient(to right, {ramp})'></div>"
+              "<div style='width:200px;display:flex;justify-content:space-between'><span>0%</span><span>50%</span><span>100%</span></div>"
+              "<div><span style='display:inline-block;width:10px;height:10px;background:#ccc'></span> "
+              "no LMIA workers, or suppressed</div></div>")
+    root.html.add_child(folium.Element(legend))
+    page = render_html(m)
+    # folium renders the map div after every element added to the page body; the table goes
+    # below the map, so it is placed after rendering (it holds no folium id to renumber).
+    head, tag, tail = page.rpartition("</body>")
+    return head + _table_html(table, settings, what) + "\n" + tag + tail
+
+
+def _table_html(table: pd.DataFrame, settings: Settings, what: str) -> str:
+    esc = html.escape
+    keys = [c[: -len("_workers_covered_share")] for c in table.columns if c.endswith("_workers_covered_share")]
+    n = table["status"].value_counts()
+    methods = sorted({m for m in table.loc[table["status"] == "ok", "method"]})
+    head = ["Region", "Status", "Sites", "Workers", "People", f"Workers beyond {settings.headline_threshold:g} min of a "
+            f"{settings.headline_category.replace('_', ' ')}", "Share"]
+    head += [f"{k.rsplit('_', 1)[0].replace('_', ' ')} {k.rsplit('_', 1)[1][:-3]} min: workers / people covered" for k in keys]
+    out = ["<div class='gm-table-wrap'><h1>LIP regions compared</h1>",
+           f"<p>{int(n.get('ok', 0))} regions analysed, {int(n.get('skipped', 0))} skipped (no offline data), "
+           f"{int(n.get('failed', 0))} failed. Method: {esc('; '.join(methods) or 'none')}. "
+           f"Map shading: {esc(what)}; click a region for its own map. Worker figures from fewer than "
+           f"{settings.k_anonymity} sites are blanked in public mode. Workers are LMIA-approved positions "
+           "(Primary Agriculture by default), sited at community points or postal-area centroids.</p>",
+           "<table class='gm-table'><thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr></thead><tbody>"]
+    for r in table.to_dict("records"):
+        name = esc(r["name"])
+        if r["status"] == "ok":
+            name = f"<a href=\"{esc(r['slug'])}/map.html\">{name}</a>"
+        status = esc(r["status"] + (f": {r['reason']}" if r["reason"] else ""))
+        cells = [f"<td class='t'>{name}<br><small>{esc(r['slug'])}</small></td>", f"<td class='t status'>{status}</td>"]
+        cells += [f"<td>{_fmt(r[c])}</td>" for c in ("sites", "workers", "population", "workers_beyond")]
+        cells.append(f"<td>{_fmt(r['workers_beyond_share'], 'share')}</td>")
+        cells += [f"<td>{_fmt(r[f'{k}_workers_covered_share'], 'share')} / {_fmt(r[f'{k}_population_covered_share'], 'share')}</td>"
+                  for k in keys]
+        out.append(f"<tr class='{esc(r['status'])}'>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table></div>")
+    return "".join(out)
