@@ -27,6 +27,7 @@ LABELS: dict[str, dict[str, str]] = {
         "notes": "Notes", "recommendations": "Recommended new services", "newly_workers": "Workers newly covered",
         "newly_people": "People newly covered", "name": "Name", "rank": "Rank",
         "hex_layer": "Hexagons: people beyond {t} min of a {cat}",
+        "coarse_note": "{n} of them work at sites placed only at a postal-area centroid, so their distance is uncertain.",
     },
     "fr": {
         "hospital": "hôpital", "primary_care": "soins primaires", "residential_care": "soins en résidence",
@@ -53,6 +54,7 @@ LABELS: dict[str, dict[str, str]] = {
         "notes": "Remarques", "recommendations": "Nouveaux services recommandés", "newly_workers": "Travailleurs nouvellement couverts",
         "newly_people": "Personnes nouvellement couvertes", "name": "Nom", "rank": "Rang",
         "hex_layer": "Hexagones : personnes à plus de {t} min d'un(e) {cat}",
+        "coarse_note": "{n} d'entre eux travaillent sur des sites placés seulement au centre de la région de tri d'acheminement : leur distance est incertaine.",
     },
 }
 

@@ -470,9 +470,11 @@ def comparison_table(outcomes: Sequence[RegionOutcome], settings: Settings) -> p
         row["population"] = first["population"] if first else None
         row["headline"] = f"{head_cat} {head_t:g} min"
         h = cov.get((head_cat, float(head_t)))
-        row["workers_beyond"] = h["workers"] - h["workers_covered"] if h else None
+        row["workers_beyond"] = (h["workers"] - h["workers_covered"]
+                                 if h and h["workers"] is not None and h["workers_covered"] is not None else None)
         row["workers_beyond_share"] = round(1.0 - h["workers_covered_share"], 4) if h and h["workers_covered_share"] is not None else None
-        row["suppressed"] = False
+        # A public summary already blanks the worker figures of a region with fewer than k sites.
+        row["suppressed"] = bool(first is not None and first["sites"] is None)
         for cat, t in keys:
             c = cov.get((cat, float(t)))
             pre = _key(cat, t)

@@ -165,16 +165,26 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
                             assume_hours=_pairs(assume_hours, "--assume-hours", "primary_care=Mo-Fr 09:00-17:00"),
                             recommend=recommend, recommend_target=recommend_target, candidates=candidates,
                             objective=objective, add_services=add_services)
-    h = result.headline()
-    pre = f"{settings.headline_category}_{settings.headline_threshold:g}min"
-    total = h.iloc[-1]
+    from .privacy import suppress_areas
+
     settings = result.settings  # the analysis may drop default categories a region lacks
+    pre = f"{settings.headline_category}_{settings.headline_threshold:g}min"
+    table = result.areas_table
+    total = table.iloc[-1]
     click.echo(f"{result.region.name}: {int(total[f'{pre}_workers_not']):,} of {int(total['workers']):,} estimated workers "
                f"({int(total[f'{pre}_sites_not'])} of {int(total['sites'])} sites) beyond {settings.headline_threshold:g} min "
                f"of a {settings.headline_category.replace('_', ' ')}, and {total[f'{pre}_pop_not']:,.0f} of "
-               f"{result.areas_table.iloc[-1]['population']:,.0f} people [{result.method}].")
-    for _, row in h.iloc[:-1].iterrows():
-        click.echo(f"  {row['area_name']:<24} {int(row[f'{pre}_workers_not']):>6,} of {int(row['workers']):>6,} workers beyond")
+               f"{total['population']:,.0f} people [{result.method}].")
+    coarse = int(total[f"{pre}_workers_not_postal_area"])
+    if coarse:
+        click.echo(f"  {coarse:,} of those workers are at sites placed only at a postal-area centroid: their distance is uncertain.")
+    # The console follows the same privacy rule as the files: small areas are blanked in public mode.
+    shown = suppress_areas(table, settings.k_anonymity) if settings.privacy == "public" else table
+    for _, row in shown.iloc[:-1].iterrows():
+        if pd.isna(row["workers"]):
+            click.echo(f"  {row['area_name']:<24} (fewer than {settings.k_anonymity} sites: suppressed)")
+        else:
+            click.echo(f"  {row['area_name']:<24} {int(row[f'{pre}_workers_not']):>6,} of {int(row['workers']):>6,} workers beyond")
     if result.filter_effect:
         lost = [r for r in result.filter_effect["coverage_lost"] if r["category"] == settings.headline_category
                 and r["threshold_min"] == settings.headline_threshold][0]

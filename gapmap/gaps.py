@@ -64,12 +64,15 @@ def area_table(areas: gpd.GeoDataFrame, sites: pd.DataFrame, population: pd.Data
             pre = f"{cat}_{_tkey(t)}"
             cov_s, cov_p = s[col].astype(bool), p[col].astype(bool)
             workers_not = int(s.loc[~cov_s, "workers"].sum())
+            coarse = s["geocode_precision"].eq("postal_area") if "geocode_precision" in s else pd.Series(False, index=s.index)
             pop_not = float(p.loc[~cov_p, "pop2021"].fillna(0).sum())
             row.update({
                 f"{pre}_sites_not": int((~cov_s).sum()),
                 f"{pre}_workers_covered": row["workers"] - workers_not,
                 f"{pre}_workers_not": workers_not,
                 f"{pre}_workers_not_share": round(workers_not / row["workers"], 4) if row["workers"] else None,
+                # Of those, workers at sites placed only at a postal-area centroid: their distance is uncertain.
+                f"{pre}_workers_not_postal_area": int(s.loc[~cov_s & coarse, "workers"].sum()),
                 f"{pre}_pop_covered": row["population"] - pop_not,
                 f"{pre}_pop_not": pop_not,
                 f"{pre}_pop_not_share": round(pop_not / row["population"], 4) if row["population"] else None,
@@ -88,6 +91,7 @@ def coverage_summary(sites: pd.DataFrame, population: pd.DataFrame, settings: Se
             workers = float(sites["workers"].sum())
             pop = float(population["pop2021"].fillna(0).sum())
             w_cov = float(sites.loc[cs, "workers"].sum())
+            coarse = sites["geocode_precision"].eq("postal_area") if "geocode_precision" in sites else pd.Series(False, index=sites.index)
             p_cov = float(population.loc[cp, "pop2021"].fillna(0).sum())
             out.append({
                 "category": cat, "mode": settings.mode, "threshold_min": t, "method": method,
@@ -95,6 +99,7 @@ def coverage_summary(sites: pd.DataFrame, population: pd.DataFrame, settings: Se
                 "sites_covered_share": round(cs.mean(), 4) if len(sites) else None,
                 "workers": int(workers), "workers_covered": int(w_cov),
                 "workers_covered_share": round(w_cov / workers, 4) if workers else None,
+                "workers_not_covered_at_postal_area_centroids": int(sites.loc[~cs & coarse, "workers"].sum()),
                 "population": int(pop), "population_covered": int(p_cov),
                 "population_covered_share": round(p_cov / pop, 4) if pop else None,
             })

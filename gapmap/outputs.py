@@ -93,6 +93,8 @@ def summary(result, public_stats: dict | None, files: list[str], areas: pd.DataF
     lay_info["services"]["in_region_by_category"] = (
         result.layers["services"].gdf.query("in_region").groupby("category").size().to_dict())
     lay_info["sites"]["workers"] = int(result.sites["workers"].sum())
+    if s.privacy == "public" and 0 < len(result.sites) < s.k_anonymity:
+        lay_info["sites"]["workers"] = lay_info["sites"]["features"] = None  # fewer than k sites: suppressed
     lay_info["sites"]["geocode_precision"] = result.sites["geocode_precision"].value_counts().sort_index().to_dict()
     lay_info["population"]["population"] = float(result.population["pop2021"].sum())
     lay_info["population"]["census_total"] = result.census_total
@@ -111,11 +113,14 @@ def summary(result, public_stats: dict | None, files: list[str], areas: pd.DataF
         "method": {"travel_time": result.method, "approximations": result.approximations,
                    "crs": str(result.layers["boundary"].gdf.crs)},
         "layers": lay_info,
-        "coverage": coverage_summary(result.sites, result.population, s, result.method),
+        "coverage": (privacy.suppress_coverage(coverage_summary(result.sites, result.population, s, result.method),
+                                               len(result.sites), s.k_anonymity)
+                     if s.privacy == "public" else coverage_summary(result.sites, result.population, s, result.method)),
         "headline": {
             "category": s.headline_category, "threshold_min": s.headline_threshold, "method": result.method,
             "workers_beyond": num(areas.iloc[-1][f"{pre}_workers_not"]),
             "sites_beyond": num(areas.iloc[-1][f"{pre}_sites_not"]),
+            "workers_beyond_at_postal_area_centroids": num(areas.iloc[-1][f"{pre}_workers_not_postal_area"]),
             "by_area": [{"area_id": r["area_id"], "area_name": r["area_name"], "workers": num(r["workers"]),
                          "workers_beyond": num(r[f"{pre}_workers_not"]), "sites_beyond": num(r[f"{pre}_sites_not"]),
                          "population_beyond": float(r[f"{pre}_pop_not"]), "suppressed": bool(r.get("suppressed", False))}

@@ -92,3 +92,10 @@ def suppress_hexes(hexes: pd.DataFrame, k: int) -> pd.DataFrame:
         out[col] = out[col].astype(float).mask(small).round().astype("Int64")
     out["workers_suppressed"] = small
     return out
+
+
+def suppress_coverage(rows: list[dict], sites: int, k: int) -> list[dict]:
+    """Public copy of coverage rows: worker and site figures blanked when the region has fewer than ``k`` sites."""
+    if sites == 0 or sites >= k:
+        return rows
+    return [{key: (None if ("worker" in key or key.startswith("sites")) else val) for key, val in r.items()} for r in rows]

@@ -97,6 +97,9 @@ def build_report(result, areas_table: pd.DataFrame, coverage: list[dict], attrib
     hc = cat_label(s.headline_category, s.lang)
     head = L["headline"].format(n=f"{int(total[f'{pre}_workers_not']):,}", total=f"{int(total['workers']):,}",
                                 sn=int(total[f"{pre}_sites_not"]), st=int(total["sites"]), t=f"{s.headline_threshold:g}", cat=esc(hc))
+    coarse = int(total.get(f"{pre}_workers_not_postal_area", 0) or 0)
+    if coarse and total["workers"]:
+        head += " " + L["coarse_note"].format(n=f"{coarse:,}")
     people = L["people_headline"].format(n=f"{total[f'{pre}_pop_not']:,.0f}", total=f"{total['population']:,.0f}",
                                          t=f"{s.headline_threshold:g}")
     parts = [f"<!DOCTYPE html><html lang='{s.lang}'><head><meta charset='utf-8'><title>{esc(result.region.name)}: {L['report_title']}</title>",

@@ -283,6 +283,9 @@ def build_map(result, *, public_sites: gpd.GeoDataFrame | None = None, areas_tab
     cats = ", ".join(cat_label(c, s.lang) for c in s.categories)
     head = L["headline"].format(n=f"{int(total[f'{pre}_workers_not']):,}", total=f"{int(total['workers']):,}",
                                 sn=int(total[f"{pre}_sites_not"]), st=int(total["sites"]), t=f"{head_t:g}", cat=_esc(hc))
+    coarse = int(total.get(f"{pre}_workers_not_postal_area", 0) or 0)
+    if coarse and total["workers"]:
+        head += " " + L["coarse_note"].format(n=f"{coarse:,}")
     people = L["people_headline"].format(n=f"{total[f'{pre}_pop_not']:,.0f}", total=f"{total['population']:,.0f}", t=f"{head_t:g}")
     title = (f"<b style='font-size:14px'>{_esc(result.region.name)}</b><br>{_esc(L['title_sub'].format(cats=cats))}<br>"
              f"{head if total['workers'] else ''} {people}<br><i>{L['method']}: {_esc(result.method)}.</i><br>"

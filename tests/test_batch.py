@@ -94,7 +94,8 @@ def test_comparison_csv_matches_each_summary(serial_run):
                 assert row[f"{pre}_workers_covered_share"] == c["workers_covered_share"]
         if row["suppressed"]:
             # Fewer than 5 sites: public mode blanks every worker figure, as areas.csv does for the region row.
-            assert summ["layers"]["sites"]["features"] < 5
+            assert summ["layers"]["sites"]["features"] is None  # the public summary blanks it too
+            assert all(c["workers"] is None for c in summ["coverage"])
             assert row[["sites", "workers", "workers_beyond", "workers_beyond_share"]].isna().all()
             areas = pd.read_csv(out / slug / "areas.csv").set_index("area_id")
             assert pd.isna(areas.loc["region", "workers"])

@@ -62,6 +62,9 @@ def test_area_table_agrees_with_site_table(ck_run):
     for area, n in beyond.items():
         assert areas.loc[area, "hospital_30min_workers_not"] == n
     assert areas.loc["region", "workers"] == sites["workers"].sum()
+    coarse = sites[(sites["geocode_precision"] == "postal_area") & ~sites["hospital_within_30min"]]["workers"].sum()
+    assert areas.loc["region", "hospital_30min_workers_not_postal_area"] == coarse > 0
+    assert json.loads(files["summary.json"].read_text())["headline"]["workers_beyond_at_postal_area_centroids"] == coarse
     # Independent re-derivation of a site's minutes from its km: km x 1000 / (60 km/h) in min.
     assert (sites["hospital_min"] - sites["hospital_km"] / 60 * 60).abs().max() < 0.06
 

@@ -30,6 +30,12 @@ def test_transit_run_labels_and_layers(kingston):
     stops = gpd.read_file(kingston / "layers.gpkg", layer="transit_stops")
     assert stops["trips_per_hour"].max() > 0
     assert "Kingston Transit" in summ["attribution"]
+    # Kingston has 4 Primary-Agriculture sites (< k = 5): public outputs carry no worker figure.
+    assert summ["layers"]["sites"]["features"] is None and summ["layers"]["sites"]["workers"] is None
+    lay = summ["layers"]["sites"]  # LMIA rows (public ESDC data) stay accounted for
+    assert lay["rows_used"] > 0 and lay["rows_read"] == lay["rows_used"] + lay["rows_rejected"]
+    assert all(c["workers"] is None and c["workers_covered"] is None for c in summ["coverage"])
+    assert all(c["population"] > 0 for c in summ["coverage"])
 
 
 def test_transit_bands_nested_and_tables_consistent(kingston):
