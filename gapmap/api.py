@@ -100,6 +100,7 @@ def analyze(
     hours_file: str | os.PathLike | None = None,
     assume_hours: dict[str, str] | None = None,
     network=None,
+    client=None,
     progress: Progress | None = None,
 ) -> Result:
     """Run the service-gap analysis for one region, in memory.
@@ -135,6 +136,8 @@ def analyze(
         ``"auto"`` (cached network for the region, else an OSMnx download, else the labelled
         straight-line fallback, said once in the notes), ``"straight"``, a ``.osm.pbf`` /
         ``.osm`` / ``.graphml`` path, or a loaded :class:`gapmap.network.RoadNetwork`.
+    client : distributed.Client, optional
+        Runs the road-network shortest-path work as one Dask task per category.
     progress : callable, optional
         Called with one line per step.
 
@@ -224,7 +227,7 @@ def analyze(
         )
         services_used = gpd.GeoDataFrame(services_used, geometry="geometry", crs=boundary.gdf.crs)
     catchments.check_categories(services.gdf, settings.categories)  # before filters: a category must exist at all
-    tt = _times_allowing_empty(origins, services_used, settings, network, feed)
+    tt = _times_allowing_empty(origins, services_used, settings, network, feed, client if network is not None else None)
     method = str(tt["method"].iloc[0]) if len(tt) else catchments.straight_line_label(settings)
     if settings.mode == "transit":
         bands = catchments.transit_bands(feed, boundary.gdf, services.gdf, settings)
@@ -364,12 +367,13 @@ def _with_hours(services: gpd.GeoDataFrame, hours_file, assume: dict[str, str]) 
     return out
 
 
-def _times_allowing_empty(origins, services, settings, network, feed) -> pd.DataFrame:
+def _times_allowing_empty(origins, services, settings, network, feed, client=None) -> pd.DataFrame:
     """Travel times; a category with no usable service (e.g. none open in the window) is unreachable."""
     present = tuple(c for c in settings.categories if (services["category"] == c).any())
     frames = []
     if present:
-        frames.append(catchments.travel_times(origins, services, settings.replace(categories=present), network=network, feed=feed))
+        frames.append(catchments.travel_times(origins, services, settings.replace(categories=present), network=network, feed=feed,
+                                              client=client))
     for cat in settings.categories:
         if cat not in present:
             frames.append(pd.DataFrame({"origin_id": origins.index.astype(str), "category": cat, "service_id": None,

@@ -32,6 +32,8 @@ Ontario-wide network.
 
 from __future__ import annotations
 
+import contextlib
+
 import dataclasses
 import html
 import json
@@ -179,6 +181,28 @@ def _notify(topic: str | None, msg: str) -> None:
         pass
 
 
+@contextlib.contextmanager
+def _category_client(network: Any):
+    """Inside a Dask worker and with a road network: a client for per-category shortest-path tasks.
+
+    A region's task then fans its network searches out over the cluster (``worker_client``
+    secedes from the worker's thread pool while it waits, so this cannot deadlock); elsewhere
+    (serial runs, the straight-line method) there is nothing to split and None is yielded.
+    """
+    if network is None or (isinstance(network, str) and network == "straight"):
+        yield None
+        return
+    try:
+        from distributed import get_worker, worker_client
+
+        get_worker()
+    except (ImportError, ValueError):
+        yield None
+        return
+    with worker_client() as client:
+        yield client
+
+
 def run_region(slug: str, *, settings: Settings | None = None, data_dir: str | os.PathLike | None = None,
                network: Any = "straight", analyze_kwargs: dict | None = None,
                notify_topic: str | None = None) -> RegionOutcome:
@@ -221,7 +245,9 @@ def run_region(slug: str, *, settings: Settings | None = None, data_dir: str | o
         return RegionOutcome(**base, status="skipped", reason=reason)
     _notify(notify_topic, region.slug)
     try:
-        result = api.analyze(region, settings=settings, data_dir=data_dir, network=network, **(analyze_kwargs or {}))
+        with _category_client(network) as client:
+            result = api.analyze(region, settings=settings, data_dir=data_dir, network=network, client=client,
+                                 **(analyze_kwargs or {}))
         with tempfile.TemporaryDirectory(prefix="gapmap-batch-") as tmp, _WRITE_LOCK:
             written = write_outputs(result, Path(tmp))
             files = {name: path.read_bytes() for name, path in sorted(written.items())}
@@ -274,6 +300,25 @@ def _dask_client(kind: str, scheduler: Any, workers: int):
     except (OSError, TimeoutError) as exc:
         raise GapmapError(f"Cannot reach the Dask scheduler at {scheduler} ({_one_line(exc)}); start `dask scheduler` "
                           "there or use --scheduler local.") from None
+
+
+@contextlib.contextmanager
+def dask_client(scheduler: Any, workers: int = 2):
+    """A Dask client for ``scheduler`` (``local``, an address, or a Client), or None for ``serial``;
+    clients and LocalClusters made here are closed on exit."""
+    kind = _parse_scheduler(scheduler)
+    if kind == "serial":
+        yield None
+        return
+    client, owned = _dask_client(kind, scheduler, workers)
+    try:
+        yield client
+    finally:
+        if owned:
+            cluster = client.cluster if kind == "local" else None
+            client.close()
+            if cluster is not None:
+                cluster.close()
 
 
 def _run_serial(slugs: Sequence[str], task_kwargs: dict, on_start: Progress, on_done: Callable[[RegionOutcome], None]) -> None:
@@ -416,15 +461,8 @@ def run_batch(
     if kind == "serial":
         _run_serial(slugs, task_kwargs, on_start, on_done)
     else:
-        client, owned = _dask_client(kind, scheduler, workers)
-        try:
+        with dask_client(scheduler, workers) as client:
             _run_dask(client, slugs, task_kwargs, on_start, on_done)
-        finally:
-            if owned:
-                cluster = client.cluster if kind == "local" else None
-                client.close()
-                if cluster is not None:
-                    cluster.close()
 
     outcomes = [done[s] for s in slugs]  # request order, whatever order the tasks finished in
     table = comparison_table(outcomes, settings)

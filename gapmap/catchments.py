@@ -148,13 +148,14 @@ def transit_bands(feed, boundary: gpd.GeoDataFrame, services: gpd.GeoDataFrame, 
 
 
 def travel_times(origins: gpd.GeoDataFrame, services: gpd.GeoDataFrame, settings: Settings, *,
-                 network=None, feed=None) -> pd.DataFrame:
+                 network=None, feed=None, client=None) -> pd.DataFrame:
     """Long travel-time table by the best available method for ``settings.mode``.
 
     With ``settings.mode == "transit"`` and a GTFS ``feed``, door-to-door schedule times (median
     over the departure window; ``minutes_p90`` and ``walk_only`` extra columns). With ``network``
     (a :class:`gapmap.network.RoadNetwork`), times are on the road network; otherwise the
-    straight-line approximation is used.
+    straight-line approximation is used. With a Dask ``client``, road-network work runs as one
+    task per category (:func:`gapmap.network.network_travel_times_distributed`).
     """
     check_categories(services, settings.categories)
     if settings.mode == "transit":
@@ -166,7 +167,9 @@ def travel_times(origins: gpd.GeoDataFrame, services: gpd.GeoDataFrame, settings
         tt["distance_m"] = np.nan  # a transit trip has no single distance
         return tt
     if network is not None:
-        from .network import network_travel_times
+        from .network import network_travel_times, network_travel_times_distributed
 
+        if client is not None:
+            return network_travel_times_distributed(network, origins, services, settings.categories, client)
         return network_travel_times(network, origins, services, settings.categories)
     return straight_line_times(origins, services, settings.categories, settings)

@@ -83,7 +83,8 @@ def main() -> None:
               help="Region slug, e.g. chatham-kent (see `gapmap regions`); repeat it to run several as a batch.")
 @click.option("--all", "all_regions", is_flag=True, help="Run every region with offline data (batch; others are skipped with the reason).")
 @click.option("--scheduler", default="serial", show_default=True,
-              help="Batch runs: serial, local (a Dask LocalCluster) or a Dask scheduler ADDRESS such as tcp://host:8786.")
+              help="serial, local (a Dask LocalCluster) or a Dask scheduler ADDRESS such as tcp://host:8786: regions run as "
+                   "tasks, and road-network searches as one task per category.")
 @click.option("--workers", type=int, default=2, show_default=True, help="Batch runs with --scheduler local: worker processes.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Output folder [default: outputs/REGION; batch: outputs, one folder per region plus comparison.csv/html].")
@@ -158,13 +159,17 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
                        hours_file=hours_file, assume_hours=_pairs(assume_hours, "--assume-hours", "primary_care=Mo-Fr 09:00-17:00"))
         return
     reg = get_region(region)
-    network = network_spec
-    result, files = api.run(reg, out_dir, settings=settings, data_dir=data_dir, boundary_file=boundary_file,
-                            services_file=services_file, sites_file=sites_file, population_file=population_file,
-                            gtfs=gtfs, network=network, progress=say, when=when, language=language, hours_file=hours_file,
-                            assume_hours=_pairs(assume_hours, "--assume-hours", "primary_care=Mo-Fr 09:00-17:00"),
-                            recommend=recommend, recommend_target=recommend_target, candidates=candidates,
-                            objective=objective, add_services=add_services)
+    from .batch import dask_client
+
+    # One region on Dask: its road-network searches run as one task per category.
+    with dask_client(scheduler if network_spec != "straight" else "serial", workers) as client:
+        result, files = api.run(reg, out_dir, settings=settings, data_dir=data_dir, boundary_file=boundary_file,
+                                services_file=services_file, sites_file=sites_file, population_file=population_file,
+                                gtfs=gtfs, network=network_spec, client=client, progress=say, when=when, language=language,
+                                hours_file=hours_file,
+                                assume_hours=_pairs(assume_hours, "--assume-hours", "primary_care=Mo-Fr 09:00-17:00"),
+                                recommend=recommend, recommend_target=recommend_target, candidates=candidates,
+                                objective=objective, add_services=add_services)
     from .privacy import suppress_areas
 
     settings = result.settings  # the analysis may drop default categories a region lacks

