@@ -262,7 +262,7 @@ def analyze(
                          population=gpd.GeoDataFrame(pop_w, geometry="geometry", crs=boundary.gdf.crs),
                          areas_table=area_tab, catchments=bands, travel_times=tt, method=method, approximations=[],
                          census_total=census_total, data_dir=mirror)
-        acc = plan.accessibility_scores(partial)
+        acc = plan.accessibility_scores(partial, network=network)
         hexes_gdf = plan.hex_table(partial)
         for frame, prefix in ((sites_w, ""), (pop_w, "da-")):
             ids = (frame["site_id"].astype(str) if prefix == "" else prefix + frame["dauid"].astype(str)).to_numpy()

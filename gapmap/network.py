@@ -944,6 +944,49 @@ def network_travel_times(
     return out
 
 
+def network_od_matrix(
+    network: RoadNetwork,
+    origins: gpd.GeoDataFrame,
+    services: gpd.GeoDataFrame,
+    *,
+    max_minutes: float,
+    access_speed_kmh: float = ACCESS_SPEED_KMH,
+) -> pd.DataFrame:
+    """Every origin-service pair within ``max_minutes`` on the road network (for 2SFCA).
+
+    Same snapping and graph as :func:`network_travel_times`; one bounded Dijkstra from every
+    service over the reversed graph in a single compiled call (``indices`` = all services,
+    ``limit`` = the bound), so memory is services x nodes: fine for a region.
+
+    Returns
+    -------
+    DataFrame
+        ``origin_id, service_id, minutes, method``, sorted by origin then service.
+    """
+    crs = _check_crs(origins, "origins")
+    net = network.to_crs(crs) if crs is not None else network
+    svc = _prepare_services(services, sorted(services["category"].unique()), crs)
+    k = len(origins)
+    columns = ["origin_id", "service_id", "minutes", "method"]
+    if k == 0 or svc.empty:
+        return pd.DataFrame({c: pd.Series(dtype=float if c == "minutes" else object) for c in columns})
+    snap, aug, _ = _solve(net, origins.geometry.to_numpy(), svc, [], access_speed_kmh, with_dist=False)
+    limit = max_minutes * 60.0
+    origin_access = snap.dist[:k] / (access_speed_kmh / 3.6)
+    sources = aug.n + aug.p + np.arange(len(svc))
+    times = dijkstra(aug.reverse.csr("time"), directed=True, indices=sources, limit=limit)[:, aug.n + np.arange(k)]
+    times = times + origin_access[None, :]
+    times[:, snap.seg[:k] < 0] = np.inf  # origins that could not be placed on a road
+    si, oi = np.nonzero(times <= limit)
+    out = pd.DataFrame({
+        "origin_id": pd.Series(np.asarray(origins.index.astype(str), dtype=object)[oi], dtype=object),
+        "service_id": pd.Series(svc["service_id"].astype(str).to_numpy(dtype=object)[si], dtype=object),
+        "minutes": times[si, oi] / 60.0,
+        "method": net.method,
+    })
+    return out.sort_values(["origin_id", "service_id"], kind="stable").reset_index(drop=True)
+
+
 def network_travel_times_distributed(
     network: RoadNetwork,
     origins: gpd.GeoDataFrame,

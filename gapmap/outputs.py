@@ -242,7 +242,7 @@ def write_outputs(result, out_dir: str | Path, progress=None, *, recommendations
     if result.access is not None:
         summ["accessibility"] = _clean({
             "method": "E2SFCA (Luo & Qi 2009 bands 10/20/30 min, weights 1/0.68/0.22), demand = people + workers, "
-                      "supply = 1 per facility (no capacity data), straight-line travel times",
+                      "supply = 1 per facility (no capacity data), travel times: " + result.access.attrs.get("method", "straight-line"),
             **{c: {"median": float(result.access[c].median()), "zero_share": float((result.access[c].fillna(0) == 0).mean())}
                for c in result.access.columns[1:]}})
     files["summary.json"].write_text(json.dumps(summ, indent=2, sort_keys=False, ensure_ascii=False) + "\n", encoding="utf-8")

