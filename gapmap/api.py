@@ -230,7 +230,7 @@ def analyze(
     tt = _times_allowing_empty(origins, services_used, settings, network, feed, client if network is not None else None)
     method = str(tt["method"].iloc[0]) if len(tt) else catchments.straight_line_label(settings)
     if settings.mode == "transit":
-        bands = catchments.transit_bands(feed, boundary.gdf, services.gdf, settings)
+        bands = catchments.transit_bands(feed, boundary.gdf, services.gdf, settings, walk_network=network)
     elif network is None:
         bands = catchments.straight_line_bands(services.gdf, settings.categories, settings, clip_to=boundary.gdf)
     else:
@@ -262,7 +262,7 @@ def analyze(
                          population=gpd.GeoDataFrame(pop_w, geometry="geometry", crs=boundary.gdf.crs),
                          areas_table=area_tab, catchments=bands, travel_times=tt, method=method, approximations=[],
                          census_total=census_total, data_dir=mirror)
-        acc = plan.accessibility_scores(partial, network=network)
+        acc = plan.accessibility_scores(partial, network=network if settings.mode != "transit" else None)
         hexes_gdf = plan.hex_table(partial)
         for frame, prefix in ((sites_w, ""), (pop_w, "da-")):
             ids = (frame["site_id"].astype(str) if prefix == "" else prefix + frame["dauid"].astype(str)).to_numpy()
@@ -272,10 +272,12 @@ def analyze(
     if settings.mode == "transit":
         approximations.append(
             f"Transit times are door to door over every departure minute of {settings.transit_window[0]}-"
-            f"{settings.transit_window[1]} (median; p90 in the tables), walking legs as straight-line distance x "
-            f"{settings.circuity:g} at {settings.speeds_kmh['walk']:g} km/h; places with no usable stop are unreachable."
+            f"{settings.transit_window[1]} (median; p90 in the tables), walking legs "
+            + (f"on the walking network at {settings.speeds_kmh['walk']:g} km/h" if network is not None else
+               f"as straight-line distance x {settings.circuity:g} at {settings.speeds_kmh['walk']:g} km/h")
+            + "; places with no usable stop are unreachable."
         )
-    if network is not None and "snap_m" in tt:
+    if network is not None and "snap_m" in tt and settings.mode != "transit":
         far = tt.drop_duplicates("origin_id")
         n_far = int(far["snap_flag"].sum())
         approximations.append(
@@ -319,13 +321,12 @@ def _resolve_network(spec, boundary: gpd.GeoDataFrame, settings: Settings, notes
         return None
     if not isinstance(spec, (str, os.PathLike)):
         return spec  # already a RoadNetwork
-    if settings.mode == "transit":
-        notes.append("Road network not used in transit mode (walking legs are straight-line x circuity).")
-        return None
     from .network import load_network
 
-    _say(progress, f"      road network: {spec} ({settings.mode})")
-    load = load_network(spec, boundary=boundary, mode=settings.mode)
+    # Transit runs use a walking network for the legs to, between and from stops.
+    net_mode = "walk" if settings.mode == "transit" else settings.mode
+    _say(progress, f"      road network: {spec} ({net_mode})")
+    load = load_network(spec, boundary=boundary, mode=net_mode)
     if load.network is None:
         notes.append(f"Road network: {load.reason}; travel times use the straight-line approximation.")
     else:

@@ -108,13 +108,19 @@ def straight_line_bands(services: gpd.GeoDataFrame, categories: Sequence[str], s
                             geometry="geometry", crs=services.crs)
 
 
-def _transit_kwargs(settings: Settings) -> dict:
-    return dict(date=settings.transit_date, window=settings.transit_window, max_walk_m=settings.max_walk_m,
-                max_transfers=settings.max_transfers, walk_speed_kmh=settings.speeds_kmh["walk"], circuity=settings.circuity)
+def _transit_kwargs(settings: Settings, walk_network=None) -> dict:
+    """Options of :func:`gapmap.transit.transit_travel_times`; walking legs on ``walk_network`` when given."""
+    kw = dict(date=settings.transit_date, window=settings.transit_window, max_walk_m=settings.max_walk_m,
+              max_transfers=settings.max_transfers, walk_speed_kmh=settings.speeds_kmh["walk"], circuity=settings.circuity)
+    if walk_network is not None:
+        from .network import walk_time_function
+
+        kw["walk_time_fn"] = walk_time_function(walk_network, access_speed_kmh=settings.speeds_kmh["walk"])
+    return kw
 
 
 def transit_bands(feed, boundary: gpd.GeoDataFrame, services: gpd.GeoDataFrame, settings: Settings,
-                  resolution: int = 8) -> gpd.GeoDataFrame:
+                  resolution: int = 8, walk_network=None) -> gpd.GeoDataFrame:
     """Transit catchments: H3 cells (resolution 8, ~0.7 km2) whose centre reaches a service by the
     median departure within each threshold. Only cells within walking range of a stop are computed;
     nested thresholds give nested unions of cells.
@@ -134,7 +140,8 @@ def transit_bands(feed, boundary: gpd.GeoDataFrame, services: gpd.GeoDataFrame, 
     origins = gpd.GeoDataFrame(geometry=centres[near].to_numpy(), crs=boundary.crs, index=[c for c, n in zip(cells, near) if n])
     label = None
     rows = []
-    tt = transit_travel_times(feed, origins, services, settings.categories, **_transit_kwargs(settings)) if len(origins) else None
+    tt = (transit_travel_times(feed, origins, services, settings.categories, **_transit_kwargs(settings, walk_network))
+          if len(origins) else None)
     for cat in settings.categories:
         sub = tt[tt["category"] == cat].set_index("origin_id") if tt is not None else pd.DataFrame(columns=["minutes", "method"])
         label = str(sub["method"].iloc[0]) if len(sub) else "transit schedule"
@@ -163,7 +170,8 @@ def travel_times(origins: gpd.GeoDataFrame, services: gpd.GeoDataFrame, settings
 
         if feed is None:
             raise InputError("Mode transit needs a GTFS feed; this region has none in the catalog, so pass --gtfs PATH.")
-        tt = transit_travel_times(feed, origins, services, settings.categories, **_transit_kwargs(settings))
+        # In transit mode ``network`` is a walking network: it times the walk legs.
+        tt = transit_travel_times(feed, origins, services, settings.categories, **_transit_kwargs(settings, network))
         tt["distance_m"] = np.nan  # a transit trip has no single distance
         return tt
     if network is not None:

@@ -44,7 +44,7 @@ import os
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Callable, Any
 
 import geopandas as gpd
 import numpy as np
@@ -985,6 +985,31 @@ def network_od_matrix(
         "method": net.method,
     })
     return out.sort_values(["origin_id", "service_id"], kind="stable").reset_index(drop=True)
+
+
+def walk_time_function(network: RoadNetwork, *, max_minutes: float = 30.0,
+                       access_speed_kmh: float = ACCESS_SPEED_KMH) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """A ``walk_time_fn`` for :func:`gapmap.transit.transit_travel_times`: seconds on the network.
+
+    The returned function takes two (n, 2) coordinate arrays in the network's CRS (pairs
+    a[i] -> b[i]) and returns the walking time of each pair via :func:`network_od_matrix`
+    (edge snapping, off-road legs), ``inf`` beyond ``max_minutes`` or off the network.
+    """
+    def seconds(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if len(a) == 0:
+            return np.zeros(0)
+        ua, ia = np.unique(np.asarray(a, float), axis=0, return_inverse=True)
+        ub, ib = np.unique(np.asarray(b, float), axis=0, return_inverse=True)
+        origins = gpd.GeoDataFrame(geometry=gpd.points_from_xy(ua[:, 0], ua[:, 1]), crs=network.crs,
+                                   index=[str(i) for i in range(len(ua))])
+        targets = gpd.GeoDataFrame({"service_id": [str(j) for j in range(len(ub))], "category": "walk"},
+                                   geometry=gpd.points_from_xy(ub[:, 0], ub[:, 1]), crs=network.crs)
+        od = network_od_matrix(network, origins, targets, max_minutes=max_minutes, access_speed_kmh=access_speed_kmh)
+        table = np.full((len(ua), len(ub)), np.inf)
+        table[od["origin_id"].astype(int).to_numpy(), od["service_id"].astype(int).to_numpy()] = od["minutes"].to_numpy() * 60.0
+        return table[ia.ravel(), ib.ravel()]
+
+    return seconds
 
 
 def network_travel_times_distributed(
