@@ -60,6 +60,7 @@ class Result:
     transit_stops: gpd.GeoDataFrame | None = None
     transit_source: str | None = None
     filter_effect: dict | None = None
+    raster_sums: dict | None = None
     access: pd.DataFrame | None = None
     hexes: gpd.GeoDataFrame | None = None
     elapsed_s: float = 0.0
@@ -268,6 +269,16 @@ def analyze(
             ids = (frame["site_id"].astype(str) if prefix == "" else prefix + frame["dauid"].astype(str)).to_numpy()
             for col in acc.columns[1:]:
                 frame[col] = acc.set_index("origin_id")[col].reindex(ids).round(4).to_numpy()
+    raster_sums = None
+    if population_file is not None and Path(population_file).suffix.lower() in (".tif", ".tiff"):
+        from .demand import raster_zonal_sums
+
+        # People inside each catchment band and each area, summed from the raster cells themselves.
+        raster_sums = {
+            "catchments": [{"category": r.category, "threshold_min": r.threshold_min, "people": float(v)}
+                           for r, v in zip(bands.itertuples(), raster_zonal_sums(population_file, bands))],
+            "areas": {a: float(v) for a, v in zip(areas.gdf["area_id"], raster_zonal_sums(population_file, areas.gdf))},
+        }
     approximations = []
     if settings.mode == "transit":
         approximations.append(
@@ -311,6 +322,7 @@ def analyze(
         catchments=bands, travel_times=tt, method=method, approximations=approximations,
         census_total=census_total, data_dir=mirror, notes=notes, transit_routes=transit_routes,
         transit_stops=transit_stops, transit_source=transit_source, filter_effect=filter_effect, access=acc, hexes=hexes_gdf,
+        raster_sums=raster_sums,
         elapsed_s=time.perf_counter() - t0,
     )
 

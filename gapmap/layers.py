@@ -479,11 +479,35 @@ def build_user_sites(path: str | Path, boundary: gpd.GeoDataFrame, areas: gpd.Ge
     return Layer("sites", sites, table.rows_read, len(sites), rej, (str(path),), tuple(notes))
 
 
+def _raster_population(path, boundary: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> Layer:
+    """Cells of a population GeoTIFF as demand points (rasterio); every cell read is accounted for."""
+    from . import demand
+
+    if not Path(path).exists():
+        raise InputError(f"Population file {path} does not exist; check the path.")
+    try:
+        pts = demand.raster_to_points(path, boundary=boundary, value_col="pop2021", min_value=0.0)
+    except InputError:
+        raise
+    except Exception as exc:  # rasterio raises several types for unreadable rasters
+        raise InputError(f"Population file {path} cannot be read as a GeoTIFF raster ({exc}); give a single-band GeoTIFF.") from None
+    pts = pts.to_crs(boundary.crs)
+    out = gpd.GeoDataFrame({"dauid": pts["origin_id"].astype(str).to_numpy(), "pop2021": pts["pop2021"].astype(float).to_numpy(),
+                            "cimd_ethnocult": np.nan}, geometry=pts.geometry.to_numpy(), crs=boundary.crs)
+    out["area_id"] = assign_areas(out, areas).to_numpy() if len(out) else []
+    out = out.sort_values("dauid").reset_index(drop=True)
+    note = f"{Path(path).name}: {len(out)} populated raster cells inside the region used as demand points (cell centres)."
+    return Layer("population", out, len(out), len(out), _rejects("population", path, [], []), (str(path),), (note,))
+
+
 def build_user_population(path: str | Path, boundary: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *,
                           crs: str | None = None) -> Layer:
-    """Population from a user file of points or polygons (polygons are placed at a representative point)."""
+    """Population from a user file of points or polygons (polygons are placed at a representative point),
+    or a GeoTIFF population raster (one demand point per populated cell inside the region)."""
     from . import inputs
 
+    if Path(path).suffix.lower() in (".tif", ".tiff"):
+        return _raster_population(path, boundary, areas)
     table = inputs.read_table(path, layer="population", crs=crs)
     pcol = _number_column(table, POP_NAMES, "population")
     gdf, rej, notes = inputs.check_against_region(table, boundary, layer="population", id_col="dauid")

@@ -234,6 +234,8 @@ def write_outputs(result, out_dir: str | Path, progress=None, *, recommendations
 
     files["summary.json"] = out / "summary.json"
     summ = summary(result, public_stats, [*files], areas_out)
+    if result.raster_sums is not None:
+        summ["population_raster_zonal_sums"] = _clean(result.raster_sums)
     if result.filter_effect is not None:
         summ["hours_language"] = _clean(result.filter_effect)
     if recommendations is not None:

@@ -67,3 +67,38 @@ def test_assume_hours_is_labelled(mirror):
     assert any("Opening hours assumed" in a for a in r.approximations)
     lost = next(x for x in r.filter_effect["coverage_lost"] if x["category"] == "primary_care" and x["threshold_min"] == 30)
     assert lost["sites_covered_filtered"] == 0 and lost["sites_lost"] == lost["sites_covered_any_time"] == 91
+
+
+def test_population_from_a_raster(mirror, tmp_path):
+    """A GeoTIFF of people: cells become demand points; zonal sums inside areas and catchments."""
+    import numpy as np
+    import rasterio
+    import shapely
+    from rasterio.transform import from_origin
+
+    from gapmap import layers, regions
+
+    boundary = layers.build_boundary(regions.get_region("chatham-kent"))[0].gdf
+    x0, y0, x1, y1 = boundary.total_bounds
+    size = 5000.0
+    cols, rows = int(np.ceil((x1 - x0) / size)), int(np.ceil((y1 - y0) / size))
+    values = (np.arange(rows * cols, dtype="float32").reshape(rows, cols) % 7) * 10.0  # 0..60 people per cell
+    tif = tmp_path / "people.tif"
+    with rasterio.open(tif, "w", driver="GTiff", height=rows, width=cols, count=1, dtype="float32", crs=boundary.crs,
+                       transform=from_origin(x0, y1, size, size), nodata=-1) as dst:
+        dst.write(values, 1)
+    # Independent expectation: cells whose centre lies inside the boundary.
+    cx = x0 + size * (np.arange(cols) + 0.5)
+    cy = y1 - size * (np.arange(rows) + 0.5)
+    gx, gy = np.meshgrid(cx, cy)
+    inside = shapely.contains_xy(boundary.geometry.iloc[0], gx, gy)
+    expected = float(values[inside & (values > 0)].sum())
+
+    r = gapmap.analyze("chatham-kent", population_file=tif)
+    assert r.population["pop2021"].sum() == pytest.approx(expected)
+    areas = r.raster_sums["areas"]
+    assert sum(areas.values()) == pytest.approx(expected)
+    band = r.catchments.query("category == 'hospital' and threshold_min == 30").geometry.iloc[0]
+    in_band = shapely.contains_xy(band, gx, gy)
+    got = next(c["people"] for c in r.raster_sums["catchments"] if c["category"] == "hospital" and c["threshold_min"] == 30)
+    assert got == pytest.approx(float(values[in_band].sum()))
