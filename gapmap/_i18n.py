@@ -71,3 +71,29 @@ def labels(lang: str) -> dict[str, str]:
 def cat_label(cat: str, lang: str) -> str:
     """Human name of a service category (user categories keep their own name)."""
     return LABELS[lang].get(cat, cat.replace("_", " "))
+
+
+def headline_text(total, settings, lang: str) -> str:
+    """The headline sentences (HTML) from an area table's whole-region row: workers beyond the
+    headline threshold (with how many sit at postal-area centroids) and people beyond it."""
+    import html
+
+    import pandas as pd
+
+    L = LABELS[lang]
+    pre = f"{settings.headline_category}_{settings.headline_threshold:g}min"
+    t = f"{settings.headline_threshold:g}"
+
+    def n(col):  # counts blanked by public-mode suppression print as a dash
+        v = total.get(col)
+        return "–" if v is None or pd.isna(v) else f"{int(v):,}"
+
+    head = ""
+    if pd.isna(total["workers"]) or total["workers"]:
+        head = L["headline"].format(n=n(f"{pre}_workers_not"), total=n("workers"), sn=n(f"{pre}_sites_not"), st=n("sites"),
+                                    t=t, cat=html.escape(cat_label(settings.headline_category, lang)))
+        coarse = total.get(f"{pre}_workers_not_postal_area")
+        if coarse is not None and not pd.isna(coarse) and coarse:
+            head += " " + L["coarse_note"].format(n=f"{int(coarse):,}")
+    people = L["people_headline"].format(n=f"{total[f'{pre}_pop_not']:,.0f}", total=f"{total['population']:,.0f}", t=t)
+    return f"{head} {people}"

@@ -326,7 +326,8 @@ def accessibility(origins: gpd.GeoDataFrame, services: gpd.GeoDataFrame, demand:
     reach = (max_minutes or DEFAULT_MAX_MINUTES) if method == "2sfca" else float(max(bands))
     if matrix is None:
         matrix = od_matrix_straight_line(origins, services, settings, reach)
-    o_ids, s_ids = _point_ids(origins, "origin_id"), _point_ids(services, "service_id")
+    o_ids = _point_ids(origins, "origin_id")
+    _point_ids(services, "service_id")  # duplicate service ids are an error, not a silent merge
     dem = pd.Series(pd.to_numeric(origins[demand], errors="coerce").to_numpy(dtype=float), index=o_ids)
     sup = supply_values(services, capacity)
     res = (two_sfca(matrix, dem, sup, max_minutes=reach) if method == "2sfca"

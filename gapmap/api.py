@@ -8,7 +8,6 @@ writes the output contract.
 from __future__ import annotations
 
 import dataclasses
-import datetime as _dt
 import os
 import time
 from pathlib import Path
@@ -253,22 +252,6 @@ def analyze(
         tt_any = catchments.travel_times(origins, services.gdf, settings, network=network, feed=feed)
         filter_effect = _filter_effect(tt_any, tt, sites.gdf, population.gdf, settings, when, language, services_used)
 
-    hexes_gdf = None
-    acc = None
-    if len(pop_w):
-        from . import plan
-
-        partial = Result(region=region, settings=settings, layers=all_layers,
-                         sites=gpd.GeoDataFrame(sites_w, geometry="geometry", crs=boundary.gdf.crs),
-                         population=gpd.GeoDataFrame(pop_w, geometry="geometry", crs=boundary.gdf.crs),
-                         areas_table=area_tab, catchments=bands, travel_times=tt, method=method, approximations=[],
-                         census_total=census_total, data_dir=mirror)
-        acc = plan.accessibility_scores(partial, network=network if settings.mode != "transit" else None)
-        hexes_gdf = plan.hex_table(partial)
-        for frame, prefix in ((sites_w, ""), (pop_w, "da-")):
-            ids = (frame["site_id"].astype(str) if prefix == "" else prefix + frame["dauid"].astype(str)).to_numpy()
-            for col in acc.columns[1:]:
-                frame[col] = acc.set_index("origin_id")[col].reindex(ids).round(4).to_numpy()
     raster_sums = None
     if population_file is not None and Path(population_file).suffix.lower() in (".tif", ".tiff"):
         from .demand import raster_zonal_sums
@@ -316,15 +299,25 @@ def analyze(
         approximations.append(assumed_hours_note)
     if population_file is None:
         approximations.append("Population sits at 2016 DA representative points carrying 2021 counts.")
-    return Result(
+    result = Result(
         region=region, settings=settings, layers=all_layers, sites=gpd.GeoDataFrame(sites_w, geometry="geometry", crs=boundary.gdf.crs),
         population=gpd.GeoDataFrame(pop_w, geometry="geometry", crs=boundary.gdf.crs), areas_table=area_tab,
         catchments=bands, travel_times=tt, method=method, approximations=approximations,
         census_total=census_total, data_dir=mirror, notes=notes, transit_routes=transit_routes,
-        transit_stops=transit_stops, transit_source=transit_source, filter_effect=filter_effect, access=acc, hexes=hexes_gdf,
-        raster_sums=raster_sums,
-        elapsed_s=time.perf_counter() - t0,
+        transit_stops=transit_stops, transit_source=transit_source, filter_effect=filter_effect, raster_sums=raster_sums,
     )
+    if len(pop_w):
+        from . import plan
+
+        result.hexes = plan.hex_table(result)
+        result.access = plan.accessibility_scores(result, network=network if settings.mode != "transit" else None)
+        scores = result.access.set_index("origin_id")
+        for frame, ids in ((result.sites, result.sites["site_id"].astype(str)),
+                           (result.population, "da-" + result.population["dauid"].astype(str))):
+            for col in scores.columns:
+                frame[col] = scores[col].reindex(ids.to_numpy()).round(4).to_numpy()
+    result.elapsed_s = time.perf_counter() - t0
+    return result
 
 
 def _resolve_network(spec, boundary: gpd.GeoDataFrame, settings: Settings, notes: list[str], progress):

@@ -22,6 +22,7 @@ import pandas as pd
 import pyogrio
 
 from . import __version__, catalog, privacy, webmap
+from .gaps import coverage_summary
 
 FIXED_DATE = "2000-01-01T00:00:00.000Z"
 
@@ -79,8 +80,9 @@ def sites_table(result) -> pd.DataFrame:
     return df.sort_values("site_id").reset_index(drop=True)
 
 
-def summary(result, public_stats: dict | None, files: list[str], areas: pd.DataFrame | None = None) -> dict:
-    """The ``summary.json`` structure."""
+def summary(result, public_stats: dict | None, files: list[str], areas: pd.DataFrame | None = None,
+            coverage: list[dict] | None = None) -> dict:
+    """The ``summary.json`` structure (``areas`` / ``coverage``: the copies to publish, default unsuppressed)."""
     s = result.settings
     lay_info = {}
     for name, lay in result.layers.items():
@@ -98,10 +100,10 @@ def summary(result, public_stats: dict | None, files: list[str], areas: pd.DataF
     lay_info["sites"]["geocode_precision"] = result.sites["geocode_precision"].value_counts().sort_index().to_dict()
     lay_info["population"]["population"] = float(result.population["pop2021"].sum())
     lay_info["population"]["census_total"] = result.census_total
-    from .gaps import coverage_summary
-
     pre = f"{s.headline_category}_{s.headline_threshold:g}min"
     areas = result.areas_table if areas is None else areas
+    if coverage is None:
+        coverage = coverage_summary(result.sites, result.population, s, result.method)
     num = lambda v: None if pd.isna(v) else float(v)  # noqa: E731  (suppressed counts are null)
     return _clean({
         "gapmap_version": __version__,
@@ -113,9 +115,7 @@ def summary(result, public_stats: dict | None, files: list[str], areas: pd.DataF
         "method": {"travel_time": result.method, "approximations": result.approximations,
                    "crs": str(result.layers["boundary"].gdf.crs)},
         "layers": lay_info,
-        "coverage": (privacy.suppress_coverage(coverage_summary(result.sites, result.population, s, result.method),
-                                               len(result.sites), s.k_anonymity)
-                     if s.privacy == "public" else coverage_summary(result.sites, result.population, s, result.method)),
+        "coverage": coverage,
         "headline": {
             "category": s.headline_category, "threshold_min": s.headline_threshold, "method": result.method,
             "workers_beyond": num(areas.iloc[-1][f"{pre}_workers_not"]),
@@ -223,17 +223,20 @@ def write_outputs(result, out_dir: str | Path, progress=None, *, recommendations
     files["map.html"] = out / "map.html"
     files["map.html"].write_text(webmap.render_html(m), encoding="utf-8")
 
-    from .gaps import coverage_summary
     from .report import build_report
 
+    # One coverage table for the report and the summary, suppressed alike in public mode.
+    coverage = coverage_summary(result.sites, result.population, s, result.method)
+    if s.privacy == "public":
+        coverage = privacy.suppress_coverage(coverage, len(result.sites), s.k_anonymity)
     files["report.html"] = out / "report.html"
     files["report.html"].write_text(
-        build_report(result, areas_out, coverage_summary(result.sites, result.population, s, result.method), attributions(result),
+        build_report(result, areas_out, coverage, attributions(result),
                      recommendations.recommendations if recommendations is not None else None),
         encoding="utf-8")
 
     files["summary.json"] = out / "summary.json"
-    summ = summary(result, public_stats, [*files], areas_out)
+    summ = summary(result, public_stats, [*files], areas_out, coverage)
     if result.raster_sums is not None:
         summ["population_raster_zonal_sums"] = _clean(result.raster_sums)
     if result.filter_effect is not None:

@@ -14,7 +14,7 @@ import io
 import numpy as np
 import pandas as pd
 
-from ._i18n import cat_label, labels
+from ._i18n import cat_label, headline_text, labels
 
 _CSS = """
 body{font:14px/1.45 Georgia,serif;max-width:900px;margin:24px auto;padding:0 16px;color:#222}
@@ -93,20 +93,11 @@ def build_report(result, areas_table: pd.DataFrame, coverage: list[dict], attrib
     L = labels(s.lang)
     esc = html.escape
     pre = f"{s.headline_category}_{s.headline_threshold:g}min"
-    total = result.areas_table.iloc[-1]
-    hc = cat_label(s.headline_category, s.lang)
-    head = L["headline"].format(n=f"{int(total[f'{pre}_workers_not']):,}", total=f"{int(total['workers']):,}",
-                                sn=int(total[f"{pre}_sites_not"]), st=int(total["sites"]), t=f"{s.headline_threshold:g}", cat=esc(hc))
-    coarse = int(total.get(f"{pre}_workers_not_postal_area", 0) or 0)
-    if coarse and total["workers"]:
-        head += " " + L["coarse_note"].format(n=f"{coarse:,}")
-    people = L["people_headline"].format(n=f"{total[f'{pre}_pop_not']:,.0f}", total=f"{total['population']:,.0f}",
-                                         t=f"{s.headline_threshold:g}")
     parts = [f"<!DOCTYPE html><html lang='{s.lang}'><head><meta charset='utf-8'><title>{esc(result.region.name)}: {L['report_title']}</title>",
              f"<style>{_CSS}</style></head><body>",
              f"<h1>{esc(result.region.name)}</h1><p class='small'>{L['report_title']} · {esc(result.region.lead)} · "
              f"{L['data_as_of']}: ODHF v1.1 (2020), ESDC LMIA 2022-2023, Census 2021 · gapmap</p>",
-             f"<p class='headline'>{head if total['workers'] else ''} {people}</p>",
+             f"<p class='headline'>{headline_text(areas_table.iloc[-1], s, s.lang)}</p>",
              f"<p><b>{L['method']}:</b> {esc(result.method)}.</p>"]
     cols = ["area_name", "sites", "workers", f"{pre}_workers_not", f"{pre}_workers_not_share", "population", f"{pre}_pop_not",
             f"{pre}_pop_not_share"]

@@ -8,7 +8,6 @@ from input data is HTML-escaped before it reaches a popup or tooltip.
 from __future__ import annotations
 
 import html
-import json
 import re
 from importlib import resources
 from typing import Iterable
@@ -143,7 +142,7 @@ def build_map(result, *, public_sites: gpd.GeoDataFrame | None = None, areas_tab
     recommendations : GeoDataFrame, optional
         Recommended new service sites (``rank, name, workers_newly_covered, people_newly_covered``).
     """
-    from ._i18n import cat_label, labels
+    from ._i18n import cat_label, headline_text, labels
 
     s = result.settings
     L = labels(s.lang)
@@ -278,17 +277,10 @@ def build_map(result, *, public_sites: gpd.GeoDataFrame | None = None, areas_tab
         "t.innerHTML=String(h).trim();return [t.content.firstChild];};</script>"
         "<style>.leaflet-control-layers{font-size:12px;max-width:360px}.leaflet-control-layers label{line-height:1.25}</style>"))
 
-    total = result.areas_table.iloc[-1]
     approx = "".join(f"<li>{_esc(a)}</li>" for a in result.approximations)
     cats = ", ".join(cat_label(c, s.lang) for c in s.categories)
-    head = L["headline"].format(n=f"{int(total[f'{pre}_workers_not']):,}", total=f"{int(total['workers']):,}",
-                                sn=int(total[f"{pre}_sites_not"]), st=int(total["sites"]), t=f"{head_t:g}", cat=_esc(hc))
-    coarse = int(total.get(f"{pre}_workers_not_postal_area", 0) or 0)
-    if coarse and total["workers"]:
-        head += " " + L["coarse_note"].format(n=f"{coarse:,}")
-    people = L["people_headline"].format(n=f"{total[f'{pre}_pop_not']:,.0f}", total=f"{total['population']:,.0f}", t=f"{head_t:g}")
     title = (f"<b style='font-size:14px'>{_esc(result.region.name)}</b><br>{_esc(L['title_sub'].format(cats=cats))}<br>"
-             f"{head if total['workers'] else ''} {people}<br><i>{L['method']}: {_esc(result.method)}.</i><br>"
+             f"{headline_text(table.iloc[-1], s, s.lang)}<br><i>{L['method']}: {_esc(result.method)}.</i><br>"
              f"{L['data_as_of']}: ODHF v1.1 (2020), ESDC LMIA 2022-2023, Census 2021."
              f"<details><summary>{L['approximations']}</summary><ul style='padding-left:16px;margin:4px 0'>{approx}</ul></details>")
     m.get_root().html.add_child(_box(title, "bottomleft"))

@@ -6,7 +6,6 @@ import re
 import geopandas as gpd
 import pandas as pd
 import pyogrio
-import pytest
 from click.testing import CliRunner
 
 from gapmap.cli import main

@@ -1,7 +1,6 @@
 """The notebook runs top to bottom through the public API (code cells executed in order)."""
 
 import json
-import os
 import sys
 import types
 from pathlib import Path

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
-from shapely.geometry import Point, box
+from shapely.geometry import Point
 
-from gapmap import catchments, inputs, layers, regions
+from gapmap import catchments, layers, regions
 from gapmap._errors import InputError
 from gapmap.config import Settings
 

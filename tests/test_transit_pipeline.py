@@ -36,6 +36,10 @@ def test_transit_run_labels_and_layers(kingston):
     assert lay["rows_used"] > 0 and lay["rows_read"] == lay["rows_used"] + lay["rows_rejected"]
     assert all(c["workers"] is None and c["workers_covered"] is None for c in summ["coverage"])
     assert all(c["population"] > 0 for c in summ["coverage"])
+    # The map title and report headline use the public table too: no worker count appears.
+    for page in ("map.html", "report.html"):
+        text = (kingston / page).read_text()
+        assert "of – estimated workers" in text and "estimated workers (– of – sites)" in text
 
 
 def test_transit_bands_nested_and_tables_consistent(kingston):
