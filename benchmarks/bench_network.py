@@ -1,4 +1,4 @@
-"""Benchmark gapmap.network's nearest-service computation (run on demand).
+"""Benchmark gapmap.travel.road.network's nearest-service computation (run on demand).
 
     python benchmarks/bench_network.py            # everything (~3-5 min on 2 cores)
     python benchmarks/bench_network.py --quick    # skip the 1M-node scaling run
@@ -33,7 +33,7 @@ import pandas as pd
 import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from gapmap import network as nw  # noqa: E402
+from gapmap.travel.road import network as nw
 
 CATEGORIES = ("hospital", "primary_care")
 N_SERVICES = {"hospital": 10, "primary_care": 30}

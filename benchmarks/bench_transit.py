@@ -1,4 +1,4 @@
-"""Benchmark gapmap.transit on the Barrie GTFS feed (run on demand, not in CI).
+"""Benchmark gapmap.travel.transit.schedule on the Barrie GTFS feed (run on demand, not in CI).
 
 1. Profile search (one backward profile connection scan per category) vs the plain
    per-departure RAPTOR, on the same origins, window and preprocessing; prints the speed-up
@@ -19,7 +19,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gapmap import catalog, transit
+from gapmap.sources import catalog
+from gapmap.travel.transit import schedule as transit
 
 UTM17 = "EPSG:32617"
 CATEGORIES = {

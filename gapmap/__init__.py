@@ -1,23 +1,49 @@
 """gapmap: map service gaps for newcomers and migrant workers in Local Immigration Partnership regions.
 
-The pipeline, one module per step::
+The pipeline, one package per step::
 
-    catalog / regions -> sources -> layers -> catchments (network, transit) -> gaps -> outputs (webmap)
+    sources -> layers -> travel (straight, road, transit) -> analysis -> output
 
 Notebooks and the CLI call the same API::
 
     import gapmap
     result = gapmap.analyze("chatham-kent")
     gapmap.write_outputs(result, "outputs/chatham-kent")
+
+``import gapmap`` is cheap: the API names below load their modules on first use, so folium,
+matplotlib and osmnx are imported only by the steps that need them.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-from ._errors import GapmapError, InputError, MissingDataError  # noqa: E402
-from .api import Result, analyze, run  # noqa: E402
-from .config import Settings, load_settings  # noqa: E402
-from .outputs import write_outputs  # noqa: E402
-from .regions import REGIONS, get_region  # noqa: E402
+from gapmap import _compat  # noqa: E402  (old module paths, deprecated)
+from gapmap.errors import GapmapError, InputError, MissingDataError  # noqa: E402
 
-__all__ = ["GapmapError", "InputError", "MissingDataError", "Result", "analyze", "run", "Settings", "load_settings",
-           "write_outputs", "REGIONS", "get_region", "__version__"]
+#: public name -> module that defines it
+_LAZY = {
+    "Result": "gapmap.pipeline", "analyze": "gapmap.pipeline", "run": "gapmap.pipeline",
+    "Settings": "gapmap.settings", "load_settings": "gapmap.settings",
+    "write_outputs": "gapmap.output.files",
+    "REGIONS": "gapmap.sources.regions", "get_region": "gapmap.sources.regions",
+}
+
+__all__ = ["GapmapError", "InputError", "MissingDataError", *_LAZY, "__version__"]
+
+_compat.install()
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'gapmap' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

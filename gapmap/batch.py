@@ -1,9 +1,9 @@
 """Many regions in one run: per-region outputs, a province-wide comparison, and scale-out on Dask.
 
-:func:`run_batch` runs :func:`gapmap.api.analyze` for each region with the data it has offline
+:func:`run_batch` runs :func:`gapmap.pipeline.analyze` for each region with the data it has offline
 and writes, under ``out_dir``:
 
-- ``<slug>/``: the usual per-region output contract (:func:`gapmap.outputs.write_outputs`);
+- ``<slug>/``: the usual per-region output contract (:func:`gapmap.output.files.write_outputs`);
 - ``comparison.csv``: one row per region: status (ok / skipped / failed and why), method,
   sites, workers, people, the headline gap and the covered shares per category x threshold,
   all taken from the region's own ``summary.json``;
@@ -15,7 +15,7 @@ The unit of work is one region (:func:`run_region`). It runs in this process
 cluster (``"tcp://host:8786"`` or a :class:`distributed.Client`).
 
 Why the task returns bytes, not a folder: a task writes the region's outputs into a private
-temporary folder with the ordinary :func:`~gapmap.outputs.write_outputs`, reads them back and
+temporary folder with the ordinary :func:`~gapmap.output.files.write_outputs`, reads them back and
 returns ``{file name: bytes}`` with the parsed summary; the client writes them under
 ``out_dir``. Workers on other machines therefore need no shared output disk, the client is the
 only writer, and serial and Dask runs go through the same code, so they give the same bytes (the
@@ -25,7 +25,7 @@ is shipping each region's files (a few MB, mostly ``rejects.csv``) once over the
 Why one task per region and not per shortest-path category: with the default straight-line
 method a region takes seconds and there is no graph search at all; with a road network the
 search is one multi-source Dijkstra per category (two by default) inside
-:func:`gapmap.api.analyze`, so splitting it would at most halve one region's time while the
+:func:`gapmap.pipeline.analyze`, so splitting it would at most halve one region's time while the
 35 regions already keep every worker busy. See ``docs/cluster.md`` for what to split for an
 Ontario-wide network.
 """
@@ -48,10 +48,10 @@ from typing import Any, Callable, Iterable, Sequence
 
 import pandas as pd
 
-from . import __version__
-from ._errors import GapmapError, InputError
-from .config import Settings, load_settings
-from .regions import REGIONS, Region, get_region, offline_layers
+from gapmap import __version__
+from gapmap.errors import GapmapError, InputError
+from gapmap.settings import Settings, load_settings
+from gapmap.sources.regions import REGIONS, Region, get_region, offline_layers
 
 Progress = Callable[[str], None]
 
@@ -221,9 +221,9 @@ def run_region(slug: str, *, settings: Settings | None = None, data_dir: str | o
     data_dir : path, optional
         Mirror root on the machine running the task; default ``GAPMAP_DATA`` or ``../shared/data``.
     network : str, path or RoadNetwork
-        As for :func:`gapmap.api.analyze`; batches default to ``"straight"``.
+        As for :func:`gapmap.pipeline.analyze`; batches default to ``"straight"``.
     analyze_kwargs : dict, optional
-        Further :func:`gapmap.api.analyze` keywords shared by every region (``services_file``,
+        Further :func:`gapmap.pipeline.analyze` keywords shared by every region (``services_file``,
         ``when``, ``language``, ``hours_file``, ``assume_hours``).
     notify_topic : str, optional
         Dask event topic on which the start of the task is announced.
@@ -234,8 +234,8 @@ def run_region(slug: str, *, settings: Settings | None = None, data_dir: str | o
         ``failed`` carries the one-line message of a :class:`GapmapError` (or the type and
         message of an unexpected error: one region's bug must not lose the others' work).
     """
-    from . import api
-    from .outputs import write_outputs
+    from gapmap import pipeline
+    from gapmap.output.files import write_outputs
 
     t0 = time.perf_counter()
     region = get_region(slug)
@@ -246,7 +246,7 @@ def run_region(slug: str, *, settings: Settings | None = None, data_dir: str | o
     _notify(notify_topic, region.slug)
     try:
         with _category_client(network) as client:
-            result = api.analyze(region, settings=settings, data_dir=data_dir, network=network, client=client,
+            result = pipeline.analyze(region, settings=settings, data_dir=data_dir, network=network, client=client,
                                  **(analyze_kwargs or {}))
         with tempfile.TemporaryDirectory(prefix="gapmap-batch-") as tmp, _WRITE_LOCK:
             written = write_outputs(result, Path(tmp))
@@ -399,7 +399,7 @@ def run_batch(
     out_dir : path
         Root folder: ``<slug>/`` per region, ``comparison.csv`` and ``comparison.html``.
     settings : Settings, optional
-        Shared by every region; default :func:`gapmap.config.load_settings`.
+        Shared by every region; default :func:`gapmap.settings.load_settings`.
     data_dir : path, optional
         Mirror root as seen by whoever runs the tasks (every Dask worker); default
         ``GAPMAP_DATA`` or ``../shared/data`` on each of them.
@@ -413,7 +413,7 @@ def run_batch(
     progress : callable, optional
         Called with one line when a region starts and when it ends (with its seconds).
     **analyze_kwargs
-        Shared :func:`gapmap.api.analyze` options: ``services_file``, ``when``, ``language``,
+        Shared :func:`gapmap.pipeline.analyze` options: ``services_file``, ``when``, ``language``,
         ``hours_file``, ``assume_hours``. Per-region files (boundary, sites, population, GTFS)
         are refused.
 
@@ -533,7 +533,7 @@ def comparison_table(outcomes: Sequence[RegionOutcome], settings: Settings) -> p
 
 
 def _suppress(row: dict, keys: list[tuple[str, float]], k: int) -> None:
-    """Blank small worker and site figures in place, by the rule of :func:`gapmap.privacy.suppress_areas`."""
+    """Blank small worker and site figures in place, by the rule of :func:`gapmap.analysis.privacy.suppress_areas`."""
     worker_counts = ["workers_beyond", *[f"{_key(c, t)}_workers_covered" for c, t in keys]]
     if row["sites"] is not None and 0 < row["sites"] < k:
         row["suppressed"] = True
@@ -582,7 +582,7 @@ def comparison_html(outcomes: Sequence[RegionOutcome], table: pd.DataFrame, sett
     import folium
     import geopandas as gpd
 
-    from .webmap import render_html, to_geojson
+    from gapmap.output.webmap import render_html, to_geojson
 
     head_cat, head_t = settings.headline_category, settings.headline_threshold
     what = f"share of workers beyond {head_t:g} min of a {head_cat.replace('_', ' ')}"

@@ -1,4 +1,4 @@
-"""Command-line interface: a thin click shell over :mod:`gapmap.api` (no analysis logic here)."""
+"""Command-line interface: a thin click shell over :mod:`gapmap.pipeline` (no analysis logic here)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ import traceback
 import click
 import pandas as pd
 
-from . import api, catalog
-from ._errors import GapmapError
-from .config import MODES, load_settings
-from .regions import REGIONS, get_region, offline_layers
+from gapmap import pipeline
+from gapmap.sources import catalog
+from gapmap.errors import GapmapError
+from gapmap.settings import MODES, load_settings
+from gapmap.sources.regions import REGIONS, get_region, offline_layers
 
 
 def _user_errors(func):
@@ -89,7 +90,7 @@ def main() -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Output folder [default: outputs/REGION; batch: outputs, one folder per region plus comparison.csv/html].")
 @click.option("--data-dir", type=click.Path(), help="Data mirror root [default: ../shared/data or $GAPMAP_DATA].")
-@click.option("--config", "config_file", type=click.Path(), help="TOML file of settings (see gapmap.config).")
+@click.option("--config", "config_file", type=click.Path(), help="TOML file of settings (see gapmap.settings).")
 @click.option("--mode", type=click.Choice(list(MODES)), help="Travel mode [default: drive]; transit needs a GTFS feed.")
 @click.option("--gtfs", type=click.Path(), help="GTFS zip or folder [default: the region's feed in the catalog].")
 @click.option("--date", "transit_date", help="Transit service date YYYY-MM-DD [default: first Wednesday with service].")
@@ -159,18 +160,18 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
                        hours_file=hours_file, assume_hours=_pairs(assume_hours, "--assume-hours", "primary_care=Mo-Fr 09:00-17:00"))
         return
     reg = get_region(region)
-    from .batch import dask_client
+    from gapmap.batch import dask_client
 
     # One region on Dask: its road-network searches run as one task per category.
     with dask_client(scheduler if network_spec != "straight" else "serial", workers) as client:
-        result, files = api.run(reg, out_dir, settings=settings, data_dir=data_dir, boundary_file=boundary_file,
+        result, files = pipeline.run(reg, out_dir, settings=settings, data_dir=data_dir, boundary_file=boundary_file,
                                 services_file=services_file, sites_file=sites_file, population_file=population_file,
                                 gtfs=gtfs, network=network_spec, client=client, progress=say, when=when, language=language,
                                 hours_file=hours_file,
                                 assume_hours=_pairs(assume_hours, "--assume-hours", "primary_care=Mo-Fr 09:00-17:00"),
                                 recommend=recommend, recommend_target=recommend_target, candidates=candidates,
                                 objective=objective, add_services=add_services)
-    from .privacy import suppress_areas
+    from gapmap.analysis.privacy import suppress_areas
 
     settings = result.settings  # the analysis may drop default categories a region lacks
     pre = f"{settings.headline_category}_{settings.headline_threshold:g}min"
@@ -205,7 +206,7 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
 
 def _analyze_batch(regions, out_dir, settings, data_dir, network, scheduler, workers, say, t0, **shared) -> None:
     """The batch branch of ``analyze``: run the regions, print one line each, exit 1 if any failed."""
-    from .batch import run_batch
+    from gapmap.batch import run_batch
 
     res = run_batch(regions, out_dir or "outputs", settings=settings, data_dir=data_dir, network=network,
                     scheduler=scheduler, workers=workers, progress=say, **shared)
@@ -239,7 +240,7 @@ def _analyze_batch(regions, out_dir, settings, data_dir, network, scheduler, wor
 @_user_errors
 def validate(files, region, kind, crs, data_dir):
     """Check input FILES without analysing: what would be used and rejected, and why."""
-    from .validate import validate_file
+    from gapmap.sources.validate import validate_file
 
     worst = 0
     for path in files:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gapmap import catalog
+from gapmap.sources import catalog
 
 
 @pytest.fixture(scope="session")

@@ -11,9 +11,9 @@ import shapely
 from click.testing import CliRunner
 
 from gapmap import batch
-from gapmap._errors import GapmapError
+from gapmap.errors import GapmapError
 from gapmap.cli import main
-from gapmap.config import load_settings
+from gapmap.settings import load_settings
 
 # Three small, fast regions: a ward-file region, a census division with a GTFS feed and fewer
 # than 5 LMIA sites (suppressed in public mode), and a plain census division; plus one region
@@ -119,16 +119,16 @@ def test_comparison_html_links_each_region(serial_run):
 
 
 def test_failed_region_is_reported_and_the_others_complete(mirror, tmp_path, monkeypatch):
-    from gapmap import api
+    from gapmap import pipeline
 
-    real = api.analyze
+    real = pipeline.analyze
 
     def flaky(region, **kwargs):
         if region.slug == "elgin-st-thomas":
             raise GapmapError("Simulated failure for Elgin; fix the data.")
         return real(region, **kwargs)
 
-    monkeypatch.setattr(api, "analyze", flaky)
+    monkeypatch.setattr(pipeline, "analyze", flaky)
     lines: list[str] = []
     res = batch.run_batch(["elgin-st-thomas", "chatham-kent", "st-johns"], tmp_path, progress=lines.append)
     status = {o.slug: (o.status, o.reason) for o in res.outcomes}

@@ -104,7 +104,7 @@ def test_public_outputs_hold_no_site_coordinate(ck_run):
 def test_privacy_check_detects_points(ck_run, tmp_path):
     """The coordinate check above is not vacuous: internal outputs do trip it."""
     import gapmap
-    from gapmap.config import Settings
+    from gapmap.settings import Settings
 
     result, _ = ck_run
     internal = gapmap.analyze("chatham-kent", settings=Settings(privacy="internal"))

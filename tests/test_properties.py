@@ -10,9 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from shapely.geometry import Point
 
-from gapmap import catchments, layers, regions
-from gapmap._errors import InputError
-from gapmap.config import Settings
+from gapmap import travel, layers
+from gapmap.sources import regions
+from gapmap.errors import InputError
+from gapmap.settings import Settings
 
 CRS = "EPSG:26917"
 coord = st.floats(min_value=0, max_value=50_000, allow_nan=False)
@@ -32,8 +33,8 @@ def _org(xy):
 @given(origins=points, services=points, extra=st.tuples(coord, coord))
 def test_adding_a_service_never_increases_a_time(origins, services, extra):
     s = Settings(categories=("hospital",))
-    before = catchments.straight_line_times(_org(origins), _svc(services), ["hospital"], s).set_index("origin_id")
-    after = catchments.straight_line_times(_org(origins), _svc([*services, extra]), ["hospital"], s).set_index("origin_id")
+    before = travel.straight_line_times(_org(origins), _svc(services), ["hospital"], s).set_index("origin_id")
+    after = travel.straight_line_times(_org(origins), _svc([*services, extra]), ["hospital"], s).set_index("origin_id")
     assert (after["minutes"] <= before["minutes"] + 1e-9).all()
 
 
@@ -41,10 +42,10 @@ def test_adding_a_service_never_increases_a_time(origins, services, extra):
 @given(origins=points, services=points, seed=st.integers(0, 2**32 - 1))
 def test_results_do_not_depend_on_row_order(origins, services, seed):
     s = Settings(categories=("hospital",))
-    a = catchments.straight_line_times(_org(origins), _svc(services), ["hospital"], s).set_index("origin_id").sort_index()
+    a = travel.straight_line_times(_org(origins), _svc(services), ["hospital"], s).set_index("origin_id").sort_index()
     rng = np.random.default_rng(seed)
     o, v = _org(origins), _svc(services)
-    b = catchments.straight_line_times(o.iloc[rng.permutation(len(o))], v.iloc[rng.permutation(len(v))], ["hospital"], s)
+    b = travel.straight_line_times(o.iloc[rng.permutation(len(o))], v.iloc[rng.permutation(len(v))], ["hospital"], s)
     b = b.set_index("origin_id").sort_index()
     pd.testing.assert_frame_equal(a, b)
 
@@ -53,7 +54,7 @@ def test_results_do_not_depend_on_row_order(origins, services, seed):
 @given(services=points, thresholds=st.lists(st.floats(1, 120), min_size=2, max_size=4, unique=True))
 def test_catchments_nested_across_thresholds(services, thresholds):
     s = Settings(categories=("hospital",), thresholds_min=tuple(sorted(thresholds)), headline_threshold=sorted(thresholds)[0])
-    bands = catchments.straight_line_bands(_svc(services), ["hospital"], s).sort_values("threshold_min")
+    bands = travel.straight_line_bands(_svc(services), ["hospital"], s).sort_values("threshold_min")
     geoms = list(bands.geometry)
     for small, big in zip(geoms, geoms[1:]):
         assert small.difference(big).area <= 1e-6 * max(small.area, 1)

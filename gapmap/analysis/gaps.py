@@ -1,0 +1,106 @@
+"""Coverage and gaps: who is within each threshold of each service category, per site and area.
+
+Column naming: ``<category>_<threshold>min_<what>``, e.g. ``hospital_30min_workers_not``.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from gapmap.settings import Settings
+
+
+def _tkey(t: float) -> str:
+    return f"{t:g}min"
+
+
+def wide_times(origins: gpd.GeoDataFrame, tt: pd.DataFrame, settings: Settings) -> gpd.GeoDataFrame:
+    """Attach nearest service, distance, minutes and covered flags per category to ``origins``.
+
+    Adds ``<cat>_nearest_id, <cat>_nearest, <cat>_km, <cat>_min, <cat>_method`` and
+    ``<cat>_within_<T>min`` (bool; False when unreachable).
+    """
+    out = origins.copy()
+    if "snap_m" in tt:
+        first = tt.drop_duplicates("origin_id").set_index("origin_id").reindex(origins.index.astype(str))
+        out["snap_m"] = first["snap_m"].astype(float).round(1).to_numpy()
+        out["snap_flag"] = first["snap_flag"].fillna(False).astype(bool).to_numpy()
+    for cat in settings.categories:
+        sub = tt[tt["category"] == cat].set_index("origin_id").reindex(origins.index.astype(str))
+        out[f"{cat}_nearest_id"] = sub["service_id"].to_numpy()
+        out[f"{cat}_nearest"] = sub["service_name"].to_numpy()
+        out[f"{cat}_km"] = (sub["distance_m"].astype(float) / 1000.0).round(2).to_numpy()
+        out[f"{cat}_min"] = sub["minutes"].astype(float).round(1).to_numpy()
+        if "minutes_p90" in sub:
+            out[f"{cat}_min_p90"] = sub["minutes_p90"].astype(float).round(1).to_numpy()
+        if "walk_only" in sub:
+            out[f"{cat}_walk_only_share"] = sub["walk_only"].astype(float).round(3).to_numpy()
+        out[f"{cat}_method"] = sub["method"].to_numpy()
+        minutes = sub["minutes"].astype(float).to_numpy()
+        for t in settings.thresholds_min:
+            out[f"{cat}_within_{_tkey(t)}"] = np.nan_to_num(minutes, nan=np.inf) <= t
+    return out
+
+
+def area_table(areas: gpd.GeoDataFrame, sites: pd.DataFrame, population: pd.DataFrame, settings: Settings,
+               region_name: str) -> pd.DataFrame:
+    """Per-area and whole-region counts of sites, workers and population covered and not.
+
+    The last row (``area_id == "region"``) is the whole region.
+    """
+    keys = [(c, t) for c in settings.categories for t in settings.thresholds_min]
+    rows = []
+    groups = [(a.area_id, a.area_name, sites["area_id"] == a.area_id, population["area_id"] == a.area_id)
+              for a in areas.itertuples()]
+    groups.append(("region", region_name, pd.Series(True, index=sites.index), pd.Series(True, index=population.index)))
+    for area_id, name, smask, pmask in groups:
+        s, p = sites[smask], population[pmask]
+        row = {"area_id": area_id, "area_name": name, "sites": len(s), "workers": int(s["workers"].sum()),
+               "population": float(p["pop2021"].fillna(0).sum())}
+        for cat, t in keys:
+            col = f"{cat}_within_{_tkey(t)}"
+            pre = f"{cat}_{_tkey(t)}"
+            cov_s, cov_p = s[col].astype(bool), p[col].astype(bool)
+            workers_not = int(s.loc[~cov_s, "workers"].sum())
+            coarse = s["geocode_precision"].eq("postal_area") if "geocode_precision" in s else pd.Series(False, index=s.index)
+            pop_not = float(p.loc[~cov_p, "pop2021"].fillna(0).sum())
+            row.update({
+                f"{pre}_sites_not": int((~cov_s).sum()),
+                f"{pre}_workers_covered": row["workers"] - workers_not,
+                f"{pre}_workers_not": workers_not,
+                f"{pre}_workers_not_share": round(workers_not / row["workers"], 4) if row["workers"] else None,
+                # Of those, workers at sites placed only at a postal-area centroid: their distance is uncertain.
+                f"{pre}_workers_not_postal_area": int(s.loc[~cov_s & coarse, "workers"].sum()),
+                f"{pre}_pop_covered": row["population"] - pop_not,
+                f"{pre}_pop_not": pop_not,
+                f"{pre}_pop_not_share": round(pop_not / row["population"], 4) if row["population"] else None,
+            })
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def coverage_summary(sites: pd.DataFrame, population: pd.DataFrame, settings: Settings, method: str) -> list[dict]:
+    """Per category x mode x threshold: counts and shares of sites, workers and people covered."""
+    out = []
+    for cat in settings.categories:
+        for t in settings.thresholds_min:
+            col = f"{cat}_within_{_tkey(t)}"
+            cs, cp = sites[col].astype(bool), population[col].astype(bool)
+            workers = float(sites["workers"].sum())
+            pop = float(population["pop2021"].fillna(0).sum())
+            w_cov = float(sites.loc[cs, "workers"].sum())
+            coarse = sites["geocode_precision"].eq("postal_area") if "geocode_precision" in sites else pd.Series(False, index=sites.index)
+            p_cov = float(population.loc[cp, "pop2021"].fillna(0).sum())
+            out.append({
+                "category": cat, "mode": settings.mode, "threshold_min": t, "method": method,
+                "sites": int(len(sites)), "sites_covered": int(cs.sum()),
+                "sites_covered_share": round(cs.mean(), 4) if len(sites) else None,
+                "workers": int(workers), "workers_covered": int(w_cov),
+                "workers_covered_share": round(w_cov / workers, 4) if workers else None,
+                "workers_not_covered_at_postal_area_centroids": int(sites.loc[~cs & coarse, "workers"].sum()),
+                "population": int(pop), "population_covered": int(p_cov),
+                "population_covered_share": round(p_cov / pop, 4) if pop else None,
+            })
+    return out

@@ -1,0 +1,257 @@
+"""Write the output contract of ``gapmap analyze``.
+
+``map.html``, ``layers.gpkg`` (boundary, areas, services, sites, population, catchments),
+``sites.csv``, ``areas.csv``, ``report.html``, ``summary.json`` and ``rejects.csv`` (when anything was
+rejected). Same inputs give the same bytes: no timestamps, sorted rows, fixed GeoPackage
+dates, stable map element ids.
+
+Privacy: in ``public`` mode (default) no file carries a site coordinate: the GeoPackage
+``sites`` layer and the map hold H3-hexagon aggregates with small cells suppressed, and
+``sites.csv`` has no coordinates or full postal codes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from gapmap import __version__
+from gapmap.sources import catalog
+from gapmap.analysis import privacy
+from gapmap.output import webmap
+from gapmap.analysis.gaps import coverage_summary
+
+FIXED_DATE = "2000-01-01T00:00:00.000Z"
+
+
+def _clean(obj):
+    """JSON-safe, NaN-free structure with numpy scalars converted."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating, float)):
+        return None if math.isnan(obj) else float(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
+def _dataset_info(ids) -> list[dict]:
+    out = []
+    for d in ids:
+        if d in catalog.DATASETS:
+            e = catalog.DATASETS[d]
+            out.append({"id": e.id, "title": e.title, "publisher": e.publisher, "licence": e.licence, "source": e.source})
+        else:
+            out.append({"id": d, "title": "user file", "publisher": "user", "licence": "as supplied", "source": d})
+    return out
+
+
+def attributions(result) -> list[str]:
+    """Attribution line of every source used, once each, in order."""
+    seen = []
+    for lay in result.layers.values():
+        for d in lay.datasets:
+            line = catalog.DATASETS[d].attribution if d in catalog.DATASETS else f"User file {Path(d).name}"
+            if line not in seen:
+                seen.append(line)
+    if result.transit_source:
+        src = result.transit_source
+        seen.append(catalog.DATASETS[src].attribution if src in catalog.DATASETS else f"GTFS {Path(src).name}")
+    if "OpenStreetMap" in result.method:
+        seen.append("© OpenStreetMap contributors (ODbL)")
+    return seen
+
+
+def sites_table(result) -> pd.DataFrame:
+    """Per-site table; coordinates and full postal codes only in internal mode."""
+    df = pd.DataFrame(result.sites.drop(columns="geometry"))
+    if result.settings.privacy == "internal":
+        ll = result.sites.geometry.to_crs("EPSG:4326")
+        df["lon"], df["lat"] = ll.x.round(5), ll.y.round(5)
+    else:
+        df = df.drop(columns=["postal_code"])
+    return df.sort_values("site_id").reset_index(drop=True)
+
+
+def summary(result, public_stats: dict | None, files: list[str], areas: pd.DataFrame | None = None,
+            coverage: list[dict] | None = None) -> dict:
+    """The ``summary.json`` structure (``areas`` / ``coverage``: the copies to publish, default unsuppressed)."""
+    s = result.settings
+    lay_info = {}
+    for name, lay in result.layers.items():
+        lay_info[name] = {
+            "rows_read": lay.rows_read, "rows_used": lay.rows_used, "rows_rejected": lay.rows_rejected,
+            "rejected_by_reason": lay.rejects["reason"].value_counts().sort_index().to_dict(),
+            "features": int(len(lay.gdf)), "sources": _dataset_info(lay.datasets),
+        }
+    lay_info["services"]["features_by_category"] = result.layers["services"].gdf.groupby("category").size().to_dict()
+    lay_info["services"]["in_region_by_category"] = (
+        result.layers["services"].gdf.query("in_region").groupby("category").size().to_dict())
+    lay_info["sites"]["workers"] = int(result.sites["workers"].sum())
+    if s.privacy == "public" and 0 < len(result.sites) < s.k_anonymity:
+        lay_info["sites"]["workers"] = lay_info["sites"]["features"] = None  # fewer than k sites: suppressed
+    lay_info["sites"]["geocode_precision"] = result.sites["geocode_precision"].value_counts().sort_index().to_dict()
+    lay_info["population"]["population"] = float(result.population["pop2021"].sum())
+    lay_info["population"]["census_total"] = result.census_total
+    pre = f"{s.headline_category}_{s.headline_threshold:g}min"
+    areas = result.areas_table if areas is None else areas
+    if coverage is None:
+        coverage = coverage_summary(result.sites, result.population, s, result.method)
+    num = lambda v: None if pd.isna(v) else float(v)  # noqa: E731  (suppressed counts are null)
+    return _clean({
+        "gapmap_version": __version__,
+        "region": {"slug": result.region.slug, "name": result.region.name, "province": result.region.province,
+                   "lead": result.region.lead, "boundary": result.region.boundary_how},
+        "settings": {"mode": s.mode, "speeds_kmh": s.speeds_kmh, "circuity": s.circuity, "thresholds_min": list(s.thresholds_min),
+                     "categories": list(s.categories), "streams": list(s.streams), "privacy": s.privacy,
+                     "headline": {"category": s.headline_category, "threshold_min": s.headline_threshold}},
+        "method": {"travel_time": result.method, "approximations": result.approximations,
+                   "crs": str(result.layers["boundary"].gdf.crs)},
+        "layers": lay_info,
+        "coverage": coverage,
+        "headline": {
+            "category": s.headline_category, "threshold_min": s.headline_threshold, "method": result.method,
+            "workers_beyond": num(areas.iloc[-1][f"{pre}_workers_not"]),
+            "sites_beyond": num(areas.iloc[-1][f"{pre}_sites_not"]),
+            "workers_beyond_at_postal_area_centroids": num(areas.iloc[-1][f"{pre}_workers_not_postal_area"]),
+            "by_area": [{"area_id": r["area_id"], "area_name": r["area_name"], "workers": num(r["workers"]),
+                         "workers_beyond": num(r[f"{pre}_workers_not"]), "sites_beyond": num(r[f"{pre}_sites_not"]),
+                         "population_beyond": float(r[f"{pre}_pop_not"]), "suppressed": bool(r.get("suppressed", False))}
+                        for _, r in areas.iloc[:-1].iterrows()],
+        },
+        "notes": list(result.notes),
+        "privacy": {"mode": s.privacy, **(public_stats or {})},
+        "attribution": attributions(result),
+        "outputs": sorted(files),
+    })
+
+
+def _write_gpkg(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
+    if path.exists():
+        path.unlink()
+    # A fixed "last change" date keeps the GeoPackage byte-identical between runs.
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_DATE})
+    try:
+        for name, gdf in layers.items():
+            gdf = gdf.copy()
+            for col in gdf.columns:
+                if col != gdf.geometry.name and gdf[col].dtype == bool:
+                    gdf[col] = gdf[col].astype("int32")
+            pyogrio.write_dataframe(gdf, path, layer=name, driver="GPKG", append=path.exists())
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
+
+
+def write_outputs(result, out_dir: str | Path, progress=None, *, recommendations=None, whatif: pd.DataFrame | None = None) -> dict[str, Path]:
+    """Write every output file of the contract to ``out_dir``; return name -> path.
+
+    ``recommendations`` (a :class:`gapmap.analysis.siting.SitingResult`) adds ``recommendations.csv``,
+    a GeoPackage layer and map markers; ``whatif`` (from :func:`gapmap.analysis.plan.what_if`) adds
+    ``whatif.csv``.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    s = result.settings
+    files: dict[str, Path] = {}
+    flag_cols = [c for c in result.sites.columns if "_within_" in c]
+    public_sites, public_stats = None, None
+    if s.privacy == "public":
+        public_sites, public_stats = privacy.aggregate_sites(result.sites, resolution=s.hex_resolution, k=s.k_anonymity,
+                                                             flag_columns=flag_cols)
+    if progress:
+        progress(f"writing outputs to {out}")
+
+    areas_out = result.areas_table
+    if s.privacy == "public":
+        areas_out = privacy.suppress_areas(result.areas_table, s.k_anonymity)
+    site_rows = sites_table(result)
+    files["sites.csv"] = out / "sites.csv"
+    site_rows.to_csv(files["sites.csv"], index=False, lineterminator="\n")
+    files["areas.csv"] = out / "areas.csv"
+    areas_out.to_csv(files["areas.csv"], index=False, lineterminator="\n")
+    rejects = result.rejects
+    stale = out / "rejects.csv"
+    if len(rejects):
+        files["rejects.csv"] = stale
+        rejects.to_csv(stale, index=False, lineterminator="\n")
+    elif stale.exists():
+        stale.unlink()
+
+    areas = result.layers["areas"].gdf.merge(areas_out, on=["area_id", "area_name"], how="left")
+    sites_layer = public_sites if public_sites is not None else result.sites
+    gpkg_layers = {
+        "boundary": result.layers["boundary"].gdf,
+        "areas": areas,
+        "services": result.layers["services"].gdf,
+        "sites": sites_layer,
+        "population": result.population,
+        "catchments": result.catchments,
+    }
+    hexes = None
+    if result.hexes is not None:
+        hexes = privacy.suppress_hexes(result.hexes, s.k_anonymity) if s.privacy == "public" else result.hexes
+        gpkg_layers["hexes"] = hexes
+        files["hexes.csv"] = out / "hexes.csv"
+        pd.DataFrame(hexes.drop(columns="geometry")).to_csv(files["hexes.csv"], index=False, lineterminator="\n")
+    if recommendations is not None:
+        gpkg_layers["recommendations"] = recommendations.recommendations
+        files["recommendations.csv"] = out / "recommendations.csv"
+        rec = recommendations.recommendations
+        ll = rec.geometry.to_crs("EPSG:4326")
+        pd.DataFrame(rec.drop(columns="geometry")).assign(lon=ll.x.round(5), lat=ll.y.round(5)).to_csv(
+            files["recommendations.csv"], index=False, lineterminator="\n")
+    if whatif is not None:
+        files["whatif.csv"] = out / "whatif.csv"
+        wi = privacy.suppress_areas(whatif.rename(columns={"sites": "sites"}), s.k_anonymity) if s.privacy == "public" else whatif
+        wi.to_csv(files["whatif.csv"], index=False, lineterminator="\n")
+    if result.transit_routes is not None:
+        gpkg_layers["transit_routes"] = result.transit_routes
+        gpkg_layers["transit_stops"] = result.transit_stops
+    files["layers.gpkg"] = out / "layers.gpkg"
+    _write_gpkg(files["layers.gpkg"], gpkg_layers)
+
+    m = webmap.build_map(result, public_sites=public_sites, areas_table=areas_out, hexes=hexes,
+                         recommendations=recommendations.recommendations if recommendations is not None else None,
+                         attributions=attributions(result))
+    files["map.html"] = out / "map.html"
+    files["map.html"].write_text(webmap.render_html(m), encoding="utf-8")
+
+    from gapmap.output.report import build_report
+
+    # One coverage table for the report and the summary, suppressed alike in public mode.
+    coverage = coverage_summary(result.sites, result.population, s, result.method)
+    if s.privacy == "public":
+        coverage = privacy.suppress_coverage(coverage, len(result.sites), s.k_anonymity)
+    files["report.html"] = out / "report.html"
+    files["report.html"].write_text(
+        build_report(result, areas_out, coverage, attributions(result),
+                     recommendations.recommendations if recommendations is not None else None),
+        encoding="utf-8")
+
+    files["summary.json"] = out / "summary.json"
+    summ = summary(result, public_stats, [*files], areas_out, coverage)
+    if result.raster_sums is not None:
+        summ["population_raster_zonal_sums"] = _clean(result.raster_sums)
+    if result.filter_effect is not None:
+        summ["hours_language"] = _clean(result.filter_effect)
+    if recommendations is not None:
+        summ["recommendations"] = _clean({"totals": recommendations.totals, "notes": recommendations.notes,
+                                          "sites": pd.DataFrame(recommendations.recommendations.drop(columns="geometry")).to_dict("records")})
+    if result.access is not None:
+        summ["accessibility"] = _clean({
+            "method": "E2SFCA (Luo & Qi 2009 bands 10/20/30 min, weights 1/0.68/0.22), demand = people + workers, "
+                      "supply = 1 per facility (no capacity data), travel times: " + result.access.attrs.get("method", "straight-line"),
+            **{c: {"median": float(result.access[c].median()), "zero_share": float((result.access[c].fillna(0) == 0).mean())}
+               for c in result.access.columns[1:]}})
+    files["summary.json"].write_text(json.dumps(summ, indent=2, sort_keys=False, ensure_ascii=False) + "\n", encoding="utf-8")
+    return files

@@ -1,0 +1,493 @@
+"""The Python API shared by the CLI and notebooks: one call runs a region end to end.
+
+Pipeline: sources -> layers -> travel times -> gaps (analysis) -> outputs. :func:`analyze` builds the
+layers and computes times and gaps (no files written); :func:`gapmap.output.files.write_outputs`
+writes the output contract.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from pathlib import Path
+from typing import Callable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from gapmap import layers, travel
+from gapmap.analysis import gaps
+from gapmap.errors import InputError
+from gapmap.settings import Settings, load_settings
+from gapmap.sources import catalog
+from gapmap.sources.regions import Region, get_region
+
+Progress = Callable[[str], None]
+
+
+@dataclasses.dataclass
+class Result:
+    """Everything one analysis produced, in memory.
+
+    Attributes
+    ----------
+    layers : dict of str -> Layer
+        ``boundary, areas, services, sites, population`` with their row accounting.
+    sites, population : GeoDataFrame
+        The layers with per-category nearest service, minutes and ``*_within_*`` flags.
+    areas_table : DataFrame
+        Per-area (and whole-region) counts, see :func:`gapmap.analysis.gaps.area_table`.
+    catchments : GeoDataFrame
+        Catchment band polygons per category and threshold.
+    travel_times : DataFrame
+        Long travel-time table for sites and DA points.
+    """
+
+    region: Region
+    settings: Settings
+    layers: dict[str, layers.Layer]
+    sites: gpd.GeoDataFrame
+    population: gpd.GeoDataFrame
+    areas_table: pd.DataFrame
+    catchments: gpd.GeoDataFrame
+    travel_times: pd.DataFrame
+    method: str
+    approximations: list[str]
+    census_total: float | None
+    data_dir: Path | None
+    notes: list[str] = dataclasses.field(default_factory=list)
+    transit_routes: gpd.GeoDataFrame | None = None
+    transit_stops: gpd.GeoDataFrame | None = None
+    transit_source: str | None = None
+    filter_effect: dict | None = None
+    raster_sums: dict | None = None
+    access: pd.DataFrame | None = None
+    hexes: gpd.GeoDataFrame | None = None
+    elapsed_s: float = 0.0
+
+    @property
+    def rejects(self) -> pd.DataFrame:
+        """Every rejected input row: layer, source, row, reason."""
+        frames = [lay.rejects for lay in self.layers.values() if len(lay.rejects)]
+        if not frames:
+            return pd.DataFrame(columns=layers.REJECT_COLUMNS)
+        return pd.concat(frames, ignore_index=True).sort_values(["layer", "source", "row"]).reset_index(drop=True)
+
+    def headline(self) -> pd.DataFrame:
+        """Workers and sites beyond the headline threshold of the headline category, per area."""
+        pre = f"{self.settings.headline_category}_{self.settings.headline_threshold:g}min"
+        cols = ["area_id", "area_name", "sites", "workers", f"{pre}_sites_not", f"{pre}_workers_not",
+                f"{pre}_workers_not_share", f"{pre}_pop_not"]
+        return self.areas_table[cols]
+
+
+def _say(progress: Progress | None, msg: str) -> None:
+    if progress is not None:
+        progress(msg)
+
+
+def analyze(
+    region: str | Region,
+    *,
+    settings: Settings | None = None,
+    data_dir: str | os.PathLike | None = None,
+    boundary_file: str | os.PathLike | None = None,
+    services_file: str | os.PathLike | None = None,
+    sites_file: str | os.PathLike | None = None,
+    population_file: str | os.PathLike | None = None,
+    gtfs: str | os.PathLike | None = None,
+    when: str | None = None,
+    language: str | None = None,
+    hours_file: str | os.PathLike | None = None,
+    assume_hours: dict[str, str] | None = None,
+    network=None,
+    client=None,
+    progress: Progress | None = None,
+) -> Result:
+    """Run the service-gap analysis for one region, in memory.
+
+    Parameters
+    ----------
+    region : str or Region
+        Region slug (see ``gapmap regions``), e.g. ``"chatham-kent"``.
+    settings : Settings, optional
+        Modes, speeds, thresholds, categories...; defaults from :mod:`gapmap.settings`.
+    data_dir : path, optional
+        Data mirror root; found automatically when ``../shared/data`` exists.
+    boundary_file : path, optional
+        Polygon file replacing the region's boundary (its polygons become the areas).
+    services_file : path, optional
+        Extra services (CSV with ``name, category`` and coordinates, or any vector file).
+    sites_file, population_file : path, optional
+        User layers replacing the LMIA sites / DA population (see :mod:`gapmap.sources.inputs`).
+    gtfs : path, optional
+        GTFS zip or folder; default the region's feed in the catalog, if any. Its routes and
+        stops are mapped in every mode; ``mode="transit"`` uses its schedule.
+    when : str, optional
+        Analysis window, e.g. ``"weekday 18:00-21:00"`` or ``"Sunday"``: only services open then
+        count (services without hours are assumed open, and counted in a note).
+    language : str, optional
+        ISO 639-1 code, e.g. ``"es"``: only services offering it count.
+    hours_file : path, optional
+        CSV ``service_id, opening_hours`` (OSM syntax) or ``service_id, day, open, close``.
+    assume_hours : dict, optional
+        ``{category: "Mo-Fr 09:00-17:00"}`` for services of that category with no hours: a
+        stated assumption, listed in the approximations.
+    network : str, path or RoadNetwork, optional
+        ``"auto"`` (cached network for the region, else an OSMnx download, else the labelled
+        straight-line fallback, said once in the notes), ``"straight"``, a ``.osm.pbf`` /
+        ``.osm`` / ``.graphml`` path, or a loaded :class:`gapmap.travel.road.network.RoadNetwork`.
+    client : distributed.Client, optional
+        Runs the road-network shortest-path work as one Dask task per category.
+    progress : callable, optional
+        Called with one line per step.
+
+    Returns
+    -------
+    Result
+    """
+    t0 = time.perf_counter()
+    region = get_region(region) if isinstance(region, str) else region
+    settings = (settings or load_settings()).validate()
+    mirror = catalog.find_mirror(data_dir)
+    notes: list[str] = []
+    _say(progress, f"[1/5] boundary and areas for {region.name}")
+    boundary, areas = layers.build_boundary(region, data_dir, boundary_file)
+    network = _resolve_network(network, boundary.gdf, settings, notes, progress)
+    all_layers, census_total = _build_layers(region, settings, boundary, areas, data_dir, services_file, sites_file,
+                                             population_file, notes, progress)
+    services, sites, population = all_layers["services"], all_layers["sites"], all_layers["population"]
+    settings = _drop_absent_categories(settings, services.gdf, notes, progress)
+    feed, transit_routes, transit_stops, transit_source = _read_transit(region, gtfs, data_dir, boundary.gdf, settings,
+                                                                        notes, progress)
+    _say(progress, f"[4/5] travel times ({settings.mode}) to {', '.join(settings.categories)}")
+    origins = _origins(sites.gdf, population.gdf, boundary.gdf.crs)
+    services_used, assumed_hours_note = _services_in_window(services, hours_file, assume_hours, when, language, notes)
+    travel.check_categories(services.gdf, settings.categories)  # before filters: a category must exist at all
+    tt = _times_allowing_empty(origins, services_used, settings, network, feed, client if network is not None else None)
+    method = str(tt["method"].iloc[0]) if len(tt) else travel.straight_line_label(settings)
+    bands = travel.bands(services.gdf, settings, boundary.gdf, network=network, feed=feed)
+
+    _say(progress, "[5/5] gaps per site and area")
+    sites_w, pop_w, area_tab = _gaps(tt, sites.gdf, population.gdf, areas.gdf, settings, region.name)
+    filter_effect = None
+    if when or language:
+        tt_any = travel.travel_times(origins, services.gdf, settings, network=network, feed=feed)
+        filter_effect = _filter_effect(tt_any, tt, sites.gdf, population.gdf, settings, when, language, services_used)
+    raster_sums = _raster_sums(population_file, bands, areas.gdf)
+    approximations = _approximations(settings, network, tt, method, sites.gdf, sites_file, population_file,
+                                     assumed_hours_note)
+    crs = boundary.gdf.crs
+    result = Result(
+        region=region, settings=settings, layers=all_layers, sites=gpd.GeoDataFrame(sites_w, geometry="geometry", crs=crs),
+        population=gpd.GeoDataFrame(pop_w, geometry="geometry", crs=crs), areas_table=area_tab,
+        catchments=bands, travel_times=tt, method=method, approximations=approximations,
+        census_total=census_total, data_dir=mirror, notes=notes, transit_routes=transit_routes,
+        transit_stops=transit_stops, transit_source=transit_source, filter_effect=filter_effect, raster_sums=raster_sums,
+    )
+    if len(pop_w):
+        _attach_plan(result, network)
+    result.elapsed_s = time.perf_counter() - t0
+    return result
+
+
+def _build_layers(region, settings, boundary, areas, data_dir, services_file, sites_file, population_file,
+                  notes: list[str], progress) -> tuple[dict[str, "layers.Layer"], float | None]:
+    """Step 1-3: services, sites and population beside the boundary and areas, each row accounted for."""
+    _say(progress, "[2/5] services (ODHF)")
+    services = layers.build_services(boundary.gdf, data_dir, services_file=services_file)
+    _say(progress, f"[3/5] sites (ESDC LMIA, streams: {', '.join(settings.streams)}) and population (2021 DAs)")
+    if sites_file is not None:
+        sites = layers.build_user_sites(sites_file, boundary.gdf, areas.gdf, data_dir=data_dir, region=region)
+    else:
+        sites = layers.build_sites(region, boundary.gdf, areas.gdf, data_dir, streams=settings.streams)
+    if population_file is not None:
+        population, census_total = layers.build_user_population(population_file, boundary.gdf, areas.gdf), None
+    else:
+        population, census_total = layers.build_population(region, boundary.gdf, areas.gdf, data_dir)
+    all_layers = {lay.name: lay for lay in (boundary, areas, services, sites, population)}
+    layer_notes = [n for lay in all_layers.values() for n in lay.notes]
+    for n in layer_notes:
+        _say(progress, f"note: {n}")
+    notes += layer_notes
+    for lay in all_layers.values():
+        lay.check_accounting()
+    return all_layers, census_total
+
+
+def _drop_absent_categories(settings: Settings, services: gpd.GeoDataFrame, notes: list[str], progress) -> Settings:
+    """Default categories with no service in the region are dropped with a note (named ones are kept: an error later)."""
+    present = set(services["category"])
+    missing = [c for c in settings.categories if c not in present]
+    if missing and not settings.require_categories and len(missing) < len(settings.categories):
+        kept = tuple(c for c in settings.categories if c in present)
+        head = settings.headline_category if settings.headline_category in kept else kept[0]
+        settings = settings.replace(categories=kept, headline_category=head)
+        notes.append(f"No {', '.join(missing)} services in or near the region in the offline data; analysed {', '.join(kept)} only.")
+        _say(progress, f"note: {notes[-1]}")
+    return settings
+
+
+def _read_transit(region, gtfs, data_dir, boundary: gpd.GeoDataFrame, settings: Settings, notes: list[str], progress):
+    """The region's (or the given) GTFS feed with its routes and stops layers; Nones when there is none."""
+    gtfs_path, transit_source = gtfs, None
+    if gtfs_path is None and region.transit_datasets and catalog.available(region.transit_datasets[0], data_dir):
+        gtfs_path = catalog.resolve(region.transit_datasets[0], data_dir)
+        transit_source = region.transit_datasets[0]
+    if gtfs_path is None:
+        return None, None, None, None
+    from gapmap.travel.transit.schedule import read_feed
+
+    _say(progress, f"      transit feed {Path(gtfs_path).name}")
+    feed = read_feed(gtfs_path)
+    transit_source = transit_source or str(gtfs_path)
+    for w in feed.warnings:
+        notes.append(f"Transit feed {Path(gtfs_path).name}: {w}")
+        _say(progress, f"note: {notes[-1]}")
+    crs = boundary.crs
+    routes = feed.routes_layer().to_crs(crs)
+    stops = feed.stops_layer(**({"window": settings.transit_window} if feed.has_schedule else {})).to_crs(crs)
+    if settings.mode == "transit" and not feed.has_schedule:
+        raise InputError(feed.schedule_problem)
+    return feed, routes, stops, transit_source
+
+
+def _origins(sites: gpd.GeoDataFrame, population: gpd.GeoDataFrame, crs) -> gpd.GeoDataFrame:
+    """Every place a trip starts from: sites by ``site_id``, DA points as ``da-<dauid>``."""
+    origins = pd.concat([
+        sites.set_index("site_id")[["geometry"]],
+        population.assign(origin_id="da-" + population["dauid"]).set_index("origin_id")[["geometry"]],
+    ])
+    return gpd.GeoDataFrame(origins, geometry="geometry", crs=crs)
+
+
+def _services_in_window(services: "layers.Layer", hours_file, assume_hours, when, language,
+                        notes: list[str]) -> tuple[gpd.GeoDataFrame, str | None]:
+    """Services with hours attached (``services.gdf`` is updated) and those usable in the window / language."""
+    crs = services.gdf.crs
+    assumed_hours_note = None
+    if hours_file is not None or assume_hours:
+        services.gdf = _with_hours(services.gdf, hours_file, assume_hours or {})
+        if assume_hours:
+            assumed_hours_note = ("Opening hours assumed (no data) for " + "; ".join(f"{k}: {v}" for k, v in assume_hours.items())
+                                  + ", for services without hours of their own.")
+    services_used = services.gdf
+    if when or language:
+        from gapmap.layers.hours import filter_services
+
+        services_used = filter_services(services.gdf, window=when, language=language)
+        st = services_used.attrs["service_filter"]
+        notes.append(
+            f"Services filtered ({'open ' + when if when else ''}{' and ' if when and language else ''}"
+            f"{'offering ' + language if language else ''}): {st['services_kept']} of {st['services_in']} kept; "
+            f"{st['hours_missing_assumed_open']} without opening hours assumed open; "
+            f"{st['languages_assumed']} without language data assumed English only."
+        )
+        services_used = gpd.GeoDataFrame(services_used, geometry="geometry", crs=crs)
+    return services_used, assumed_hours_note
+
+
+def _gaps(tt: pd.DataFrame, sites: gpd.GeoDataFrame, population: gpd.GeoDataFrame, areas: gpd.GeoDataFrame,
+          settings: Settings, region_name: str):
+    """Wide per-site and per-DA tables and the per-area table."""
+    site_tt = tt[tt["origin_id"].isin(sites["site_id"].astype(str))]
+    pop_tt = tt[tt["origin_id"].str.startswith("da-")]
+    sites_w = gaps.wide_times(sites.set_index("site_id", drop=False), site_tt, settings).reset_index(drop=True)
+    pop_w = gaps.wide_times(population.set_index("da-" + population["dauid"]), pop_tt, settings).reset_index(drop=True)
+    return sites_w, pop_w, gaps.area_table(areas, sites_w, pop_w, settings, region_name)
+
+
+def _raster_sums(population_file, bands: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> dict | None:
+    """People inside each catchment band and each area, summed from a population raster's own cells."""
+    if population_file is None or Path(population_file).suffix.lower() not in (".tif", ".tiff"):
+        return None
+    from gapmap.layers.demand import raster_zonal_sums
+
+    return {
+        "catchments": [{"category": r.category, "threshold_min": r.threshold_min, "people": float(v)}
+                       for r, v in zip(bands.itertuples(), raster_zonal_sums(population_file, bands))],
+        "areas": {a: float(v) for a, v in zip(areas["area_id"], raster_zonal_sums(population_file, areas))},
+    }
+
+
+def _approximations(settings: Settings, network, tt: pd.DataFrame, method: str, sites: gpd.GeoDataFrame, sites_file,
+                    population_file, assumed_hours_note: str | None) -> list[str]:
+    """Every approximation a number of this run rests on, in words, for the map, report and summary."""
+    approximations = []
+    if settings.mode == "transit":
+        approximations.append(
+            f"Transit times are door to door over every departure minute of {settings.transit_window[0]}-"
+            f"{settings.transit_window[1]} (median; p90 in the tables), walking legs "
+            + (f"on the walking network at {settings.speeds_kmh['walk']:g} km/h" if network is not None else
+               f"as straight-line distance x {settings.circuity:g} at {settings.speeds_kmh['walk']:g} km/h")
+            + "; places with no usable stop are unreachable."
+        )
+    if network is not None and "snap_m" in tt and settings.mode != "transit":
+        far = tt.drop_duplicates("origin_id")
+        n_far = int(far["snap_flag"].sum())
+        approximations.append(
+            f"Road-network times ({method}) start and end at the nearest point on the nearest road, the off-road leg walked "
+            f"at 4.8 km/h; {n_far} sites or DA points lie more than 1 km from any road (snap_flag)."
+        )
+    if travel.STRAIGHT_LINE in method:
+        approximations.append(
+            f"Travel times are a {method}: straight-line distance x {settings.circuity:g} / "
+            f"{settings.speeds_kmh[settings.mode]:g} km/h, not a road-network route."
+        )
+    precision = sites["geocode_precision"].value_counts()
+    if precision.get("community", 0) or precision.get("postal_area", 0):
+        approximations.append(
+            f"Sites are located at community points ({int(precision.get('community', 0))} sites, about 1 km) or "
+            f"postal-area (FSA) centroids ({int(precision.get('postal_area', 0))} sites, coarse: can be 30+ km off), "
+            "not at farm addresses (ESDC lists only community and postal code)."
+        )
+    if sites_file is None and len(sites):
+        approximations.append(
+            "Workers per site = the largest calendar-year total of LMIA-approved positions (quarters summed within a "
+            "year, years not summed): approvals, not a head count."
+        )
+    if assumed_hours_note:
+        approximations.append(assumed_hours_note)
+    if population_file is None:
+        approximations.append("Population sits at 2016 DA representative points carrying 2021 counts.")
+    return approximations
+
+
+def _attach_plan(result: Result, network) -> None:
+    """Hexagon table and E2SFCA scores, the scores copied onto the site and DA rows."""
+    from gapmap.analysis import plan
+
+    result.hexes = plan.hex_table(result)
+    result.access = plan.accessibility_scores(result, network=network if result.settings.mode != "transit" else None)
+    scores = result.access.set_index("origin_id")
+    for frame, ids in ((result.sites, result.sites["site_id"].astype(str)),
+                       (result.population, "da-" + result.population["dauid"].astype(str))):
+        for col in scores.columns:
+            frame[col] = scores[col].reindex(ids.to_numpy()).round(4).to_numpy()
+
+
+def _resolve_network(spec, boundary: gpd.GeoDataFrame, settings: Settings, notes: list[str], progress):
+    """A RoadNetwork or None, from a spec; the fallback reason goes into ``notes`` once."""
+    if spec is None or isinstance(spec, str) and spec == "straight":
+        return None
+    if not isinstance(spec, (str, os.PathLike)):
+        return spec  # already a RoadNetwork
+    from gapmap.travel.road.network import load_network
+
+    # Transit runs use a walking network for the legs to, between and from stops.
+    net_mode = "walk" if settings.mode == "transit" else settings.mode
+    _say(progress, f"      road network: {spec} ({net_mode})")
+    load = load_network(spec, boundary=boundary, mode=net_mode)
+    if load.network is None:
+        notes.append(f"Road network: {load.reason}; travel times use the straight-line approximation.")
+    else:
+        notes.append(f"Road network: {load.reason}.")
+    _say(progress, f"note: {notes[-1]}")
+    return load.network
+
+
+def _with_hours(services: gpd.GeoDataFrame, hours_file, assume: dict[str, str]) -> gpd.GeoDataFrame:
+    """Attach ``opening_hours`` from a file (by service_id) and assumed hours per category."""
+    from gapmap import sources
+    from gapmap.layers.hours import parse_opening_hours
+
+    out = services.copy()
+    if "opening_hours" not in out:
+        out["opening_hours"] = None
+    if hours_file is not None:
+        table = sources.read_csv(hours_file, ["service_id"], what="Hours")
+        if "opening_hours" in table:
+            given = table.set_index("service_id")["opening_hours"]
+        elif {"day", "open", "close"} <= set(table.columns):
+            given = table.groupby("service_id").apply(
+                lambda g: "; ".join(f"{d} {o}-{c}" for d, o, c in zip(g["day"], g["open"], g["close"])))
+        else:
+            raise InputError(f"Hours file {hours_file} needs an opening_hours column or day, open, close columns.")
+        unknown = sorted(set(given.index) - set(out["service_id"]))
+        if unknown:
+            raise InputError(f"Hours file {hours_file} names unknown service_id {unknown[0]!r}; use ids from services (layers.gpkg).")
+        hit = out["service_id"].isin(given.index)
+        out.loc[hit, "opening_hours"] = out.loc[hit, "service_id"].map(given).to_numpy()
+    for cat, spec in assume.items():
+        parse_opening_hours(spec, service=f"--assume-hours {cat}")  # fail early on a bad spec
+        empty = (out["category"] == cat) & (out["opening_hours"].isna() | (out["opening_hours"].astype(str) == ""))
+        out.loc[empty, "opening_hours"] = spec
+    return out
+
+
+def _times_allowing_empty(origins, services, settings, network, feed, client=None) -> pd.DataFrame:
+    """Travel times; a category with no usable service (e.g. none open in the window) is unreachable."""
+    present = tuple(c for c in settings.categories if (services["category"] == c).any())
+    frames = []
+    if present:
+        frames.append(travel.travel_times(origins, services, settings.replace(categories=present), network=network, feed=feed,
+                                              client=client))
+    for cat in settings.categories:
+        if cat not in present:
+            frames.append(pd.DataFrame({"origin_id": origins.index.astype(str), "category": cat, "service_id": None,
+                                        "service_name": None, "distance_m": np.nan, "minutes": np.nan,
+                                        "method": f"no {cat} service usable (hours/language filter)"}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _filter_effect(tt_any, tt, sites, population, settings, when, language, services_used) -> dict:
+    """How many sites, workers and people lose coverage once hours / language are considered."""
+    def covered(table, ids, cat, t):
+        sub = table[table["category"] == cat].set_index("origin_id")["minutes"].reindex(ids)
+        return sub.fillna(np.inf).to_numpy() <= t
+
+    site_ids = sites["site_id"].astype(str).to_numpy()
+    da_ids = ("da-" + population["dauid"]).to_numpy()
+    rows = []
+    for cat in settings.categories:
+        for t in settings.thresholds_min:
+            s_any, s_f = covered(tt_any, site_ids, cat, t), covered(tt, site_ids, cat, t)
+            p_any, p_f = covered(tt_any, da_ids, cat, t), covered(tt, da_ids, cat, t)
+            lost_s = s_any & ~s_f
+            lost_p = p_any & ~p_f
+            rows.append({"category": cat, "threshold_min": t, "sites_covered_any_time": int(s_any.sum()),
+                         "sites_covered_filtered": int(s_f.sum()), "sites_lost": int(lost_s.sum()),
+                         "workers_lost": int(sites["workers"].to_numpy()[lost_s].sum()),
+                         "people_lost": float(population["pop2021"].fillna(0).to_numpy()[lost_p].sum())})
+    return {"when": when, "language": language, **services_used.attrs.get("service_filter", {}), "coverage_lost": rows}
+
+
+def run(region: str | Region, out_dir: str | os.PathLike | None = None, *, recommend: int | None = None,
+        recommend_target: float | None = None, candidates: str = "hex", objective: str = "workers",
+        add_services: str | os.PathLike | None = None, **kwargs) -> tuple[Result, dict[str, Path]]:
+    """:func:`analyze`, optional siting and what-if, then write the outputs to ``out_dir``
+    (default ``outputs/<region>``).
+
+    Parameters
+    ----------
+    recommend, recommend_target : optional
+        Recommend ``recommend`` new services, or the fewest covering ``recommend_target`` (0-1)
+        of the coverable demand, for the headline category and threshold (see :func:`gapmap.analysis.plan.recommend`).
+    candidates : str
+        ``hex``, ``odcaf``, ``da`` or a candidates file.
+    add_services : path, optional
+        What-if: services to add; ``whatif.csv`` compares each area before and after.
+    """
+    from gapmap.analysis import plan
+    from gapmap.output.files import write_outputs
+
+    progress = kwargs.get("progress")
+    result = analyze(region, **kwargs)
+    rec = None
+    if recommend is not None or recommend_target is not None:
+        _say(progress, f"siting: {'p=' + str(recommend) if recommend else 'target ' + str(recommend_target)} "
+                       f"({result.settings.headline_category}, {result.settings.headline_threshold:g} min, candidates {candidates})")
+        rec = plan.recommend(result, p=recommend, target_share=recommend_target, candidates=candidates, objective=objective,
+                             data_dir=kwargs.get("data_dir"))
+    whatif = None
+    if add_services is not None:
+        _say(progress, f"what-if: adding services from {add_services}")
+        extra = kwargs.get("services_file")
+        files_in = [*([extra] if extra else []), add_services]
+        after = analyze(result.region, **{**kwargs, "services_file": files_in, "progress": None})
+        whatif = plan.what_if(result, after)
+    out = Path(out_dir) if out_dir is not None else Path("outputs") / result.region.slug
+    files = write_outputs(result, out, progress=progress, recommendations=rec, whatif=whatif)
+    return result, files

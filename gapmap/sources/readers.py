@@ -1,0 +1,194 @@
+"""Readers for the raw public files: encodings, id types and column quirks handled here, once.
+
+Every reader returns a DataFrame with a ``source_row`` column: the 1-based line number of the
+row in its file (the header is line 1), so rejects can name the exact row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from gapmap.errors import InputError
+
+
+def _read_text(path: Path) -> str:
+    """Decode a text file as UTF-8 (with or without BOM), else cp1252 (ODHF is latin-1)."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
+
+
+def read_csv(path: str | Path, required: list[str], *, what: str, **kwargs) -> pd.DataFrame:
+    """Read a CSV as strings, check ``required`` columns and add ``source_row``.
+
+    Raises
+    ------
+    InputError
+        One sentence naming the file and the missing columns, or the malformed line.
+    """
+    path = Path(path)
+    try:
+        text = _read_text(path)
+    except FileNotFoundError:
+        raise InputError(f"{what} file {path} does not exist; check the path.") from None
+    except IsADirectoryError:
+        raise InputError(f"{what} path {path} is a folder, not a CSV file; give the file itself.") from None
+    if not text.strip():
+        raise InputError(f"{what} file {path} is empty; it needs a header row"
+                         f"{' with ' + ', '.join(required) if required else ''}.")
+    if "sep" not in kwargs:
+        kwargs["sep"] = sniff_delimiter(text)
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, **kwargs)
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise InputError(f"{what} file {path} is not a valid CSV ({str(exc).strip()}); fix that line.") from None
+    df.columns = [str(c).strip() for c in df.columns]
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise InputError(
+            f"{what} file {path} lacks column(s) {', '.join(missing)} (found: {column_list(df.columns)}); "
+            "rename the header or use the right file."
+        )
+    df = df.apply(lambda s: s.str.strip())
+    df.insert(0, "source_row", range(2, len(df) + 2))
+    # Semicolon-separated files come from French-locale spreadsheets, which write 42,4 for 42.4.
+    df.attrs["decimal_comma"] = kwargs["sep"] == ";"
+    return df
+
+
+def column_list(columns, limit: int = 12) -> str:
+    """Column names for a one-line message: whitespace collapsed, internal columns left out."""
+    names = [re.sub(r"\s+", " ", str(c)).strip() or "(blank)" for c in columns if c != "source_row"]
+    return ", ".join(names[:limit]) + (", ..." if len(names) > limit else "")
+
+
+def sniff_delimiter(text: str) -> str:
+    """Comma, semicolon (French-locale spreadsheets), tab or pipe, whichever splits the header most."""
+    header = text.lstrip().splitlines()[0]
+    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
+
+
+def to_float(series: pd.Series, decimal_comma: bool = False) -> pd.Series:
+    """Numbers from text; blanks and non-numbers become NaN.
+
+    Commas are thousands separators (``1,234``), or the decimal mark when ``decimal_comma``.
+    """
+    text = series.astype(str).str.strip()
+    if decimal_comma:
+        text = text.str.replace(r"^(-?\d+),(\d+)$", r"\1.\2", regex=True)
+    else:
+        text = text.str.replace(",", "", regex=False)
+    return pd.to_numeric(text, errors="coerce")
+
+
+def read_odhf(path: str | Path) -> pd.DataFrame:
+    """ODHF v1.1: latin-1, ``CSDuid`` like ``3536020.0``, province codes lower-case."""
+    df = read_csv(
+        path,
+        ["index", "facility_name", "odhf_facility_type", "province", "CSDuid", "latitude", "longitude"],
+        what="ODHF",
+    )
+    df["CSDuid"] = df["CSDuid"].str.replace(r"\.0$", "", regex=True)
+    df["province"] = df["province"].str.upper()
+    df["latitude"] = to_float(df["latitude"])
+    df["longitude"] = to_float(df["longitude"])
+    return df
+
+
+def read_lmia(path: str | Path) -> pd.DataFrame:
+    """The cleaned LMIA CSV (Ontario or a subset) with numeric counts and an upper-case FSA."""
+    df = read_csv(
+        path,
+        ["year", "quarter", "program_stream", "employer", "address", "city", "postal_code", "fsa", "approved_positions"],
+        what="LMIA",
+    )
+    df["approved_positions"] = to_float(df["approved_positions"])
+    df["year"] = pd.to_numeric(df["year"], errors="coerce").astype("Int64")
+    df["quarter"] = pd.to_numeric(df["quarter"], errors="coerce").astype("Int64")
+    df["postal_code"] = df["postal_code"].str.upper().str.replace(" ", "", regex=False)
+    df["fsa"] = df["fsa"].str.upper()
+    return df
+
+
+def read_gazetteer(path: str | Path) -> pd.DataFrame:
+    """A community gazetteer (``name, latitude, longitude`` and optional ``gnbc_code``)."""
+    df = read_csv(path, ["name", "latitude", "longitude"], what="Gazetteer")
+    df["latitude"] = to_float(df["latitude"])
+    df["longitude"] = to_float(df["longitude"])
+    return df
+
+
+_GEONAMES_COLS = [
+    "country", "fsa", "place_name", "admin_name1", "admin_code1",
+    "admin_name2", "admin_code2", "admin_name3", "admin_code3", "latitude", "longitude", "accuracy",
+]
+
+
+def read_fsa_centroids(path: str | Path) -> pd.DataFrame:
+    """GeoNames ``CA.txt``: tab-separated, no header, one row per FSA."""
+    path = Path(path)
+    df = pd.read_csv(io.StringIO(_read_text(path)), sep="\t", header=None, names=_GEONAMES_COLS,
+                     dtype=str, keep_default_na=False)
+    df["latitude"] = to_float(df["latitude"])
+    df["longitude"] = to_float(df["longitude"])
+    df["fsa"] = df["fsa"].str.upper().str.strip()
+    return df[["fsa", "place_name", "admin_code1", "latitude", "longitude"]]
+
+
+def read_da_population(path: str | Path) -> pd.DataFrame:
+    """2021 population by DA; 8-digit DAUIDs are DAs, 4-digit codes are census-division totals."""
+    df = read_csv(path, ["DAUID", "Population"], what="DA population")
+    df = df.rename(columns={"DAUID": "dauid", "Population": "pop2021"})
+    df["pop2021"] = to_float(df["pop2021"])
+    return df[["source_row", "dauid", "pop2021"]]
+
+
+def read_cimd(path: str | Path) -> pd.DataFrame:
+    """CIMD 2021 factor scores by DA, with short column names."""
+    df = read_csv(path, ["DAUID", "Ethno-cultural composition Scores"], what="CIMD")
+    names = {
+        "DAUID": "dauid",
+        "Residential instability Scores": "cimd_resid_instab",
+        "Ethno-cultural composition Scores": "cimd_ethnocult",
+        "Economic dependency Scores": "cimd_econ_dep",
+        "Situational vulnerability Scores": "cimd_sit_vuln",
+    }
+    df = df.rename(columns=names)[[c for c in names.values() if c in df.rename(columns=names).columns]]
+    for col in df.columns[1:]:
+        df[col] = to_float(df[col])
+    return df
+
+
+def read_da_points(path: str | Path) -> pd.DataFrame:
+    """2016 population-weighted DA representative points (``DAUID_2016, lon, lat``)."""
+    df = read_csv(path, ["DAUID_2016", "lon", "lat"], what="DA points")
+    df = df.rename(columns={"DAUID_2016": "dauid"})
+    df["lon"] = to_float(df["lon"])
+    df["lat"] = to_float(df["lat"])
+    return df[["dauid", "lon", "lat"]]
+
+
+def read_vector(path: str | Path, *, what: str) -> gpd.GeoDataFrame:
+    """Any vector file pyogrio reads (GeoJSON, GeoPackage, Shapefile), with a clear error."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{what} file {path} does not exist; check the path.")
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several types for unreadable files
+        raise InputError(f"{what} file {path} cannot be read as a vector layer ({exc}); give a GeoJSON, GeoPackage or Shapefile.") from None
+    if gdf.empty:
+        raise InputError(f"{what} file {path} has no features; give a file with at least one feature.")
+    if gdf.crs is None:
+        raise InputError(f"{what} file {path} has no coordinate reference system; save it with a CRS (e.g. EPSG:4326).")
+    return gdf

@@ -1,0 +1,1 @@
+"""Road networks: OSM / GraphML loading, the CSR graph, multi-source Dijkstra, isochrones."""

@@ -1,0 +1,91 @@
+"""The straight-line approximation: the only place its formula is written.
+
+minutes = straight-line distance (m, in the region's projected CRS) x circuity / speed (m/s) / 60.
+
+Used when no road network or schedule is available; every result carries its label
+(:func:`straight_line_label`) so the approximation is named wherever a number appears.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from gapmap.settings import Settings
+
+STRAIGHT_LINE = "straight-line approximation"
+TT_COLUMNS = ["origin_id", "category", "service_id", "service_name", "distance_m", "minutes", "method"]
+
+
+def straight_line_label(settings: Settings) -> str:
+    """Method label with its parameters, e.g. ``straight-line approximation (drive 60 km/h, circuity 1.3)``."""
+    return f"{STRAIGHT_LINE} ({settings.mode} {settings.speeds_kmh[settings.mode]:g} km/h, circuity {settings.circuity:g})"
+
+
+def _coords(gdf: gpd.GeoDataFrame) -> np.ndarray:
+    return np.column_stack([gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()])
+
+
+def straight_line_times(origins: gpd.GeoDataFrame, services: gpd.GeoDataFrame, categories: Sequence[str],
+                        settings: Settings) -> pd.DataFrame:
+    """Nearest service per category by straight-line distance (k-d tree, vectorised).
+
+    Parameters
+    ----------
+    origins : GeoDataFrame
+        Points in a projected CRS (metres); the index is the origin id.
+    services : GeoDataFrame
+        Points in the same CRS with ``service_id, name, category``.
+    """
+    if origins.crs is None or not origins.crs.is_projected or origins.crs != services.crs:
+        raise ValueError("origins and services must share a projected CRS")
+    xy = _coords(origins)
+    speed = settings.speed_ms()
+    frames = []
+    for cat in categories:
+        svc = services[services["category"] == cat].sort_values("service_id")
+        if svc.empty or len(origins) == 0:
+            continue
+        # Ties go to the lowest service_id (sorted above), so results do not depend on row order.
+        dist, idx = cKDTree(_coords(svc)).query(xy, k=1)
+        travelled = dist * settings.circuity
+        frames.append(pd.DataFrame({
+            "origin_id": origins.index.astype(str),
+            "category": cat,
+            "service_id": svc["service_id"].to_numpy()[idx],
+            "service_name": svc["name"].to_numpy()[idx],
+            "distance_m": travelled,
+            "minutes": travelled / speed / 60.0,
+            "method": straight_line_label(settings),
+        }))
+    if not frames:
+        return pd.DataFrame(columns=TT_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[TT_COLUMNS]
+
+
+def straight_line_bands(services: gpd.GeoDataFrame, categories: Sequence[str], settings: Settings,
+                        clip_to: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+    """Catchment polygons: the area within each threshold of a service, straight-line method.
+
+    Radius = threshold x speed / circuity. Nested thresholds give nested polygons.
+    """
+    speed = settings.speed_ms()
+    rows = []
+    clip_geom = clip_to.union_all() if clip_to is not None else None
+    for cat in categories:
+        pts = services[services["category"] == cat].geometry
+        for t in sorted(settings.thresholds_min):
+            radius = t * 60.0 * speed / settings.circuity
+            geom = pts.buffer(radius, quad_segs=32).union_all()
+            if clip_geom is not None:
+                geom = geom.intersection(clip_geom)
+            rows.append({"category": cat, "threshold_min": float(t), "mode": settings.mode,
+                         "method": straight_line_label(settings), "geometry": geom})
+    return gpd.GeoDataFrame(rows, columns=["category", "threshold_min", "mode", "method", "geometry"],
+                            geometry="geometry", crs=services.crs)
+
+
