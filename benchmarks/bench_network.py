@@ -33,6 +33,7 @@ import pandas as pd
 import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from gapmap.travel import modes
 from gapmap.travel.road import network as nw
 
 CATEGORIES = ("hospital", "primary_care")
@@ -82,7 +83,8 @@ def tiled(base: nw.RoadNetwork, nx_tiles: int, ny_tiles: int, links: int = 8) ->
     lu = np.concatenate([p[0] for p in pairs])
     lv = np.concatenate([p[1] for p in pairs])
     llen = np.hypot(*(node_xy[lu] - node_xy[lv]).T)
-    speed = nw.constant_speed_kmh(base.mode) or 50.0
+    m = modes.get(base.mode)
+    speed = m.default_speed_kmh if m.constant_network_speed else 50.0
     ltime = llen / (speed / 3.6)
     lgeom = shapely.linestrings(np.stack([node_xy[lu], node_xy[lv]], axis=1).reshape(-1, 2), indices=np.repeat(np.arange(len(lu)), 2))
     return nw.RoadNetwork.from_segments(

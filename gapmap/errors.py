@@ -23,5 +23,5 @@ class MissingDataError(GapmapError):
     """A catalog dataset is not present in the local mirror."""
 
 
-class InputError(GapmapError):
-    """A user-supplied or mirrored file cannot be read as the layer it should be."""
+class InputError(GapmapError, ValueError):
+    """A user-supplied file, setting or option is unusable (also a ``ValueError``, as r5py's errors are)."""

@@ -329,7 +329,8 @@ def _approximations(settings: Settings, network, tt: pd.DataFrame, method: str, 
         n_far = int(far["snap_flag"].sum())
         approximations.append(
             f"Road-network times ({method}) start and end at the nearest point on the nearest road, the off-road leg walked "
-            f"at 4.8 km/h; {n_far} sites or DA points lie more than 1 km from any road (snap_flag)."
+            f"at {settings.speeds_kmh['walk']:g} km/h; {n_far} sites or DA points lie more than "
+            f"{_distance_words(settings.snap_limit_m)} from any road (snap_flag)."
         )
     if travel.STRAIGHT_LINE in method:
         approximations.append(
@@ -353,6 +354,11 @@ def _approximations(settings: Settings, network, tt: pd.DataFrame, method: str, 
     if population_file is None:
         approximations.append("Population sits at 2016 DA representative points carrying 2021 counts.")
     return approximations
+
+
+def _distance_words(metres: float) -> str:
+    """``1 km`` for 1000 m, ``500 m`` for 500 m."""
+    return f"{metres / 1000:g} km" if metres >= 1000 else f"{metres:g} m"
 
 
 def _attach_plan(result: Result, network) -> None:
@@ -379,7 +385,7 @@ def _resolve_network(spec, boundary: gpd.GeoDataFrame, settings: Settings, notes
     # Transit runs use a walking network for the legs to, between and from stops.
     net_mode = "walk" if settings.mode == "transit" else settings.mode
     _say(progress, f"      road network: {spec} ({net_mode})")
-    load = load_network(spec, boundary=boundary, mode=net_mode)
+    load = load_network(spec, boundary=boundary, mode=net_mode, speed_kmh=settings.speeds_kmh.get(net_mode))
     if load.network is None:
         notes.append(f"Road network: {load.reason}; travel times use the straight-line approximation.")
     else:

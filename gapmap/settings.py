@@ -1,28 +1,40 @@
-"""Analysis settings: documented defaults, overridable from a TOML file and the CLI.
+"""Analysis settings: documented defaults, overridable from a TOML file, the CLI and Python.
 
-Defaults (all overridable):
+One settings path: every option is a :class:`Settings` field, and every module that uses it
+receives it from the run's settings (no module constant shadows a setting). Defaults (all
+overridable):
 
-- ``speeds_kmh``: drive 60, bike 15, walk 4.8 km/h. 60 km/h is a door-to-door average
-  for rural Southwestern Ontario (80 km/h concession roads, slower in towns).
+- ``speeds_kmh``: from the travel-mode registry (:mod:`gapmap.travel.modes`): drive 60,
+  bike 15, walk 4.8 km/h. The walking speed also times the off-road leg to the nearest road
+  and the walking legs of transit trips; on walk and bike road networks every edge is
+  travelled at the mode's speed.
 - ``circuity``: 1.3. Road distance / straight-line distance; 1.2-1.4 is the range
   reported for rural grid networks (Levinson & El-Geneidy 2009; Ballou et al. 2002).
 - ``thresholds_min``: 15, 30 and 60 minutes for every category.
 - ``categories``: the service categories analysed (``hospital``, ``primary_care``).
 - ``headline``: the category and threshold the map shades areas by (hospital, 30 min).
+- ``snap_limit_m``: 1000 m; places farther than this from every road are flagged (never dropped).
 
-Straight-line minutes = distance_m x circuity / (speed_kmh / 3.6) / 60.
+Straight-line minutes: see :mod:`gapmap.travel.straight`.
+
+Types are checked when settings load (TOML, CLI or ``Settings(...)``): a wrong type, a
+non-finite number or an unknown key is one :class:`~gapmap.errors.InputError` naming the key
+and the expected type.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
+import typing
 from pathlib import Path
 from typing import Any
 
 from gapmap.errors import InputError
+from gapmap.travel import modes as _modes
 
-MODES = ("drive", "bike", "walk", "transit")
+MODES = tuple(_modes.MODES)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,9 +42,7 @@ class Settings:
     """Parameters of one analysis run (see module docstring for the defaults' sources)."""
 
     mode: str = "drive"
-    speeds_kmh: dict[str, float] = dataclasses.field(
-        default_factory=lambda: {"drive": 60.0, "bike": 15.0, "walk": 4.8}
-    )
+    speeds_kmh: dict[str, float] = dataclasses.field(default_factory=_modes.default_speeds)
     circuity: float = 1.3
     thresholds_min: tuple[float, ...] = (15.0, 30.0, 60.0)
     categories: tuple[str, ...] = ("hospital", "primary_care")
@@ -52,6 +62,7 @@ class Settings:
     max_walk_m: float = 1000.0
     max_transfers: int = 3
     lang: str = "en"
+    snap_limit_m: float = 1000.0
 
     def speed_ms(self, mode: str | None = None) -> float:
         """Speed of ``mode`` (default: the run's mode) in metres per second."""
@@ -59,6 +70,7 @@ class Settings:
 
     def validate(self) -> "Settings":
         """Return self, or raise :class:`InputError` naming the bad setting."""
+        check_types({f.name: getattr(self, f.name) for f in dataclasses.fields(self)}, "")
         if self.mode not in MODES:
             raise InputError(f"Unknown mode {self.mode!r}; use one of {', '.join(MODES)}.")
         if self.mode == "transit" and "walk" not in self.speeds_kmh:
@@ -71,6 +83,12 @@ class Settings:
             raise InputError(f"Circuity {self.circuity} is below 1 (roads are never shorter than a straight line); use a value >= 1.")
         if not self.thresholds_min or any(t <= 0 for t in self.thresholds_min):
             raise InputError("Thresholds must be positive minutes, e.g. --threshold 30.")
+        if not self.categories:
+            raise InputError("No service categories to analyse; name at least one with --category.")
+        if self.max_walk_m <= 0 or self.snap_limit_m <= 0:
+            raise InputError("max_walk_m and snap_limit_m must be positive metres; fix them in the config file.")
+        if self.max_transfers < 0 or self.k_anonymity < 1:
+            raise InputError("max_transfers must be >= 0 and k_anonymity >= 1; fix them in the config file.")
         if self.headline_threshold not in self.thresholds_min:
             raise InputError(
                 f"Headline threshold {self.headline_threshold:g} min is not among the thresholds "
@@ -125,7 +143,12 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
             raise InputError(
                 f"Config file {path} has unknown key(s) {', '.join(unknown)}; valid keys are {', '.join(sorted(known))}."
             )
+        data = check_types(data, f"Config file {path}")
         settings = settings.replace(**data)
+    unknown = sorted(set(overrides) - {f.name for f in dataclasses.fields(Settings)})
+    if unknown:
+        raise InputError(f"Unknown setting(s) {', '.join(unknown)}; valid settings are the fields of gapmap.Settings.")
+    overrides = check_types({k: v for k, v in overrides.items() if v is not None and v != ()}, "")
     explicit = {k for k, v in overrides.items() if v not in (None, ())} | (set(data) if path is not None else set())
     settings = settings.replace(**overrides)
     if "categories" in explicit:
@@ -137,3 +160,101 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
         closest = min(settings.thresholds_min, key=lambda t: (abs(t - 30.0), t))
         settings = settings.replace(headline_threshold=closest)
     return settings.validate()
+
+
+# ------------------------------------------------------------------------------------
+# Type checks
+# ------------------------------------------------------------------------------------
+
+def _describe(hint: Any) -> str:
+    """Expected type in words, for messages."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is float:
+        return "a number"
+    if hint is int:
+        return "a whole number"
+    if hint is bool:
+        return "true or false"
+    if hint is str:
+        return "a text string"
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return f"a list of {_describe(args[0]).removeprefix('a ').removeprefix('an ')}s"
+        return f"a list of {len(args)} values"
+    if origin is dict:
+        return f"a table of {_describe(args[1]).removeprefix('a ')}s by name"
+    if type(None) in args:
+        return " or ".join(_describe(a) for a in args if a is not type(None)) + " (or left out)"
+    return str(hint)
+
+
+def _coerce(value: Any, hint: Any) -> Any:
+    """``value`` as ``hint`` (lists become tuples, ints become floats), or raise TypeError."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError
+        if not math.isfinite(value):
+            raise ValueError
+        return float(value)
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError
+        return value
+    if hint in (bool, str):
+        if not isinstance(value, hint):
+            raise TypeError
+        return value
+    if origin is tuple:
+        if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+            raise TypeError
+        inner = [args[0]] * len(value) if len(args) == 2 and args[1] is Ellipsis else list(args)
+        if len(inner) != len(value):
+            raise TypeError
+        return tuple(_coerce(v, h) for v, h in zip(value, inner))
+    if origin is dict:
+        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+            raise TypeError
+        return {k: _coerce(v, args[1]) for k, v in value.items()}
+    if type(None) in args:
+        if value is None:
+            return None
+        return _coerce(value, next(a for a in args if a is not type(None)))
+    return value
+
+
+def check_types(values: dict[str, Any], where: str) -> dict[str, Any]:
+    """Check and normalise setting values by the :class:`Settings` field types.
+
+    Parameters
+    ----------
+    values : dict
+        Setting name -> value (from TOML, the CLI or Python).
+    where : str
+        Where they came from, for the message (``"Config file gapmap.toml"``; empty for options).
+
+    Returns
+    -------
+    dict
+        The values with lists as tuples and whole numbers as floats where a number is expected.
+
+    Raises
+    ------
+    InputError
+        Naming the key, the expected type and the value given.
+    """
+    hints = typing.get_type_hints(Settings)
+    pre = f"{where}: setting" if where else "Setting"
+    out = {}
+    for key, value in values.items():
+        if key not in hints:
+            raise InputError(f"{pre} {key!r} is unknown; valid settings are {', '.join(sorted(hints))}.")
+        try:
+            out[key] = _coerce(value, hints[key])
+        except ValueError:
+            raise InputError(f"{pre} {key!r} is {value!r}; it must be a finite number (not NaN or infinity).") from None
+        except TypeError:
+            raise InputError(
+                f"{pre} {key!r} must be {_describe(hints[key])}, not {value!r} ({type(value).__name__})."
+            ) from None
+    return out

@@ -55,6 +55,7 @@ from scipy.spatial import cKDTree
 
 from gapmap.errors import InputError
 from gapmap.settings import Settings
+from gapmap.travel import straight
 
 DEFAULT_MAX_MINUTES = 30.0
 DEFAULT_BANDS_MIN: tuple[float, ...] = (10.0, 20.0, 30.0)
@@ -146,18 +147,18 @@ def od_matrix_straight_line(origins: gpd.GeoDataFrame, services: gpd.GeoDataFram
     if origins.crs is None or not origins.crs.is_projected or origins.crs != services.crs:
         raise InputError("Origins and services must share a projected CRS (metres); reproject them (gdf.to_crs).")
     o_ids, s_ids = _point_ids(origins, origin_id), _point_ids(services, service_id)
-    method = f"straight-line approximation ({settings.mode} {speed_kmh:g} km/h, circuity {circuity:g})"
+    method = straight.method_label(settings.mode, speed_kmh, circuity)
     if len(o_ids) == 0 or len(s_ids) == 0:
         return pd.DataFrame({c: pd.Series(dtype="float64" if c in ("distance_m", "minutes") else "str") for c in MATRIX_COLUMNS})
     speed_ms = speed_kmh / 3.6
-    radius = max_minutes * 60.0 * speed_ms / circuity
+    radius = straight.reach_m(max_minutes, speed_ms, circuity)
     # Search slightly wider, then apply the exact minutes cut-off (no float edge effects at the radius).
     pairs = cKDTree(_xy(origins, "Origins")).sparse_distance_matrix(
         cKDTree(_xy(services, "Services")), radius * (1 + 1e-9) + 1e-6, output_type="ndarray")
     order = np.lexsort((pairs["j"], pairs["i"]))
     i, j, d = pairs["i"][order], pairs["j"][order], pairs["v"][order]
-    travelled = d * circuity
-    minutes = travelled / speed_ms / 60.0
+    travelled = straight.travelled_m(d, circuity)
+    minutes = straight.seconds(d, speed_ms, circuity) / 60.0
     keep = minutes <= max_minutes
     return pd.DataFrame({
         "origin_id": pd.Series(o_ids[i[keep]], dtype="str"),

@@ -18,6 +18,7 @@ from gapmap.analysis import access
 from gapmap.layers import demand
 from gapmap.analysis import siting
 from gapmap.errors import InputError
+from gapmap.travel import straight
 
 
 def _demand(result) -> gpd.GeoDataFrame:
@@ -39,7 +40,7 @@ def accessibility_scores(result, network=None) -> pd.DataFrame:
     out = pd.DataFrame({"origin_id": pts["origin_id"].to_numpy()})
     mode_speed = s.speeds_kmh.get(s.mode, s.speeds_kmh["walk"])
     reach = max(access.DEFAULT_BANDS_MIN)
-    method = f"straight-line approximation ({s.mode if s.mode != 'transit' else 'walk'} {mode_speed:g} km/h, circuity {s.circuity:g})"
+    method = straight.method_label(s.mode if s.mode != "transit" else "walk", mode_speed, s.circuity)
     for cat in s.categories:
         svc = services[services["category"] == cat]
         if svc.empty:
@@ -47,7 +48,8 @@ def accessibility_scores(result, network=None) -> pd.DataFrame:
         if network is not None:
             from gapmap.travel.road.network import network_od_matrix
 
-            matrix = network_od_matrix(network, pts.set_index("origin_id"), svc, max_minutes=reach)
+            matrix = network_od_matrix(network, pts.set_index("origin_id"), svc, max_minutes=reach,
+                                       access_speed_kmh=s.speeds_kmh["walk"])
             method = str(matrix["method"].iloc[0]) if len(matrix) else network.method
         else:
             matrix = access.od_matrix_straight_line(pts, svc, max_minutes=reach, speed_kmh=mode_speed, circuity=s.circuity)

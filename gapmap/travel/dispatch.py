@@ -24,7 +24,7 @@ import pandas as pd
 from gapmap.errors import InputError
 from gapmap.settings import Settings
 
-from gapmap.travel.straight import STRAIGHT_LINE, TT_COLUMNS, straight_line_bands, straight_line_label, straight_line_times
+from gapmap.travel.straight import STRAIGHT_LINE, TT_COLUMNS, straight_line_bands, straight_line_label, straight_line_times, straight_m  # noqa: F401
 
 
 def check_categories(services: gpd.GeoDataFrame, categories: Sequence[str]) -> None:
@@ -66,7 +66,8 @@ def transit_bands(feed, boundary: gpd.GeoDataFrame, services: gpd.GeoDataFrame, 
     cells = sorted({c for poly in polys for c in h3.geo_to_cells(poly, resolution)})
     centres = gpd.GeoSeries(gpd.points_from_xy([h3.cell_to_latlng(c)[1] for c in cells], [h3.cell_to_latlng(c)[0] for c in cells]),
                             crs="EPSG:4326").to_crs(boundary.crs)
-    near = centres.distance(stops.union_all()) <= settings.max_walk_m / settings.circuity if len(stops) else centres.x < 0
+    reach = straight_m(settings.max_walk_m, settings.circuity)
+    near = centres.distance(stops.union_all()) <= reach if len(stops) else centres.x < 0
     origins = gpd.GeoDataFrame(geometry=centres[near].to_numpy(), crs=boundary.crs, index=[c for c, n in zip(cells, near) if n])
     label = None
     rows = []
@@ -107,9 +108,10 @@ def travel_times(origins: gpd.GeoDataFrame, services: gpd.GeoDataFrame, settings
     if network is not None:
         from gapmap.travel.road.network import network_travel_times, network_travel_times_distributed
 
+        road = dict(access_speed_kmh=settings.speeds_kmh["walk"], snap_limit_m=settings.snap_limit_m)
         if client is not None:
-            return network_travel_times_distributed(network, origins, services, settings.categories, client)
-        return network_travel_times(network, origins, services, settings.categories)
+            return network_travel_times_distributed(network, origins, services, settings.categories, client, **road)
+        return network_travel_times(network, origins, services, settings.categories, **road)
     return straight_line_times(origins, services, settings.categories, settings)
 
 
@@ -127,4 +129,6 @@ def bands(services: gpd.GeoDataFrame, settings: Settings, boundary: gpd.GeoDataF
         return straight_line_bands(services, settings.categories, settings, clip_to=boundary)
     from gapmap.travel.road.network import isochrones
 
-    return gpd.clip(isochrones(network, services, settings.categories, settings.thresholds_min), boundary)
+    iso = isochrones(network, services, settings.categories, settings.thresholds_min,
+                     access_speed_kmh=settings.speeds_kmh["walk"])
+    return gpd.clip(iso, boundary)

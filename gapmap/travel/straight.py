@@ -15,15 +15,41 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from gapmap.errors import InputError
 from gapmap.settings import Settings
 
 STRAIGHT_LINE = "straight-line approximation"
 TT_COLUMNS = ["origin_id", "category", "service_id", "service_name", "distance_m", "minutes", "method"]
 
 
-def straight_line_label(settings: Settings) -> str:
+def method_label(mode: str, speed_kmh: float, circuity: float) -> str:
     """Method label with its parameters, e.g. ``straight-line approximation (drive 60 km/h, circuity 1.3)``."""
-    return f"{STRAIGHT_LINE} ({settings.mode} {settings.speeds_kmh[settings.mode]:g} km/h, circuity {settings.circuity:g})"
+    return f"{STRAIGHT_LINE} ({mode} {speed_kmh:g} km/h, circuity {circuity:g})"
+
+
+def straight_line_label(settings: Settings) -> str:
+    """:func:`method_label` of the run's mode."""
+    return method_label(settings.mode, settings.speeds_kmh[settings.mode], settings.circuity)
+
+
+def travelled_m(distance_m: np.ndarray | float, circuity: float) -> np.ndarray | float:
+    """Distance travelled for a straight-line ``distance_m``: the distance x circuity."""
+    return distance_m * circuity
+
+
+def straight_m(travelled: np.ndarray | float, circuity: float) -> np.ndarray | float:
+    """The straight-line distance that ``travelled`` metres of road cover: the inverse of :func:`travelled_m`."""
+    return travelled / circuity
+
+
+def seconds(distance_m: np.ndarray | float, speed_ms: float, circuity: float) -> np.ndarray | float:
+    """Straight-line seconds: ``distance_m`` x circuity / speed (m/s)."""
+    return travelled_m(distance_m, circuity) / speed_ms
+
+
+def reach_m(minutes: float, speed_ms: float, circuity: float) -> float:
+    """The straight-line radius reachable in ``minutes``: the inverse of :func:`seconds`."""
+    return minutes * 60.0 * speed_ms / circuity
 
 
 def _coords(gdf: gpd.GeoDataFrame) -> np.ndarray:
@@ -42,7 +68,7 @@ def straight_line_times(origins: gpd.GeoDataFrame, services: gpd.GeoDataFrame, c
         Points in the same CRS with ``service_id, name, category``.
     """
     if origins.crs is None or not origins.crs.is_projected or origins.crs != services.crs:
-        raise ValueError("origins and services must share a projected CRS")
+        raise InputError("Origins and services must share a projected CRS (metres); reproject them (gdf.to_crs).")
     xy = _coords(origins)
     speed = settings.speed_ms()
     frames = []
@@ -52,14 +78,14 @@ def straight_line_times(origins: gpd.GeoDataFrame, services: gpd.GeoDataFrame, c
             continue
         # Ties go to the lowest service_id (sorted above), so results do not depend on row order.
         dist, idx = cKDTree(_coords(svc)).query(xy, k=1)
-        travelled = dist * settings.circuity
+        travelled = travelled_m(dist, settings.circuity)
         frames.append(pd.DataFrame({
             "origin_id": origins.index.astype(str),
             "category": cat,
             "service_id": svc["service_id"].to_numpy()[idx],
             "service_name": svc["name"].to_numpy()[idx],
             "distance_m": travelled,
-            "minutes": travelled / speed / 60.0,
+            "minutes": seconds(dist, speed, settings.circuity) / 60.0,
             "method": straight_line_label(settings),
         }))
     if not frames:
@@ -79,7 +105,7 @@ def straight_line_bands(services: gpd.GeoDataFrame, categories: Sequence[str], s
     for cat in categories:
         pts = services[services["category"] == cat].geometry
         for t in sorted(settings.thresholds_min):
-            radius = t * 60.0 * speed / settings.circuity
+            radius = reach_m(t, speed, settings.circuity)
             geom = pts.buffer(radius, quad_segs=32).union_all()
             if clip_geom is not None:
                 geom = geom.intersection(clip_geom)

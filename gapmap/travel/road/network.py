@@ -53,14 +53,14 @@ import pyproj
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
+from gapmap.travel import modes
 from gapmap.travel.road import graph as _graph
 from gapmap.errors import InputError
 
 ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
-MODES = ("drive", "walk", "bike")
-WALK_SPEED_KMH = 4.8
-BIKE_SPEED_KMH = 15.0
-ACCESS_SPEED_KMH = 4.8
+#: Default of ``access_speed_kmh`` (the off-road leg): the walking speed of the mode registry. Runs pass
+#: their own ``speeds_kmh['walk']`` setting.
+ACCESS_SPEED_KMH = modes.MODES["walk"].default_speed_kmh
 SNAP_LIMIT_M = 1000.0
 ISOCHRONE_BUFFER_M = 100.0
 DRIVE_FALLBACK_KMH = 50.0
@@ -85,34 +85,9 @@ DRIVE_SPEEDS_KMH: dict[str, float] = {
 }
 CACHE_VERSION = 1
 
-_PYROSM_TYPES = {"drive": "driving", "walk": "walking", "bike": "cycling"}
-# Highway values OSMnx's network filters exclude, applied to .osm XML input (which carries
-# every way in the file, not only the mode's roads).
-_EXCLUDED_HIGHWAYS = {
-    "drive": set(
-        "abandoned bridleway bus_guideway construction corridor cycleway elevator escalator "
-        "footway no path pedestrian planned platform proposed raceway razed rest_area service "
-        "services steps track".split()
-    ),
-    "walk": set(
-        "abandoned bus_guideway construction cycleway motorway motorway_link no planned "
-        "platform proposed raceway razed rest_area services".split()
-    ),
-    "bike": set(
-        "abandoned bus_guideway construction corridor elevator escalator footway motorway "
-        "motorway_link no planned platform proposed raceway razed rest_area services steps".split()
-    ),
-}
-
-
-def constant_speed_kmh(mode: str) -> float | None:
-    """The single speed used on every edge for ``mode`` (None for ``drive``)."""
-    return {"walk": WALK_SPEED_KMH, "bike": BIKE_SPEED_KMH}.get(mode)
-
-
 def _check_mode(mode: str) -> None:
-    if mode not in MODES:
-        raise InputError(f"Road networks support modes {', '.join(MODES)}, not {mode!r}; pick one with --mode.")
+    if mode not in modes.ROAD_MODES:
+        raise InputError(f"Road networks support modes {', '.join(modes.ROAD_MODES)}, not {mode!r}; pick one with --mode.")
 
 
 # --------------------------------------------------------------------------------------
@@ -264,8 +239,8 @@ class RoadNetwork:
         geom = np.where(flip, shapely.reverse(geom), geom)
         length = edges["length"].to_numpy(float) if "length" in edges else shapely.length(geom)
         length = np.where(np.isnan(length), shapely.length(geom), length)
-        speed = constant_speed_kmh(mode)
-        kmh = edges["speed_kph"].to_numpy(float) if speed is None else np.full(len(edges), speed)
+        m = modes.get(mode)
+        kmh = np.full(len(edges), m.default_speed_kmh) if m.constant_network_speed else edges["speed_kph"].to_numpy(float)
         time = length / (kmh / 3.6)
         oneway = _as_bool(edges["oneway"]) if "oneway" in edges else np.zeros(len(edges), bool)
 
@@ -296,8 +271,9 @@ class RoadNetwork:
 
     @property
     def method(self) -> str:
-        """Label for output tables, e.g. ``road network (OpenStreetMap, drive)``."""
-        return f"road network (OpenStreetMap, {self.mode})"
+        """Label for output tables, e.g. ``road network (OpenStreetMap, drive)`` or ``(..., walk 4.8 km/h)``."""
+        speed = self.speed_kmh
+        return f"road network (OpenStreetMap, {self.mode}{f' {speed:g} km/h' if speed is not None else ''})"
 
     @property
     def nodes(self) -> gpd.GeoDataFrame:
@@ -340,6 +316,33 @@ class RoadNetwork:
                 edges=self.edges.to_crs(target), source=self.source, attribution=self.attribution,
             )
         return self._projected[key]
+
+    def with_speed(self, speed_kmh: float) -> "RoadNetwork":
+        """The same network with every edge travelled at ``speed_kmh`` (walk and bike networks).
+
+        Drive networks keep their per-edge speeds (tags, road class): a ``--speed drive=``
+        setting applies to the straight-line approximation only.
+        """
+        if not modes.get(self.mode).constant_network_speed:
+            raise ValueError(f"{self.mode} networks have per-edge speeds; with_speed applies to walk and bike networks")
+        if not (np.isfinite(speed_kmh) and speed_kmh > 0):
+            raise InputError(f"Speed {speed_kmh} km/h for the {self.mode} network must be a positive number; fix --speed.")
+        e = self.edges.copy()
+        t = e["length_m"].to_numpy(float) / (speed_kmh / 3.6)
+        if np.array_equal(t, e["time_s"].to_numpy(float)):
+            return self
+        e["time_s"] = t
+        e["time_back_s"] = np.where(e["oneway"].to_numpy(bool), np.nan, t)
+        return RoadNetwork(mode=self.mode, crs=self.crs, node_ids=self.node_ids, node_xy=self.node_xy, edges=e,
+                           source=self.source, attribution=self.attribution)
+
+    @property
+    def speed_kmh(self) -> float | None:
+        """The single edge speed of a walk / bike network (None for drive networks)."""
+        if not modes.get(self.mode).constant_network_speed or len(self.edges) == 0:
+            return None
+        e = self.edges
+        return float(np.median(e["length_m"].to_numpy(float) / e["time_s"].to_numpy(float)) * 3.6)
 
     # ---- cache format -----------------------------------------------------------------
 
@@ -470,6 +473,7 @@ def load_network(
     mode: str = "drive",
     cache_dir: str | os.PathLike | None = None,
     offline: bool | None = None,
+    speed_kmh: float | None = None,
 ) -> NetworkLoad:
     """Resolve ``--network auto|straight|PATH`` to a road network, or to none.
 
@@ -490,6 +494,11 @@ def load_network(
     offline : bool, optional
         True: never download. None: download, but fall back quietly if there is no
         connection (also True when the ``GAPMAP_OFFLINE`` environment variable is set).
+    speed_kmh : float, optional
+        The run's speed setting for ``mode``. Walk and bike networks are travelled at it
+        (:meth:`RoadNetwork.with_speed`); it is applied after reading, so the cache holds
+        geometry and lengths and one cached network serves every speed. Drive networks keep
+        their per-edge speeds.
 
     Returns
     -------
@@ -504,9 +513,13 @@ def load_network(
     _check_mode(mode)
     crs = _boundary_crs(boundary)
     if str(spec) == "auto":
-        return _load_auto(boundary, mode, cache_dir, offline, crs)
-    net = read_network_file(spec, mode=mode, boundary=boundary, crs=crs)
-    return NetworkLoad(net, f"road network read from {net.source}")
+        load = _load_auto(boundary, mode, cache_dir, offline, crs)
+    else:
+        net = read_network_file(spec, mode=mode, boundary=boundary, crs=crs)
+        load = NetworkLoad(net, f"road network read from {net.source}")
+    if load.network is not None and speed_kmh is not None and modes.get(mode).constant_network_speed:
+        load = dataclasses.replace(load, network=load.network.with_speed(speed_kmh))
+    return load
 
 
 def _boundary_crs(boundary: Any) -> pyproj.CRS | None:
@@ -634,14 +647,14 @@ def _read_pbf(path: Path, mode: str, boundary: Any) -> Any:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Could not find any", UserWarning)  # reported below
             osm = pyrosm.OSM(str(path), bounding_box=bbox)
-            nodes, edges = osm.get_network(network_type=_PYROSM_TYPES[mode], nodes=True) or (None, None)
+            nodes, edges = osm.get_network(network_type=modes.get(mode).pyrosm_network, nodes=True) or (None, None)
     except Exception as exc:  # noqa: BLE001 - pyrosm raises many types for a bad file
         raise InputError(
             f"Could not read {path} as an OpenStreetMap PBF extract ({type(exc).__name__}: {exc}); download it again (e.g. from Geofabrik)."
         ) from None
     if edges is None or len(edges) == 0:
         raise InputError(f"Road network file {path} has no {mode} roads in the region; use an extract that covers it.")
-    return osm.to_graph(nodes, edges, graph_type="networkx", network_type=_PYROSM_TYPES[mode], progress=False)
+    return osm.to_graph(nodes, edges, graph_type="networkx", network_type=modes.get(mode).pyrosm_network, progress=False)
 
 
 def _read_osm_xml(path: Path, mode: str) -> Any:
@@ -651,7 +664,7 @@ def _read_osm_xml(path: Path, mode: str) -> Any:
         G = ox.graph_from_xml(path, bidirectional=(mode == "walk"), retain_all=True)
     except Exception as exc:  # noqa: BLE001 - XML parse errors, missing nodes, ...
         raise InputError(f"Could not read {path} as OpenStreetMap XML ({type(exc).__name__}: {exc}); export it again from OSM.") from None
-    excluded = _EXCLUDED_HIGHWAYS[mode]
+    excluded = modes.get(mode).osm_excluded_highways
 
     def first(h: Any) -> Any:
         return h[0] if isinstance(h, list) else h

@@ -66,6 +66,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
+from gapmap.travel import straight
 from gapmap.travel.transit import csa as _csa
 from gapmap.travel.transit import gtfs as _gtfs
 from gapmap.travel.transit import raptor as _raptor
@@ -667,7 +668,7 @@ class _Walker:
         if len(a) == 0:
             return np.zeros(0, np.int64)
         if self.fn is None:
-            secs = np.hypot(*(a - b).T) * self.circuity / self.speed
+            secs = straight.seconds(np.hypot(*(a - b).T), self.speed, self.circuity)
         else:
             secs = np.asarray(self.fn(np.asarray(a, float), np.asarray(b, float)), float)
             if secs.shape != (len(a),):
@@ -680,7 +681,7 @@ class _Walker:
         empty = (np.zeros(0, np.int64),) * 3
         if len(a_xy) == 0 or len(b_xy) == 0:
             return empty
-        radius = max_m / self.circuity if self.fn is None else max_m
+        radius = straight.straight_m(max_m, self.circuity) if self.fn is None else max_m
         ta, tb = cKDTree(a_xy), cKDTree(b_xy)
         m = ta.sparse_distance_matrix(tb, radius * (1 + 1e-12), output_type="ndarray")
         i, j = m["i"].astype(np.int64), m["j"].astype(np.int64)

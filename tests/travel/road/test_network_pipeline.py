@@ -171,3 +171,29 @@ def test_od_matrix_agrees_with_nearest_and_feeds_2sfca(grid_run):
     assert (od["minutes"] <= 30).all() and len(od) > len(within)  # more than one service in reach for some
     summ = json.loads((grid_run / "summary.json").read_text())
     assert "travel times: road network" in summ["accessibility"]["method"]
+
+
+def test_walk_speed_setting_reaches_the_walking_network(mirror, grid_graphml, tmp_path):
+    """--speed walk=2.4 on a walking network halves every speed the network uses, so every time doubles.
+
+    On a walk network every leg (the off-road leg and each edge) is walked, so the oracle is
+    plain physics: half the speed, twice the time, for every site and every category.
+    """
+    import gapmap
+    from gapmap.travel.road.network import load_network
+
+    net = load_network(grid_graphml, mode="walk", speed_kmh=2.4).network
+    e = net.edges
+    np.testing.assert_allclose(e["time_s"], e["length_m"] / (2.4 / 3.6), rtol=1e-12)
+    assert "walk 2.4 km/h" in net.method
+
+    def minutes(speed):
+        s = gapmap.load_settings(mode="walk", speeds_kmh={"walk": speed}, thresholds_min=[60, 120, 240],
+                                 headline_threshold=120)
+        r = gapmap.analyze("chatham-kent", settings=s, network=str(grid_graphml))
+        tt = r.travel_times[r.travel_times["origin_id"].isin(r.sites["site_id"])]
+        return tt.set_index(["origin_id", "category"])[["minutes"]].sort_index()  # unrounded minutes
+
+    normal, slow = minutes(4.8), minutes(2.4)
+    assert normal.notna().all().all()
+    np.testing.assert_allclose(slow.to_numpy(), 2 * normal.to_numpy(), rtol=1e-9)
