@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from gapmap import geo
 from gapmap.errors import InputError
 from gapmap.settings import Settings
 from gapmap.travel import straight
@@ -90,21 +91,6 @@ class AccessResult:
 
 
 # --------------------------------------------------------------------------- travel-time matrix
-
-
-def _point_ids(gdf: pd.DataFrame, column: str) -> np.ndarray:
-    ids = gdf[column] if column in gdf.columns else gdf.index.to_series()
-    ids = ids.astype(str).to_numpy()
-    if len(set(ids)) != len(ids):
-        dup = pd.Series(ids)[pd.Series(ids).duplicated()].iloc[0]
-        raise InputError(f"Duplicate {column} {dup!r}; ids must be unique (use the {column} column or a unique index).")
-    return ids
-
-
-def _xy(gdf: gpd.GeoDataFrame, what: str) -> np.ndarray:
-    if not gdf.geometry.geom_type.eq("Point").all():
-        raise InputError(f"{what} must be points (found {', '.join(sorted(set(gdf.geom_type) - {'Point'}))}); use representative points.")
-    return np.column_stack([gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()])
 
 
 def od_matrix_straight_line(origins: gpd.GeoDataFrame, services: gpd.GeoDataFrame, settings: Settings | None = None,
@@ -146,15 +132,15 @@ def od_matrix_straight_line(origins: gpd.GeoDataFrame, services: gpd.GeoDataFram
         raise InputError(f"Speed {speed_kmh} km/h, circuity {circuity} and max {max_minutes} min must be positive (circuity >= 1).")
     if origins.crs is None or not origins.crs.is_projected or origins.crs != services.crs:
         raise InputError("Origins and services must share a projected CRS (metres); reproject them (gdf.to_crs).")
-    o_ids, s_ids = _point_ids(origins, origin_id), _point_ids(services, service_id)
+    o_ids, s_ids = geo.ids_from_column(origins, origin_id, "Origins"), geo.ids_from_column(services, service_id, "Services")
     method = straight.method_label(settings.mode, speed_kmh, circuity)
     if len(o_ids) == 0 or len(s_ids) == 0:
         return pd.DataFrame({c: pd.Series(dtype="float64" if c in ("distance_m", "minutes") else "str") for c in MATRIX_COLUMNS})
     speed_ms = speed_kmh / 3.6
     radius = straight.reach_m(max_minutes, speed_ms, circuity)
     # Search slightly wider, then apply the exact minutes cut-off (no float edge effects at the radius).
-    pairs = cKDTree(_xy(origins, "Origins")).sparse_distance_matrix(
-        cKDTree(_xy(services, "Services")), radius * (1 + 1e-9) + 1e-6, output_type="ndarray")
+    pairs = cKDTree(geo.point_xy(origins, "Origins")).sparse_distance_matrix(
+        cKDTree(geo.point_xy(services, "Services")), radius * (1 + 1e-9) + 1e-6, output_type="ndarray")
     order = np.lexsort((pairs["j"], pairs["i"]))
     i, j, d = pairs["i"][order], pairs["j"][order], pairs["v"][order]
     travelled = straight.travelled_m(d, circuity)
@@ -182,7 +168,7 @@ def supply_values(services: pd.DataFrame, capacity: str | None = None, *, defaul
         Float supply indexed by service id (str); ``attrs["supply_note"]`` says which column
         was used and how many values were filled.
     """
-    ids = _point_ids(services, service_id)
+    ids = geo.ids_from_column(services, service_id, "Services")
     col = capacity if capacity is not None else next((c for c in ("capacity", "beds") if c in services.columns), None)
     if capacity is not None and capacity not in services.columns:
         raise InputError(f"Services have no capacity column {capacity!r}; name an existing column or leave it out (1 per facility).")
@@ -327,8 +313,8 @@ def accessibility(origins: gpd.GeoDataFrame, services: gpd.GeoDataFrame, demand:
     reach = (max_minutes or DEFAULT_MAX_MINUTES) if method == "2sfca" else float(max(bands))
     if matrix is None:
         matrix = od_matrix_straight_line(origins, services, settings, reach)
-    o_ids = _point_ids(origins, "origin_id")
-    _point_ids(services, "service_id")  # duplicate service ids are an error, not a silent merge
+    o_ids = geo.ids_from_column(origins, "origin_id", "Origins")
+    geo.ids_from_column(services, "service_id", "Services")  # duplicate service ids are an error, not a silent merge
     dem = pd.Series(pd.to_numeric(origins[demand], errors="coerce").to_numpy(dtype=float), index=o_ids)
     sup = supply_values(services, capacity)
     res = (two_sfca(matrix, dem, sup, max_minutes=reach) if method == "2sfca"

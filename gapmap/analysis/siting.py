@@ -58,10 +58,11 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from gapmap import geo
 from gapmap.errors import InputError
 from gapmap.analysis.access import od_matrix_straight_line
 from gapmap.settings import Settings
-from gapmap.layers.demand import _as_gdf, _check_resolution, hex_grid
+from gapmap.layers.demand import hex_grid
 
 RECOMMENDATION_COLUMNS = ["rank", "candidate_id", "name", "workers_newly_covered", "people_newly_covered",
                           "objective_gain", "geometry"]
@@ -108,8 +109,8 @@ def hex_centres(boundary: gpd.GeoDataFrame | gpd.GeoSeries, resolution: int) -> 
         ``candidate_id`` (H3 id), ``name`` (``H3 <id>``), geometry (Point, boundary CRS),
         sorted by id; only cells whose centre is inside the boundary.
     """
-    _check_resolution(resolution)
-    bnd = _as_gdf(boundary, "Boundary")
+    geo.check_h3_resolution(resolution)
+    bnd = geo.as_gdf(boundary, "Boundary")
     cells = hex_grid(bnd, resolution, contain="center")["hex_id"].tolist()
     ll = [h3.cell_to_latlng(c) for c in cells]
     pts = gpd.GeoSeries(gpd.points_from_xy([p[1] for p in ll], [p[0] for p in ll]), crs="EPSG:4326").to_crs(bnd.crs)
@@ -139,7 +140,7 @@ def odcaf_candidates(boundary: gpd.GeoDataFrame | gpd.GeoSeries, data_dir: str |
     from gapmap.sources import catalog
     from gapmap.sources import read_csv, to_float
 
-    bnd = _as_gdf(boundary, "Boundary")
+    bnd = geo.as_gdf(boundary, "Boundary")
     path = catalog.resolve("odcaf", data_dir)
     df = read_csv(path, ["Index", "Facility_Name", "ODCAF_Facility_Type", "City", "Latitude", "Longitude"], what="ODCAF")
     if types is not None:
@@ -166,14 +167,6 @@ def odcaf_candidates(boundary: gpd.GeoDataFrame | gpd.GeoSeries, data_dir: str |
 
 
 # --------------------------------------------------------------------------- coverage
-
-
-def _ids(gdf: pd.DataFrame, column: str, what: str) -> np.ndarray:
-    ids = (gdf[column] if column in gdf.columns else gdf.index.to_series()).astype(str).to_numpy()
-    if len(set(ids)) != len(ids):
-        dup = pd.Series(ids)[pd.Series(ids).duplicated()].iloc[0]
-        raise InputError(f"{what} have duplicate id {dup!r}; give each a unique {column}.")
-    return ids
 
 
 def _coverage(demand_ids: np.ndarray, facility_ids: np.ndarray, matrix: pd.DataFrame, threshold: float,
@@ -363,10 +356,10 @@ def locate(demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, *, threshold_
         raise InputError(f"target_share = {target_share!r} must be in (0, 1], e.g. 0.9 for 90%.")
     if threshold_min is None or threshold_min <= 0:
         raise InputError(f"threshold_min = {threshold_min!r} must be positive minutes.")
-    demand = _as_gdf(demand, "Demand points")
-    candidates = _as_gdf(candidates, "Candidates")
-    d_ids = _ids(demand, "origin_id", "Demand points")
-    c_ids = _ids(candidates, "candidate_id", "Candidates")
+    demand = geo.as_gdf(demand, "Demand points")
+    candidates = geo.as_gdf(candidates, "Candidates")
+    d_ids = geo.ids_from_column(demand, "origin_id", "Demand points")
+    c_ids = geo.ids_from_column(candidates, "candidate_id", "Candidates")
     w, cols, label = _weights(demand, objective)
     if tie_break == "auto":
         tie = {"workers": "people", "people": "workers"}.get(objective) if isinstance(objective, str) else None
@@ -384,8 +377,8 @@ def locate(demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, *, threshold_
     cover = _coverage(d_ids, c_ids, matrix, threshold_min, "candidate")
     before = np.zeros(len(d_ids), dtype=bool)
     if existing is not None and len(existing):
-        existing = _as_gdf(existing, "Existing services")
-        e_ids = _ids(existing, "service_id", "Existing services")
+        existing = geo.as_gdf(existing, "Existing services")
+        e_ids = geo.ids_from_column(existing, "service_id", "Existing services")
         if existing_matrix is None:
             existing_matrix = od_matrix_straight_line(demand, existing.to_crs(demand.crs), settings, threshold_min,
                                                       origin_id="origin_id", service_id="service_id")

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import Polygon, mapping
 
+from gapmap import geo
 from gapmap.errors import InputError
 
 RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".img")
@@ -43,28 +44,10 @@ DEMAND_COLUMNS = ["origin_id", "demand", "geometry"]
 # --------------------------------------------------------------------------- helpers
 
 
-def _as_gdf(obj, what: str) -> gpd.GeoDataFrame:
-    """A GeoDataFrame from a GeoDataFrame, GeoSeries or one shapely geometry (CRS required)."""
-    if isinstance(obj, gpd.GeoDataFrame):
-        gdf = obj
-    elif isinstance(obj, gpd.GeoSeries):
-        gdf = gpd.GeoDataFrame(geometry=obj)
-    else:
-        raise InputError(f"{what} must be a GeoDataFrame or GeoSeries with a CRS, not {type(obj).__name__}.")
-    if gdf.crs is None:
-        raise InputError(f"{what} has no CRS; set one (e.g. gdf.set_crs('EPSG:4326')) before using it.")
-    return gdf
-
-
-def _projected(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """``gdf`` in its own CRS when projected, else in its UTM zone (metres for buffers and areas)."""
-    return gdf if gdf.crs.is_projected else gdf.to_crs(gdf.estimate_utm_crs())
-
-
-def _ids(gdf: pd.DataFrame, column: str) -> pd.Index:
-    """Ids from ``column`` when present, else the index, as strings."""
-    ids = gdf[column] if column in gdf.columns else gdf.index.to_series()
-    return pd.Index(ids.astype(str).to_numpy(), name=column)
+def _str_ids(frame: pd.DataFrame, column: str) -> pd.Series:
+    """Ids from ``column`` when present, else the index, as strings (not required unique here)."""
+    ids = frame[column] if column in frame.columns else frame.index.to_series()
+    return pd.Series(ids.astype(str).to_numpy(), name=column)
 
 
 def _open_raster(raster):
@@ -107,7 +90,7 @@ def polygons_to_points(polygons: gpd.GeoDataFrame, value_cols: str | Sequence[st
     GeoDataFrame
         The input rows (same index and columns) with Point geometry.
     """
-    polygons = _as_gdf(polygons, "Demand polygons")
+    polygons = geo.as_gdf(polygons, "Demand polygons")
     cols = [value_cols] if isinstance(value_cols, str) else list(value_cols)
     missing = [c for c in cols if c not in polygons.columns]
     if missing:
@@ -130,14 +113,14 @@ def areal_interpolate(source: gpd.GeoDataFrame, target: gpd.GeoDataFrame,
     GeoDataFrame
         ``target`` (same index, CRS and columns) with ``value_cols`` added (0 where no overlap).
     """
-    source = _as_gdf(source, "Source polygons")
-    target = _as_gdf(target, "Target polygons")
+    source = geo.as_gdf(source, "Source polygons")
+    target = geo.as_gdf(target, "Target polygons")
     cols = [value_cols] if isinstance(value_cols, str) else list(value_cols)
     missing = [c for c in cols if c not in source.columns]
     if missing:
         raise InputError(f"Source polygons lack value column(s) {', '.join(missing)}; name an existing column.")
     # Areas in metres: project both to the target's CRS, or a UTM zone if it is geographic.
-    tgt = _projected(target)
+    tgt = geo.projected(target)
     src = source.to_crs(tgt.crs)
     s = gpd.GeoDataFrame({"_s": np.arange(len(src))}, geometry=src.geometry.make_valid().to_numpy(), crs=tgt.crs)
     t = gpd.GeoDataFrame({"_t": np.arange(len(tgt))}, geometry=tgt.geometry.make_valid().to_numpy(), crs=tgt.crs)
@@ -179,7 +162,7 @@ def raster_zonal_sums(raster, polygons: gpd.GeoDataFrame | gpd.GeoSeries, *, ban
     """
     import rasterio.mask
 
-    polys = _as_gdf(polygons, "Zones")
+    polys = geo.as_gdf(polygons, "Zones")
     src, close = _open_raster(raster)
     try:
         geoms = polys.geometry.to_crs(_raster_crs(src))
@@ -222,7 +205,7 @@ def raster_to_points(raster, *, boundary: gpd.GeoDataFrame | gpd.GeoSeries | Non
     try:
         rcrs = _raster_crs(src)
         if boundary is not None:
-            geoms = _as_gdf(boundary, "Boundary").geometry.to_crs(rcrs)
+            geoms = geo.as_gdf(boundary, "Boundary").geometry.to_crs(rcrs)
             try:
                 arr, tr = rasterio.mask.mask(src, [mapping(g) for g in geoms if g is not None and not g.is_empty],
                                              crop=True, filled=False, indexes=band)
@@ -279,12 +262,12 @@ def read_demand(source, value_col: str | None = None, *, crs=None, id_col: str |
             from gapmap.sources import read_vector
 
             source = read_vector(source, what="Demand")
-        gdf = _as_gdf(source, "Demand layer")
+        gdf = geo.as_gdf(source, "Demand layer")
         if value_col is None or value_col not in gdf.columns:
             have = ", ".join(c for c in gdf.columns if c != gdf.geometry.name)
             raise InputError(f"Demand layer needs a value column (got {value_col!r}); name one of: {have}.")
         gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
-        ids = _ids(gdf, id_col or "origin_id")
+        ids = pd.Index(_str_ids(gdf, id_col or "origin_id"), name=id_col or "origin_id")
         if ids.has_duplicates:
             dup = ids[ids.duplicated()][0]
             raise InputError(f"Demand layer has duplicate origin id {dup!r}; give a unique id column (id_col).")
@@ -300,7 +283,7 @@ def read_demand(source, value_col: str | None = None, *, crs=None, id_col: str |
              "demand": pd.to_numeric(gdf[value_col], errors="coerce").fillna(0.0).to_numpy(dtype=float)},
             geometry=geom.to_numpy(), crs=gdf.crs)
         if boundary is not None:
-            b = _as_gdf(boundary, "Boundary").to_crs(pts.crs).union_all()
+            b = geo.as_gdf(boundary, "Boundary").to_crs(pts.crs).union_all()
             pts = pts[pts.within(b).to_numpy()]
     target = crs if crs is not None else (boundary.crs if boundary is not None else pts.crs)
     return pts.to_crs(target).reset_index(drop=True)[DEMAND_COLUMNS]
@@ -320,14 +303,14 @@ def demand_points(sites: gpd.GeoDataFrame | None = None, population: gpd.GeoData
     """
     frames = []
     if sites is not None and len(sites):
-        ids = sites["site_id"] if "site_id" in sites.columns else _ids(sites, "origin_id").to_series()
+        ids = sites["site_id"] if "site_id" in sites.columns else _str_ids(sites, "origin_id")
         frames.append(gpd.GeoDataFrame(
             {"origin_id": ids.astype(str).to_numpy(),
              "workers": pd.to_numeric(sites[workers_col], errors="coerce").fillna(0).to_numpy(dtype=float),
              "people": 0.0}, geometry=sites.geometry.to_numpy(), crs=sites.crs))
     if population is not None and len(population):
         ids = ("da-" + population["dauid"].astype(str)) if "dauid" in population.columns \
-            else _ids(population, "origin_id").to_series()
+            else _str_ids(population, "origin_id")
         frames.append(gpd.GeoDataFrame(
             {"origin_id": ids.astype(str).to_numpy(), "workers": 0.0,
              "people": pd.to_numeric(population[people_col], errors="coerce").fillna(0).to_numpy(dtype=float)},
@@ -350,13 +333,8 @@ def cell_polygons(cells: Iterable[str], crs) -> gpd.GeoSeries:
 
 def point_cells(points: gpd.GeoDataFrame | gpd.GeoSeries, resolution: int) -> np.ndarray:
     """H3 cell id of each point (any CRS)."""
-    ll = _as_gdf(points, "Points").geometry.to_crs("EPSG:4326")
+    ll = geo.as_gdf(points, "Points").geometry.to_crs("EPSG:4326")
     return np.array([h3.latlng_to_cell(y, x, resolution) for x, y in zip(ll.x, ll.y)], dtype=object)
-
-
-def _check_resolution(resolution: int) -> None:
-    if not isinstance(resolution, (int, np.integer)) or not 0 <= resolution <= 15:
-        raise InputError(f"H3 resolution {resolution!r} is invalid; use an integer 0-15 (7 is ~5 km2, 8 is ~0.7 km2).")
 
 
 def hex_grid(boundary: gpd.GeoDataFrame | gpd.GeoSeries, resolution: int, *,
@@ -381,11 +359,11 @@ def hex_grid(boundary: gpd.GeoDataFrame | gpd.GeoSeries, resolution: int, *,
     the boundary has its centre within one circumradius = one edge length of it; x2 absorbs
     H3's size variation), then cells that do not intersect the boundary are dropped.
     """
-    _check_resolution(resolution)
+    geo.check_h3_resolution(resolution)
     if contain not in ("overlap", "center"):
         raise InputError(f"Unknown hex containment {contain!r}; use 'overlap' or 'center'.")
-    bnd = _as_gdf(boundary, "Boundary")
-    proj = _projected(bnd)
+    bnd = geo.as_gdf(boundary, "Boundary")
+    proj = geo.projected(bnd)
     shape = proj.geometry.make_valid().union_all()
     search = shape.buffer(2.0 * h3.average_hexagon_edge_length(resolution, unit="m")) if contain == "overlap" else shape
     search_ll = gpd.GeoSeries([search], crs=proj.crs).to_crs("EPSG:4326").iloc[0]
@@ -409,8 +387,8 @@ def aggregate_to_hexes(points: gpd.GeoDataFrame, value_cols: str | Sequence[str]
         the input totals), geometry (hexagon Polygon in the points' CRS); sorted by ``hex_id``;
         only cells holding at least one point.
     """
-    _check_resolution(resolution)
-    points = _as_gdf(points, "Points")
+    geo.check_h3_resolution(resolution)
+    points = geo.as_gdf(points, "Points")
     cols = [value_cols] if isinstance(value_cols, str) else list(value_cols)
     missing = [c for c in cols if c not in points.columns]
     if missing:

@@ -167,5 +167,5 @@ def test_accessibility_from_layers(random_case):
 def test_duplicate_ids_are_rejected():
     pts = gpd.GeoDataFrame({"origin_id": ["a", "a"]}, geometry=[Point(0, 0), Point(1, 1)], crs=CRS)
     svc = gpd.GeoDataFrame({"service_id": ["s"]}, geometry=[Point(0, 0)], crs=CRS)
-    with pytest.raises(InputError, match="Duplicate origin_id 'a'"):
+    with pytest.raises(InputError, match="duplicate origin_id 'a'"):
         ac.od_matrix_straight_line(pts, svc, Settings(), 30)

@@ -166,7 +166,7 @@ def test_input_errors(demand, candidates):
         siting.locate(demand, candidates, threshold_min=10, settings=S)
     with pytest.raises(InputError, match="target_share"):
         siting.locate(demand, candidates, threshold_min=10, target_share=1.5, settings=S)
-    with pytest.raises(InputError, match="duplicate id 'c1'"):
+    with pytest.raises(InputError, match="duplicate candidate_id 'c1'"):
         siting.locate(demand, pd.concat([candidates, candidates]), threshold_min=10, p=1, settings=S)
     with pytest.raises(InputError, match="objective"):
         siting.locate(demand.drop(columns="people"), candidates, threshold_min=10, p=1, objective="people", settings=S)

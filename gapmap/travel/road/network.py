@@ -53,6 +53,7 @@ import pyproj
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
+from gapmap import geo
 from gapmap.travel import modes
 from gapmap.travel.road import graph as _graph
 from gapmap.errors import InputError
@@ -864,13 +865,6 @@ def _solve(net: RoadNetwork, extra_geoms: np.ndarray, svc: gpd.GeoDataFrame, cat
     return snap, aug, res
 
 
-def _check_crs(gdf: gpd.GeoDataFrame, what: str) -> Any:
-    crs = gdf.crs
-    if crs is not None and pyproj.CRS.from_user_input(crs).is_geographic:
-        raise InputError(f"The {what} layer is in degrees ({crs.name}); reproject it to a metre-based CRS (e.g. UTM).")
-    return crs
-
-
 # --------------------------------------------------------------------------------------
 # Public computations
 # --------------------------------------------------------------------------------------
@@ -919,7 +913,7 @@ def network_travel_times(
         service is reachable), ``distance_m`` and ``minutes`` (NaN if unreachable; both
         include the off-road legs), ``method``, ``snap_m`` and ``snap_flag``.
     """
-    crs = _check_crs(origins, "origins")
+    crs = geo.metre_crs(origins, "origins")
     net = network.to_crs(crs) if crs is not None else network
     svc = _prepare_services(services, categories, crs)
     geoms = origins.geometry.to_numpy()
@@ -976,7 +970,7 @@ def network_od_matrix(
     DataFrame
         ``origin_id, service_id, minutes, method``, sorted by origin then service.
     """
-    crs = _check_crs(origins, "origins")
+    crs = geo.metre_crs(origins, "origins")
     net = network.to_crs(crs) if crs is not None else network
     svc = _prepare_services(services, sorted(services["category"].unique()), crs)
     k = len(origins)
@@ -1046,7 +1040,7 @@ def network_travel_times_distributed(
     **kwargs
         Passed to :func:`network_travel_times` (``snap_limit_m``, ``access_speed_kmh``).
     """
-    crs = _check_crs(origins, "origins")
+    crs = geo.metre_crs(origins, "origins")
     net = network.to_crs(crs) if crs is not None else network
     net_future = client.scatter(net, broadcast=True, hash=False)
     futures = [
@@ -1080,7 +1074,7 @@ def node_travel_times(
         unreachable), ``distance_m``, ``minutes`` (NaN if unreachable). Times include the
         service's off-road leg; the node itself is on the road.
     """
-    crs = _check_crs(services, "services")
+    crs = geo.metre_crs(services, "services")
     net = network.to_crs(crs) if crs is not None else network
     svc = _prepare_services(services, categories, crs)
     _, aug, res = _solve(net, np.empty(0, dtype=object), svc, categories, access_speed_kmh)
@@ -1124,7 +1118,7 @@ def isochrones(
         ``category``, ``threshold_min``, ``mode``, ``method``, ``geometry`` in the services'
         CRS, one row per category and threshold (ascending).
     """
-    crs = _check_crs(services, "services")
+    crs = geo.metre_crs(services, "services")
     net = network.to_crs(crs) if crs is not None else network
     svc = _prepare_services(services, categories, crs)
     snap, aug, res = _solve(net, np.empty(0, dtype=object), svc, categories, access_speed_kmh, with_dist=False)

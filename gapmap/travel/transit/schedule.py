@@ -66,6 +66,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
+from gapmap import geo
 from gapmap.travel import straight
 from gapmap.travel.transit import csa as _csa
 from gapmap.travel.transit import gtfs as _gtfs
@@ -851,14 +852,8 @@ def _check_options(categories, max_walk_m, max_transfers, walk_speed_kmh, percen
 def _check_points(gdf: gpd.GeoDataFrame, what: str) -> None:
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise InputError(f"{what} must be a GeoDataFrame of points.")
-    crs = gdf.crs
-    if crs is None or not crs.is_projected or crs.axis_info[0].unit_name not in ("metre", "meter"):
-        raise InputError(
-            f"{what} must be in a projected CRS in metres (it is {crs.to_string() if crs else 'unset'}); "
-            f"reproject with .to_crs(), e.g. to the region's UTM zone."
-        )
-    if len(gdf) and (~gdf.geometry.geom_type.isin(["Point"]) | gdf.geometry.is_empty).any():
-        raise InputError(f"{what} must contain only non-empty Point geometries; use .representative_point() for areas.")
+    geo.metre_crs(gdf, what, required=True)
+    geo.point_xy(gdf, what)
 
 
 def _parse_window(window: tuple[str, str]) -> tuple[int, int]:
