@@ -181,6 +181,11 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
                f"({int(total[f'{pre}_sites_not'])} of {int(total['sites'])} sites) beyond {settings.headline_threshold:g} min "
                f"of a {settings.headline_category.replace('_', ' ')}, and {total[f'{pre}_pop_not']:,.0f} of "
                f"{total['population']:,.0f} people [{result.method}].")
+    if f"{pre}_workers_not_lower" in total:
+        click.echo(f"  how sure: between {int(total[f'{pre}_workers_not_lower']):,} and {int(total[f'{pre}_workers_not_upper']):,} "
+                   f"workers ({int(total[f'{pre}_sites_knife_edge'])} knife-edge sites) and between "
+                   f"{total[f'{pre}_pop_not_lower']:,.0f} and {total[f'{pre}_pop_not_upper']:,.0f} people, over the location "
+                   f"and method ranges (gapmap sensitivity shows one parameter at a time).")
     coarse = int(total[f"{pre}_workers_not_postal_area"])
     if coarse:
         click.echo(f"  {coarse:,} of those workers are at sites placed only at a postal-area centroid: their distance is uncertain.")
@@ -291,3 +296,38 @@ def datasets(data_dir):
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+@main.command()
+@click.option("--region", required=True, help="Region slug, e.g. chatham-kent.")
+@click.option("--param", "parameter", required=True,
+              help="Numeric setting to sweep: circuity, speeds_kmh.drive, headline_threshold, ...")
+@click.option("--values", required=True, help="Comma-separated values, e.g. 1.2,1.3,1.4,1.5.")
+@click.option("--out", "out_dir", type=click.Path(), help="Folder for each run, sensitivity.csv and sensitivity.png.")
+@click.option("--config", "config_file", type=click.Path(), help="TOML file of the other settings.")
+@click.option("--network", "network_spec", default="straight", show_default=True, help="As for analyze.")
+@click.option("--privacy", type=click.Choice(["public", "internal"]), help="Privacy level [default: public].")
+@click.option("--data-dir", type=click.Path(), help="Data mirror root.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
+@_user_errors
+def sensitivity(region, parameter, values, out_dir, config_file, network_spec, privacy, data_dir, quiet):
+    """Sweep one setting and print how the headline (with its range) moves."""
+    from gapmap.analysis.sensitivity import sweep
+
+    try:
+        vals = [float(v) for v in values.split(",") if v.strip()]
+    except ValueError:
+        raise GapmapError(f"--values {values!r} must be comma-separated numbers, e.g. 1.2,1.3,1.4.") from None
+    settings = load_settings(config_file, privacy=privacy)
+    say = (lambda msg: None) if quiet else (lambda msg: click.echo(msg, err=True))
+    table = sweep(region, parameter, vals, settings=settings, out_dir=out_dir, network=network_spec, data_dir=data_dir,
+                  progress=say)
+    s = settings
+    click.echo(f"{get_region(region).name}: workers beyond {s.headline_threshold:g} min of a "
+               f"{s.headline_category.replace('_', ' ')}, by {parameter}:")
+    fmt = lambda v: "suppressed" if pd.isna(v) else f"{v:,.0f}"  # noqa: E731
+    for r in table.itertuples():
+        click.echo(f"  {parameter} = {r.value:<8g} {fmt(r.workers_not):>10} (between {fmt(r.workers_not_lower)} and "
+                   f"{fmt(r.workers_not_upper)}); people {fmt(r.pop_not)}")
+    if out_dir:
+        click.echo(f"Wrote sensitivity.csv, sensitivity.png and one folder per value to {out_dir}.")

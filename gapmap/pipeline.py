@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from gapmap import layers, travel
-from gapmap.analysis import gaps
+from gapmap.analysis import gaps, uncertainty
 from gapmap.errors import InputError
 from gapmap.settings import Settings, load_settings
 from gapmap.sources import catalog
@@ -291,11 +291,18 @@ def _services_in_window(services: "layers.Layer", hours_file, assume_hours, when
 
 def _gaps(tt: pd.DataFrame, sites: gpd.GeoDataFrame, population: gpd.GeoDataFrame, areas: gpd.GeoDataFrame,
           settings: Settings, region_name: str):
-    """Wide per-site and per-DA tables and the per-area table."""
-    site_tt = tt[tt["origin_id"].isin(sites["site_id"].astype(str))]
+    """Wide per-site and per-DA tables with their time ranges, and the per-area table with bounds."""
+    site_ids = sites["site_id"].astype(str)
+    pop_ids = "da-" + population["dauid"].astype(str)
+    site_tt = tt[tt["origin_id"].isin(site_ids)]
     pop_tt = tt[tt["origin_id"].str.startswith("da-")]
     sites_w = gaps.wide_times(sites.set_index("site_id", drop=False), site_tt, settings).reset_index(drop=True)
-    pop_w = gaps.wide_times(population.set_index("da-" + population["dauid"]), pop_tt, settings).reset_index(drop=True)
+    pop_w = gaps.wide_times(population.set_index(pop_ids), pop_tt, settings).reset_index(drop=True)
+    # Sites stand for the area their geocode precision allows; DA points carry method uncertainty only.
+    radius = pd.Series(uncertainty.location_radius(sites["geocode_precision"], settings), index=site_ids.to_numpy())
+    ranges = uncertainty.time_ranges(tt, radius, settings)
+    sites_w = uncertainty.attach(sites_w, sites_w["site_id"], ranges, settings)
+    pop_w = uncertainty.attach(pop_w, pop_ids.reset_index(drop=True), ranges, settings)
     return sites_w, pop_w, gaps.area_table(areas, sites_w, pop_w, settings, region_name)
 
 

@@ -63,6 +63,13 @@ class Settings:
     max_transfers: int = 3
     lang: str = "en"
     snap_limit_m: float = 1000.0
+    # Uncertainty ranges (see gapmap.analysis.uncertainty for the sources of the defaults).
+    circuity_range: tuple[float, float] = (1.2, 1.6)
+    speed_factor_range: tuple[float, float] = (0.85, 1.15)
+    location_radius_m: dict[str, float] = dataclasses.field(default_factory=lambda: {
+        "user coordinates": 0.0, "postal_code": 500.0, "community": 5000.0, "rural_post_office": 10000.0,
+        "postal_area": 25000.0,
+    })
 
     def speed_ms(self, mode: str | None = None) -> float:
         """Speed of ``mode`` (default: the run's mode) in metres per second."""
@@ -87,6 +94,14 @@ class Settings:
             raise InputError("No service categories to analyse; name at least one with --category.")
         if self.max_walk_m <= 0 or self.snap_limit_m <= 0:
             raise InputError("max_walk_m and snap_limit_m must be positive metres; fix them in the config file.")
+        lo, hi = self.circuity_range
+        if not 1 <= lo <= hi:
+            raise InputError(f"circuity_range {list(self.circuity_range)} must be [low, high] with 1 <= low <= high.")
+        lo, hi = self.speed_factor_range
+        if not 0 < lo <= hi:
+            raise InputError(f"speed_factor_range {list(self.speed_factor_range)} must be [low, high] with 0 < low <= high.")
+        if any(r < 0 for r in self.location_radius_m.values()):
+            raise InputError("location_radius_m values must be metres >= 0; fix [location_radius_m] in the config file.")
         if self.max_transfers < 0 or self.k_anonymity < 1:
             raise InputError("max_transfers must be >= 0 and k_anonymity >= 1; fix them in the config file.")
         if self.headline_threshold not in self.thresholds_min:
@@ -114,6 +129,11 @@ class Settings:
             changes["transit_window"] = tuple(changes["transit_window"])
         if "speeds_kmh" in changes:
             changes["speeds_kmh"] = {**self.speeds_kmh, **changes["speeds_kmh"]}
+        if "location_radius_m" in changes:
+            changes["location_radius_m"] = {**self.location_radius_m, **changes["location_radius_m"]}
+        for key in ("circuity_range", "speed_factor_range"):
+            if key in changes:
+                changes[key] = tuple(changes[key])
         return dataclasses.replace(self, **changes)
 
 

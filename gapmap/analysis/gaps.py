@@ -9,6 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from gapmap.analysis import uncertainty
 from gapmap.settings import Settings
 
 
@@ -77,6 +78,8 @@ def area_table(areas: gpd.GeoDataFrame, sites: pd.DataFrame, population: pd.Data
                 f"{pre}_pop_not": pop_not,
                 f"{pre}_pop_not_share": round(pop_not / row["population"], 4) if row["population"] else None,
             })
+            # Lower / upper bounds over the location and method ranges (gapmap.analysis.uncertainty).
+            row.update({f"{pre}_{k}": v for k, v in uncertainty.bound_counts(s, p, cat, t).items()})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -102,5 +105,6 @@ def coverage_summary(sites: pd.DataFrame, population: pd.DataFrame, settings: Se
                 "workers_not_covered_at_postal_area_centroids": int(sites.loc[~cs & coarse, "workers"].sum()),
                 "population": int(pop), "population_covered": int(p_cov),
                 "population_covered_share": round(p_cov / pop, 4) if pop else None,
+                **{f"{k}": v for k, v in uncertainty.bound_counts(sites, population, cat, t).items()},
             })
     return out

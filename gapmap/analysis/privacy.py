@@ -65,7 +65,7 @@ def suppress_areas(table: pd.DataFrame, k: int) -> pd.DataFrame:
     The whole-region row (``area_id == "region"``) keeps its totals unless it too has < k sites.
     """
     out = table.copy()
-    site_cols = [c for c in out.columns if c == "sites" or c.endswith("_sites_not")]
+    site_cols = [c for c in out.columns if c == "sites" or "_sites_" in c]
     worker_cols = [c for c in out.columns if c == "workers" or "_workers_" in c]
     small_area = (out["sites"] > 0) & (out["sites"] < k)
     out["suppressed"] = small_area

@@ -1,0 +1,104 @@
+"""Honest ranges: hand-computed location and method bounds, monotone widening, knife-edge sites, sweeps."""
+
+import filecmp
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings as hsettings, strategies as st
+
+from gapmap.analysis import uncertainty
+from gapmap.settings import load_settings
+from gapmap.travel.straight import method_label
+
+SL = method_label("drive", 60, 1.3)
+
+
+def _tt(minutes, circuity=1.3, speed_kmh=60.0, method=SL):
+    """A long travel-time table for straight-line sites ``minutes`` away (distance_m is the travelled distance)."""
+    minutes = np.asarray(minutes, float)
+    travelled = minutes * 60 * speed_kmh / 3.6
+    return pd.DataFrame({"origin_id": [f"s{i}" for i in range(len(minutes))], "category": "hospital",
+                         "distance_m": travelled, "minutes": minutes, "method": method})
+
+
+def test_hand_computed_29_minutes_3_km_is_uncertain_and_5_minutes_is_surely_within():
+    # 60 km/h = 1000 m/min; at circuity 1.3 a 29-min trip is 29,000 m travelled = 22,307.7 m straight.
+    # Moving 3 km: (22,307.7 - 3,000) x 1.3 / 1000 = 25.1 min and (22,307.7 + 3,000) x 1.3 / 1000 = 32.9 min.
+    s = load_settings(circuity_range=(1.3, 1.3), speed_factor_range=(1.0, 1.0))
+    r = uncertainty.time_ranges(_tt([29.0, 5.0]), pd.Series({"s0": 3000.0, "s1": 3000.0}), s)
+    np.testing.assert_allclose(r["minutes_best"], [25.1, 1.1], atol=1e-9)
+    np.testing.assert_allclose(r["minutes_worst"], [32.9, 8.9], atol=1e-9)
+    st_ = uncertainty.status(r["minutes_best"].to_numpy(), r["minutes_worst"].to_numpy(), 30.0)
+    assert list(st_) == ["uncertain", "surely within"]
+
+
+def test_method_ranges_alone_move_a_straight_line_time_by_circuity_and_speed():
+    # No location radius: 30 min at circuity 1.3 -> [30 x 1.2/1.3 / 1.15, 30 x 1.6/1.3 / 0.85] by hand.
+    s = load_settings()
+    r = uncertainty.time_ranges(_tt([30.0]), pd.Series(dtype=float), s)
+    assert r["minutes_best"].iloc[0] == __import__("pytest").approx(30 * 1.2 / 1.3 / 1.15)
+    assert r["minutes_worst"].iloc[0] == __import__("pytest").approx(30 * 1.6 / 1.3 / 0.85)
+
+
+def test_unreachable_is_surely_beyond_and_transit_uses_the_departure_window():
+    s = load_settings()
+    tt = _tt([np.nan, 20.0])
+    r = uncertainty.time_ranges(tt, pd.Series(dtype=float), s)
+    assert np.isinf(r["minutes_best"].iloc[0]) and np.isinf(r["minutes_worst"].iloc[0])
+    transit = load_settings(mode="transit")
+    tt = pd.DataFrame({"origin_id": ["a"], "category": "hospital", "distance_m": np.nan, "minutes": [24.0],
+                       "minutes_p90": [41.0], "method": "transit schedule"})
+    r = uncertainty.time_ranges(tt, pd.Series(dtype=float), transit)
+    assert (r["minutes_best"].iloc[0], r["minutes_worst"].iloc[0]) == (24.0, 41.0)
+
+
+ranges = st.tuples(st.floats(1.0, 1.5), st.floats(0.0, 0.6), st.floats(0.5, 1.0), st.floats(0.0, 0.6),
+                   st.floats(0.0, 30_000.0))
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(minutes=st.lists(st.floats(0.0, 200.0), min_size=1, max_size=8), a=ranges, widen=ranges)
+def test_bounds_bracket_the_point_and_widening_never_narrows(minutes, a, widen):
+    c_lo, c_span, f_lo, f_span, radius = a
+    narrow = load_settings(circuity_range=(c_lo, c_lo + c_span), speed_factor_range=(f_lo, f_lo + f_span))
+    wide = load_settings(circuity_range=(max(1.0, c_lo - widen[1]), c_lo + c_span + widen[1]),
+                         speed_factor_range=(max(0.05, f_lo - widen[3] / 2), f_lo + f_span + widen[3]))
+    tt = _tt(minutes)
+    rad = pd.Series({o: radius for o in tt["origin_id"]})
+    r1 = uncertainty.time_ranges(tt, rad, narrow)
+    r2 = uncertainty.time_ranges(tt, rad + widen[4], wide)
+    point = tt["minutes"].to_numpy()
+    assert (r1["minutes_best"] <= point + 1e-9).all() and (r1["minutes_worst"] >= point - 1e-9).all()
+    assert (r2["minutes_best"] <= r1["minutes_best"] + 1e-9).all()
+    assert (r2["minutes_worst"] >= r1["minutes_worst"] - 1e-9).all()
+
+
+def test_chatham_kent_headline_has_a_range_and_the_n0p_farms_are_knife_edge(ck_run):
+    result, _ = ck_run
+    s = result.settings
+    region = result.areas_table.iloc[-1]
+    pre = f"{s.headline_category}_{s.headline_threshold:g}min"
+    assert region[f"{pre}_workers_not_lower"] <= region[f"{pre}_workers_not"] <= region[f"{pre}_workers_not_upper"]
+    # Every site placed at a postal-area centroid is within 25 km of anywhere in its area: none is "sure".
+    coarse = result.sites[result.sites["geocode_precision"] == "postal_area"]
+    near_edge = coarse[(coarse["hospital_min"] - 30).abs() < 5]
+    assert len(near_edge) and (near_edge[f"{pre}_status"] == "uncertain").all()
+    knife = uncertainty.knife_edge(result.sites, s)
+    assert set(near_edge["site_id"]) <= set(knife["site_id"])
+
+
+def test_a_sweep_of_one_value_reproduces_the_plain_run_byte_for_byte(mirror, tmp_path):
+    import gapmap
+    from gapmap.analysis.sensitivity import sweep
+
+    s = gapmap.load_settings(circuity=1.25)
+    table = sweep("chatham-kent", "circuity", [1.25], settings=gapmap.load_settings(), out_dir=tmp_path / "sweep",
+                  network="straight")
+    gapmap.run("chatham-kent", tmp_path / "plain", settings=s, network="straight")
+    swept = tmp_path / "sweep" / "circuity=1.25"
+    names = sorted(p.name for p in (tmp_path / "plain").iterdir())
+    assert names == sorted(p.name for p in swept.iterdir())
+    match, mismatch, errors = filecmp.cmpfiles(tmp_path / "plain", swept, names, shallow=False)
+    assert not mismatch and not errors
+    assert len(table) == 1 and table["value"].iloc[0] == 1.25
+    assert (tmp_path / "sweep" / "sensitivity.png").stat().st_size > 1000
