@@ -538,95 +538,32 @@ def _prepare(
     date, window, max_walk_m, max_transfers, walk_speed_kmh, percentiles, max_minutes, max_transfer_m,
     circuity, board_slack_s, walk_time_fn,
 ) -> _Problem:
+    """Everything the scans need, as arrays: checks, the day's events, walks, footpaths, connections."""
     feed._require_schedule()
     _check_options(categories, max_walk_m, max_transfers, walk_speed_kmh, percentiles, max_minutes, max_transfer_m, circuity, board_slack_s)
-    _check_points(origins, "origins")
-    _check_points(services, "services")
+    origin_ids, svc_sorted = _check_inputs(origins, services)
     crs = origins.crs
-    if services.crs != crs:
-        raise InputError("services and origins are in different CRSs; reproject with services.to_crs(origins.crs).")
-    missing = [c for c in ("service_id", "name", "category") if c not in services.columns]
-    if missing:
-        raise InputError(f"services has no column {', '.join(missing)}; add service_id, name and category columns.")
-    origin_ids = [str(i) for i in origins.index]
-    if len(set(origin_ids)) != len(origin_ids):
-        raise InputError("origins has duplicate index values; the index must be a unique origin id.")
 
     day = _as_date(date) if date is not None else feed.default_date()
     ws, we = _parse_window(window)
     departures = np.arange(ws, we, 60, dtype=np.int64)
     max_sec = int(round(max_minutes * 60))
     t_hi = int(departures[-1]) + max_sec
-    speed = walk_speed_kmh / 3.6
 
-    st = feed._stop_times
-    events = _gtfs.day_events(st, feed._trip_service, feed._calendar, day, ws, t_hi)
+    events = _gtfs.day_events(feed._stop_times, feed._trip_service, feed._calendar, day, ws, t_hi)
     n_stops = len(feed.stops)
-
-    # Stops served that day, projected to the origins' CRS.
-    used = np.unique(events.stop)
-    stop_xy = np.full((n_stops, 2), np.nan)
-    if len(used):
-        pts = gpd.GeoSeries(gpd.points_from_xy(feed.stops["lon"].to_numpy()[used], feed.stops["lat"].to_numpy()[used]), crs=_WGS84)
-        stop_xy[used] = shapely.get_coordinates(pts.to_crs(crs).values)
-    walk = _Walker(speed, circuity, walk_time_fn)
+    used, stop_xy = _stops_served(feed, events, crs)
+    walk = _Walker(walk_speed_kmh / 3.6, circuity, walk_time_fn)
     o_xy = shapely.get_coordinates(origins.geometry.values)
-    svc_sorted = services.assign(service_id=services["service_id"].astype(str)).sort_values("service_id", kind="stable")
-    if svc_sorted["service_id"].duplicated().any():
-        raise InputError("services has duplicate service_id values; make them unique.")
     s_xy = shapely.get_coordinates(svc_sorted.geometry.values)
 
     access = walk.pairs(o_xy, stop_xy[used], max_walk_m)
     access_o, access_s, access_w = access[0], used[access[1]], access[2]
     order = np.lexsort((access_s, access_o))
     access_o, access_s, access_w = access_o[order], access_s[order], access_w[order]
-
-    # Footpaths: within max_transfer_m, plus siblings under one parent station, plus staying put.
-    fp = walk.pairs(stop_xy[used], stop_xy[used], max_transfer_m)
-    f_from, f_to, f_secs = [used[fp[0]]], [used[fp[1]]], [fp[2]]
-    parent = feed.stops["parent_station"].to_numpy(dtype=object)[used]
-    sib = pd.DataFrame({"stop": used, "parent": parent}).dropna()
-    if len(sib):
-        pairs = sib.merge(sib, on="parent")
-        pairs = pairs[pairs["stop_x"] != pairs["stop_y"]]
-        a, b = pairs["stop_x"].to_numpy(np.int64), pairs["stop_y"].to_numpy(np.int64)
-        f_from.append(a)
-        f_to.append(b)
-        f_secs.append(walk.seconds(stop_xy[a], stop_xy[b]))
-    f_from.append(used)
-    f_to.append(used)
-    f_secs.append(np.zeros(len(used), np.int64))
-    fpf, fpt, fps = (np.concatenate(x) for x in (f_from, f_to, f_secs))
-    ok = fps < _csa.INF
-    fpf, fpt, fps = fpf[ok], fpt[ok], fps[ok]
-    fp_df = pd.DataFrame({"a": fpf, "b": fpt, "s": fps}).sort_values(["a", "b", "s"]).drop_duplicates(["a", "b"])
-    ptr = np.r_[0, np.cumsum(np.bincount(fp_df["a"].to_numpy(), minlength=n_stops))].astype(np.int64)
-    footpaths = _csa.Footpaths(ptr, fp_df["b"].to_numpy(np.int64), fp_df["s"].to_numpy(np.int64))
-
-    # Connections: consecutive events of a trip instance, within [window start, last departure + max].
-    same = events.trip[1:] == events.trip[:-1] if len(events) else np.zeros(0, bool)
-    i = np.flatnonzero(same)
-    c_dep, c_arr = events.dep[i], np.maximum(events.arr[i + 1], events.dep[i])
-    keep = (c_dep >= ws) & (c_arr <= t_hi)
-    i = i[keep]
-    seq_in_trip = i - np.searchsorted(events.trip, events.trip[i], side="left")
-    conns = _csa.Connections(
-        trip=events.trip[i], u=events.stop[i], v=events.stop[i + 1], dep=c_dep[keep], arr=c_arr[keep],
-        seq=seq_in_trip, board=events.pickup[i], alight=events.dropoff[i + 1],
-    )
-
-    # Usable transit: a stop in walking reach where a vehicle can be boarded during the window.
-    last = np.r_[~same, True] if len(events) else np.zeros(0, bool)
-    board = events.pickup & ~last
-    b_stop, b_dep = events.stop[board], events.dep[board]
-    o_ = np.lexsort((b_dep, b_stop))
-    band = np.int64(1 << 22)
-    b_key = b_stop[o_] * band + b_dep[o_]
-    lo_q = access_s * band + (ws + access_w + board_slack_s)
-    hi_q = access_s * band + t_hi
-    hits = np.searchsorted(b_key, hi_q, side="right") - np.searchsorted(b_key, lo_q, side="left") > 0
-    has_transit = np.zeros(len(origin_ids), bool)
-    has_transit[access_o[hits]] = True
+    footpaths = _footpaths(feed, walk, used, stop_xy, n_stops, max_transfer_m)
+    conns, same = _connections(events, ws, t_hi)
+    has_transit = _has_transit(events, same, access_o, access_s, access_w, len(origin_ids), ws, t_hi, board_slack_s)
 
     stop_service = []
     for cat in categories:
@@ -657,6 +594,91 @@ def _prepare(
         access_o=access_o, access_s=access_s, access_w=access_w, has_transit=has_transit,
         stop_service=stop_service, origin_service=o_s, no_service_reason=reason, method=method,
     )
+
+
+def _check_inputs(origins: gpd.GeoDataFrame, services: gpd.GeoDataFrame) -> tuple[list[str], gpd.GeoDataFrame]:
+    """Origin ids, and the services sorted by id (ties in the scans go to the lowest id)."""
+    _check_points(origins, "origins")
+    _check_points(services, "services")
+    if services.crs != origins.crs:
+        raise InputError("services and origins are in different CRSs; reproject with services.to_crs(origins.crs).")
+    missing = [c for c in ("service_id", "name", "category") if c not in services.columns]
+    if missing:
+        raise InputError(f"services has no column {', '.join(missing)}; add service_id, name and category columns.")
+    origin_ids = [str(i) for i in origins.index]
+    if len(set(origin_ids)) != len(origin_ids):
+        raise InputError("origins has duplicate index values; the index must be a unique origin id.")
+    svc_sorted = services.assign(service_id=services["service_id"].astype(str)).sort_values("service_id", kind="stable")
+    if svc_sorted["service_id"].duplicated().any():
+        raise InputError("services has duplicate service_id values; make them unique.")
+    return origin_ids, svc_sorted
+
+
+def _stops_served(feed: Feed, events, crs) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the stops served that day, and every stop's coordinates in ``crs`` (NaN if unserved)."""
+    used = np.unique(events.stop)
+    stop_xy = np.full((len(feed.stops), 2), np.nan)
+    if len(used):
+        pts = gpd.GeoSeries(gpd.points_from_xy(feed.stops["lon"].to_numpy()[used], feed.stops["lat"].to_numpy()[used]), crs=_WGS84)
+        stop_xy[used] = shapely.get_coordinates(pts.to_crs(crs).values)
+    return used, stop_xy
+
+
+def _footpaths(feed: Feed, walk: "_Walker", used: np.ndarray, stop_xy: np.ndarray, n_stops: int,
+               max_transfer_m: float) -> _csa.Footpaths:
+    """Transfers on foot: within ``max_transfer_m``, plus siblings under one parent station, plus staying put."""
+    fp = walk.pairs(stop_xy[used], stop_xy[used], max_transfer_m)
+    f_from, f_to, f_secs = [used[fp[0]]], [used[fp[1]]], [fp[2]]
+    parent = feed.stops["parent_station"].to_numpy(dtype=object)[used]
+    sib = pd.DataFrame({"stop": used, "parent": parent}).dropna()
+    if len(sib):
+        pairs = sib.merge(sib, on="parent")
+        pairs = pairs[pairs["stop_x"] != pairs["stop_y"]]
+        a, b = pairs["stop_x"].to_numpy(np.int64), pairs["stop_y"].to_numpy(np.int64)
+        f_from.append(a)
+        f_to.append(b)
+        f_secs.append(walk.seconds(stop_xy[a], stop_xy[b]))
+    f_from.append(used)
+    f_to.append(used)
+    f_secs.append(np.zeros(len(used), np.int64))
+    fpf, fpt, fps = (np.concatenate(x) for x in (f_from, f_to, f_secs))
+    ok = fps < _csa.INF
+    fpf, fpt, fps = fpf[ok], fpt[ok], fps[ok]
+    fp_df = pd.DataFrame({"a": fpf, "b": fpt, "s": fps}).sort_values(["a", "b", "s"]).drop_duplicates(["a", "b"])
+    ptr = np.r_[0, np.cumsum(np.bincount(fp_df["a"].to_numpy(), minlength=n_stops))].astype(np.int64)
+    return _csa.Footpaths(ptr, fp_df["b"].to_numpy(np.int64), fp_df["s"].to_numpy(np.int64))
+
+
+def _connections(events, ws: int, t_hi: int) -> tuple[_csa.Connections, np.ndarray]:
+    """Consecutive events of a trip instance within [window start, last departure + max], and the same-trip mask."""
+    same = events.trip[1:] == events.trip[:-1] if len(events) else np.zeros(0, bool)
+    i = np.flatnonzero(same)
+    c_dep, c_arr = events.dep[i], np.maximum(events.arr[i + 1], events.dep[i])
+    keep = (c_dep >= ws) & (c_arr <= t_hi)
+    i = i[keep]
+    seq_in_trip = i - np.searchsorted(events.trip, events.trip[i], side="left")
+    conns = _csa.Connections(
+        trip=events.trip[i], u=events.stop[i], v=events.stop[i + 1], dep=c_dep[keep], arr=c_arr[keep],
+        seq=seq_in_trip, board=events.pickup[i], alight=events.dropoff[i + 1],
+    )
+    return conns, same
+
+
+def _has_transit(events, same: np.ndarray, access_o: np.ndarray, access_s: np.ndarray, access_w: np.ndarray,
+                 n_origins: int, ws: int, t_hi: int, board_slack_s: int) -> np.ndarray:
+    """Per origin: a stop in walking reach where a vehicle can be boarded during the window."""
+    last = np.r_[~same, True] if len(events) else np.zeros(0, bool)
+    board = events.pickup & ~last
+    b_stop, b_dep = events.stop[board], events.dep[board]
+    o_ = np.lexsort((b_dep, b_stop))
+    band = np.int64(1 << 22)
+    b_key = b_stop[o_] * band + b_dep[o_]
+    lo_q = access_s * band + (ws + access_w + board_slack_s)
+    hi_q = access_s * band + t_hi
+    hits = np.searchsorted(b_key, hi_q, side="right") - np.searchsorted(b_key, lo_q, side="left") > 0
+    has_transit = np.zeros(n_origins, bool)
+    has_transit[access_o[hits]] = True
+    return has_transit
 
 
 class _Walker:
