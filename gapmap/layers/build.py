@@ -337,17 +337,18 @@ def _user_areas(path, outline, crs) -> tuple[gpd.GeoDataFrame, int, pd.DataFrame
     return areas, len(no_geom), pd.concat(rejects, ignore_index=True), notes
 
 
-# A boundary part this far from the largest part and this small is left out of the initial view
+# A boundary part this far from the largest part and this small a share is left out of the initial view
 # (Halifax's Sable Island, 160 km offshore): it stays in the data and on the map.
 _VIEW_GAP_M = 50_000.0
-_VIEW_MIN_SHARE = 0.01
+_VIEW_MIN_SHARE = 0.10
 
 
 def initial_bounds(boundary: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
     """Initial map view (EPSG:4326 ``minx, miny, maxx, maxy``): the boundary without small, far parts.
 
-    A polygon part under 1 % of the region's area and more than 50 km from its largest part is
-    not framed (Sable Island in Halifax); every other region frames its whole boundary.
+    A polygon part under 10 % of the region's area and more than 50 km from its largest part is
+    not framed (Sable Island in Halifax: 4 % of the CSD polygon, which includes water, 160 km
+    offshore); every other region frames its whole boundary.
     """
     geom = boundary.geometry.union_all()
     parts = list(getattr(geom, "geoms", [geom]))
@@ -626,9 +627,13 @@ def build_population(region: Region, boundary: gpd.GeoDataFrame, areas: gpd.GeoD
         gdf = gdf[~outside]
         if nopt.any():
             placed = float(gdf["pop2021"].sum())
-            gap = (f"; the placed DAs hold {placed:,.0f} people, {census_total - placed:,.0f} "
-                   f"({(census_total - placed) / census_total:.1%}) fewer than the census total of {census_total:,.0f} "
-                   f"({region.census_source})") if census_total else ""
+            gap = ""
+            if census_total and placed < census_total:
+                gap = (f"; the placed DAs hold {placed:,.0f} people, {census_total - placed:,.0f} "
+                       f"({(census_total - placed) / census_total:.1%}) fewer than the census total of {census_total:,.0f} "
+                       f"({region.census_source})")
+            elif census_total:
+                gap = f"; the placed DAs already hold the census total of {census_total:,.0f} ({region.census_source})"
             notes.append(
                 f"{int(nopt.sum())} DAs of census division {'+'.join(cds)} ({unplaced:,.0f} people) are new since 2016 "
                 "and have no representative point offline, so it is unknown whether they lie inside the region; "
