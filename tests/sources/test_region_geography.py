@@ -125,3 +125,21 @@ def test_regions_command_shows_annex_status_sources_and_counts(mirror):
     assert lines["calgary"][2] == "United Way of Calgary and Area"
     assert lines["toronto-north"][4].startswith("none offline")
     assert "38 of the 2012-13 annex, 3 formed later" in res.stdout
+
+
+def test_cli_areas_option(mirror, tmp_path):
+    region = regions.get_region("chatham-kent")
+    _, wards = layers.build_boundary(region)
+    halves = wards.gdf.assign(group=["west", "west", "west", "east", "east", "east"]).dissolve("group").reset_index()
+    path = tmp_path / "halves.gpkg"
+    halves[["group", "geometry"]].rename(columns={"group": "name"}).to_file(path)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["analyze", "--region", "chatham-kent", "--areas", str(path), "--network", "straight",
+                                    "--out", str(out), "-q"])
+    assert res.exit_code == 0, res.output
+    table = gpd.pd.read_csv(out / "areas.csv")
+    assert table["area_name"].tolist()[:2] == ["east", "west"]
+    # Same workers in total as with the wards: the areas only regroup them.
+    assert "of 2,507 estimated workers" in res.stdout
+    bad = CliRunner().invoke(main, ["analyze", "--region", "kingston", "--region", "huron", "--areas", str(path), "-q"])
+    assert bad.exit_code == 2 and bad.stderr.startswith("Error: --areas applies to one region")
