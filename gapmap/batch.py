@@ -157,7 +157,7 @@ def missing_offline(region: Region, data_dir=None) -> str | None:
     have = offline_layers(region, data_dir)
     if not have["boundary"]:
         why = region.note or region.boundary_how
-        return f"no offline boundary ({why}); run it alone with --boundary FILE"
+        return f"no offline boundary ({why})" + ("" if "--boundary" in why else "; run it alone with --boundary FILE")
     need = ["services", "population"] + (["sites"] if region.province == "ON" else [])
     missing = [k for k in need if not have[k]]
     if missing:

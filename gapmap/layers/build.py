@@ -10,7 +10,10 @@ Schemas (column -> meaning); geometry is always the last column:
 ``boundary``
     region (slug), name, geometry (Polygon/MultiPolygon).
 ``areas``
-    area_id (str), area_name, geometry. Wards where the region has a ward file.
+    area_id (str), area_name, geometry. The region's municipal wards (``ward-<n>``, or
+    ``ward-<municipality>-<n>`` across several ward files), else its census tracts (``ct-<CTUID>``),
+    plus one ``rest-<code>`` area per census division for the part outside them; else its census
+    divisions (``cd-<code>``). ``--areas FILE`` replaces them with the user's polygons.
 ``services``
     service_id (str, ``odhf-<index>``), name, category (hospital | primary_care |
     residential_care | user categories), source_type, provider, address, in_region (bool;

@@ -143,3 +143,15 @@ def test_cli_areas_option(mirror, tmp_path):
     assert "of 2,507 estimated workers" in res.stdout
     bad = CliRunner().invoke(main, ["analyze", "--region", "kingston", "--region", "huron", "--areas", str(path), "-q"])
     assert bad.exit_code == 2 and bad.stderr.startswith("Error: --areas applies to one region")
+
+
+def test_user_boundary_clips_population_and_claims_no_census_total(mirror):
+    # With --boundary, the region's census total no longer describes the area analysed.
+    region = regions.get_region("chatham-kent")
+    boundary, areas = layers.build_boundary(region)
+    half = boundary.gdf.assign(geometry=areas.gdf.iloc[:3].union_all())
+    full, total = layers.build_population(region, boundary.gdf, areas.gdf)
+    clipped, none = layers.build_population(region, half, areas.gdf, clip=True)
+    assert total == 104_316 and none is None  # Chatham-Kent, 2021 Census (CD 3536)
+    assert 0 < len(clipped.gdf) < len(full.gdf)
+    clipped.check_accounting()
