@@ -638,7 +638,7 @@ def build_population(region: Region, boundary: gpd.GeoDataFrame, areas: gpd.GeoD
             elif census_total:
                 gap = f"; the placed DAs already hold the census total of {census_total:,.0f} ({region.census_source})"
             notes.append(
-                f"{int(nopt.sum())} DAs of census division {'+'.join(cds)} ({unplaced:,.0f} people) are new since 2016 "
+                f"{int(nopt.sum())} DAs ({unplaced:,.0f} people) of census division {'+'.join(cds)} are new since 2016 "
                 "and have no representative point offline, so it is unknown whether they lie inside the region; "
                 f"they are not placed{gap}.")
     gdf = gdf.drop(columns=["lon", "lat", "source_row"])
