@@ -286,7 +286,8 @@ def _rest_areas(parts: gpd.GeoDataFrame, sub: gpd.GeoDataFrame, region: Region) 
     if region.boundary_kind == "wards":
         return sub.iloc[0:0]
     covered = sub.union_all()
-    kind = "wards" if region.wards else "census tracts"
+    districts = any("districts" in catalog.dataset(w).title for w in region.wards)
+    kind = ("council districts" if districts else "wards") if region.wards else "census tracts"
     rows = []
     for part in parts.itertuples():
         rest = part.geometry.difference(covered)
