@@ -61,8 +61,8 @@ OUTPUT_NAMES = ("map.html", "layers.gpkg", "sites.csv", "areas.csv", "report.htm
                 "hexes.csv", "recommendations.csv", "whatif.csv")
 
 # Analysis options that name one region's own files: not meaningful for a batch.
-_PER_REGION_OPTIONS = {"boundary_file": "--boundary", "sites_file": "--sites", "population_file": "--population",
-                       "gtfs": "--gtfs"}
+_PER_REGION_OPTIONS = {"boundary_file": "--boundary", "areas_file": "--areas", "sites_file": "--sites",
+                       "population_file": "--population", "gtfs": "--gtfs"}
 
 # Boundaries on the comparison map are simplified this much (metres, in the region's UTM CRS):
 # the map compares regions, a 1 km wobble in an edge is invisible at province scale.
@@ -157,11 +157,12 @@ def missing_offline(region: Region, data_dir=None) -> str | None:
     have = offline_layers(region, data_dir)
     if not have["boundary"]:
         why = region.note or region.boundary_how
-        return f"no offline boundary ({why}); run it alone with --boundary FILE"
+        return f"no offline boundary ({why})" + ("" if "--boundary" in why else "; run it alone with --boundary FILE")
     need = ["services", "population"] + (["sites"] if region.province == "ON" else [])
     missing = [k for k in need if not have[k]]
     if missing:
-        return f"no offline {', '.join(missing)} data for it in the mirror"
+        why = f" ({region.province} is not in the DA population file)" if missing == ["population"] else ""
+        return f"no offline {', '.join(missing)} data for it in the mirror{why}"
     return None
 
 

@@ -15,7 +15,7 @@ from gapmap import pipeline
 from gapmap.sources import catalog
 from gapmap.errors import GapmapError
 from gapmap.settings import MODES, load_settings
-from gapmap.sources.regions import REGIONS, get_region, offline_layers
+from gapmap.sources.regions import REGIONS, alias_note, get_region, offline_layers, sub_area_count
 
 
 def _user_errors(func):
@@ -106,6 +106,8 @@ def main() -> None:
 @click.option("--headline-threshold", type=float, help="Threshold the map shades areas by [default: 30].")
 @click.option("--privacy", type=click.Choice(["public", "internal"]), help="public (default) never writes a site coordinate.")
 @click.option("--boundary", "boundary_file", type=click.Path(), help="Polygon file replacing the region's boundary.")
+@click.option("--areas", "areas_file", type=click.Path(),
+              help="Polygon file of sub-areas (with an id or name column) replacing the region's wards / census tracts.")
 @click.option("--services", "services_file", type=click.Path(), help="Extra services file (CSV name, category, latitude, longitude; or GeoJSON/GPKG/SHP).")
 @click.option("--sites", "sites_file", type=click.Path(), help="Worker sites file replacing the LMIA sites (coordinates or community/postal code, workers).")
 @click.option("--population", "population_file", type=click.Path(), help="Population file replacing the DA points (points or polygons, population).")
@@ -125,7 +127,7 @@ def main() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
 @_user_errors
 def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_file, mode, gtfs, transit_date, transit_window, max_walk_m, max_transfers, categories, thresholds, streams, speeds, circuity,
-            headline_category, headline_threshold, privacy, boundary_file, services_file, sites_file, population_file,
+            headline_category, headline_threshold, privacy, boundary_file, areas_file, services_file, sites_file, population_file,
             network_spec, when, language, hours_file, assume_hours, recommend, recommend_target, candidates, objective,
             add_services, lang, quiet):
     """Run the service-gap analysis for one region and write map, GeoPackage, tables and summary.
@@ -148,7 +150,7 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
     )
     say = (lambda msg: None) if quiet else (lambda msg: click.echo(msg, err=True))
     if batch:
-        single = {"--boundary": boundary_file, "--sites": sites_file, "--population": population_file, "--gtfs": gtfs,
+        single = {"--boundary": boundary_file, "--areas": areas_file, "--sites": sites_file, "--population": population_file, "--gtfs": gtfs,
                   "--recommend": recommend, "--recommend-target": recommend_target, "--add-services": add_services}
         given = [opt for opt, v in single.items() if v is not None]
         if given:
@@ -160,11 +162,14 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
                        hours_file=hours_file, assume_hours=_pairs(assume_hours, "--assume-hours", "primary_care=Mo-Fr 09:00-17:00"))
         return
     reg = get_region(region)
+    if alias_note(region):
+        say(f"note: {alias_note(region)}.")
     from gapmap.batch import dask_client
 
     # One region on Dask: its road-network searches run as one task per category.
     with dask_client(scheduler if network_spec != "straight" else "serial", workers) as client:
         result, files = pipeline.run(reg, out_dir, settings=settings, data_dir=data_dir, boundary_file=boundary_file,
+                                areas_file=areas_file,
                                 services_file=services_file, sites_file=sites_file, population_file=population_file,
                                 gtfs=gtfs, network=network_spec, client=client, progress=say, when=when, language=language,
                                 hours_file=hours_file,
@@ -272,14 +277,21 @@ def validate(files, region, kind, crs, data_dir):
 @click.option("--data-dir", type=click.Path(), help="Data mirror root.")
 @_user_errors
 def regions(data_dir):
-    """List the 38 LIP regions, how their boundary is obtained, and which layers exist offline."""
+    """List the LIP regions: the 38 of the 2012-13 annex and later ones, with lead, boundary and sub-area sources,
+    and which layers exist offline."""
     cols = ["boundary", "services", "sites", "population", "transit"]
-    click.echo(f"{'slug':<18} {'prov':<4} {'name':<58} {'boundary source':<34} offline layers")
-    for r in sorted(REGIONS.values(), key=lambda r: (r.province != "ON", r.slug)):
+    rows = sorted(REGIONS.values(), key=lambda r: (r.annex_no is None, r.province != "ON", r.slug))
+    click.echo("slug | name | lead | in 2012-13 list | boundary source | sub-areas (count) | offline layers")
+    for r in rows:
         avail = offline_layers(r, data_dir)
         have = ",".join(c for c in cols if avail[c]) or "none"
-        click.echo(f"{r.slug:<18} {r.province:<4} {r.name[:58]:<58} {r.boundary_how[:34]:<34} {have}")
-    click.echo(f"{len(REGIONS)} regions; lead organisations: `gapmap regions --help` / gapmap.REGIONS.")
+        n = sub_area_count(r, data_dir)
+        count = f"{n}" if n is not None else "-"
+        click.echo(f"{r.slug} | {r.name} | {r.lead} | {'yes' if r.in_annex else 'no (formed later)'} | {r.boundary_how} | "
+                   f"{r.sub_areas_how} ({count}) | {have}")
+    n_annex = sum(r.in_annex for r in rows)
+    click.echo(f"{len(rows)} regions: {n_annex} of the 2012-13 annex, {len(rows) - n_annex} formed later. "
+               "Notes: gapmap.REGIONS[slug].note.")
 
 
 @main.command()

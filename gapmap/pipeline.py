@@ -22,7 +22,7 @@ from gapmap.analysis import gaps, uncertainty
 from gapmap.errors import InputError
 from gapmap.settings import Settings, load_settings
 from gapmap.sources import catalog
-from gapmap.sources.regions import Region, get_region
+from gapmap.sources.regions import Region, alias_note, get_region
 
 Progress = Callable[[str], None]
 
@@ -94,6 +94,7 @@ def analyze(
     settings: Settings | None = None,
     data_dir: str | os.PathLike | None = None,
     boundary_file: str | os.PathLike | None = None,
+    areas_file: str | os.PathLike | None = None,
     services_file: str | os.PathLike | None = None,
     sites_file: str | os.PathLike | None = None,
     population_file: str | os.PathLike | None = None,
@@ -118,6 +119,8 @@ def analyze(
         Data mirror root; found automatically when ``../shared/data`` exists.
     boundary_file : path, optional
         Polygon file replacing the region's boundary (its polygons become the areas).
+    areas_file : path, optional
+        Polygon file of sub-areas (an id or name column) replacing the region's wards / tracts.
     services_file : path, optional
         Extra services (CSV with ``name, category`` and coordinates, or any vector file).
     sites_file, population_file : path, optional
@@ -149,15 +152,18 @@ def analyze(
     Result
     """
     t0 = time.perf_counter()
+    notes: list[str] = []
+    if isinstance(region, str) and alias_note(region):
+        notes.append(f"Region slug: {alias_note(region)}.")
+        _say(progress, f"note: {notes[-1]}")
     region = get_region(region) if isinstance(region, str) else region
     settings = (settings or load_settings()).validate()
     mirror = catalog.find_mirror(data_dir)
-    notes: list[str] = []
     _say(progress, f"[1/5] boundary and areas for {region.name}")
-    boundary, areas = layers.build_boundary(region, data_dir, boundary_file)
+    boundary, areas = layers.build_boundary(region, data_dir, boundary_file, areas_file)
     network = _resolve_network(network, boundary.gdf, settings, notes, progress)
     all_layers, census_total = _build_layers(region, settings, boundary, areas, data_dir, services_file, sites_file,
-                                             population_file, notes, progress)
+                                             population_file, notes, progress, clip=boundary_file is not None)
     services, sites, population = all_layers["services"], all_layers["sites"], all_layers["population"]
     settings = _drop_absent_categories(settings, services.gdf, notes, progress)
     feed, transit_routes, transit_stops, transit_source = _read_transit(region, gtfs, data_dir, boundary.gdf, settings,
@@ -194,7 +200,7 @@ def analyze(
 
 
 def _build_layers(region, settings, boundary, areas, data_dir, services_file, sites_file, population_file,
-                  notes: list[str], progress) -> tuple[dict[str, "layers.Layer"], float | None]:
+                  notes: list[str], progress, clip: bool = False) -> tuple[dict[str, "layers.Layer"], float | None]:
     """Step 1-3: services, sites and population beside the boundary and areas, each row accounted for."""
     _say(progress, "[2/5] services (ODHF)")
     services = layers.build_services(boundary.gdf, data_dir, services_file=services_file)
@@ -206,7 +212,7 @@ def _build_layers(region, settings, boundary, areas, data_dir, services_file, si
     if population_file is not None:
         population, census_total = layers.build_user_population(population_file, boundary.gdf, areas.gdf), None
     else:
-        population, census_total = layers.build_population(region, boundary.gdf, areas.gdf, data_dir)
+        population, census_total = layers.build_population(region, boundary.gdf, areas.gdf, data_dir, clip=clip)
     all_layers = {lay.name: lay for lay in (boundary, areas, services, sites, population)}
     layer_notes = [n for lay in all_layers.values() for n in lay.notes]
     for n in layer_notes:

@@ -134,7 +134,7 @@ def test_failed_region_is_reported_and_the_others_complete(mirror, tmp_path, mon
     status = {o.slug: (o.status, o.reason) for o in res.outcomes}
     assert status["elgin-st-thomas"] == ("failed", "Simulated failure for Elgin; fix the data.")
     assert status["chatham-kent"] == ("ok", "")
-    assert status["st-johns"][0] == "skipped" and "not in the offline CSD file" in status["st-johns"][1]
+    assert status["st-johns"][0] == "skipped" and "NL is not in the DA population file" in status["st-johns"][1]
     assert (tmp_path / "chatham-kent" / "summary.json").exists() and not (tmp_path / "elgin-st-thomas").exists()
     table = pd.read_csv(tmp_path / "comparison.csv")
     assert table["status"].tolist() == ["failed", "ok", "skipped"]

@@ -175,7 +175,8 @@ def test_regions_command(mirror):
     res = CliRunner().invoke(main, ["regions"])
     assert res.exit_code == 0
     lines = [l for l in res.stdout.splitlines() if re.match(r"^[a-z]", l) and not l.startswith("slug")]
-    assert len(lines) == 38
+    assert len(lines) == 41  # the 38 LIPs of the 2012-13 annex and 3 formed later
+    assert sum(" | yes | " in l for l in lines) == 38
     ck = next(l for l in lines if l.startswith("chatham-kent"))
     assert "ward file" in ck and "population" in ck
 

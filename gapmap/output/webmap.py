@@ -151,7 +151,9 @@ def build_map(result, *, public_sites: gpd.GeoDataFrame | None = None, areas_tab
     pre = f"{head_cat}_{head_t:g}min"
     table = result.areas_table if areas_table is None else areas_table
     boundary = result.layers["boundary"].gdf
-    b4326 = boundary.to_crs("EPSG:4326").total_bounds
+    from gapmap.layers.build import initial_bounds
+
+    b4326 = initial_bounds(boundary)  # frames the region without far, small parts (Sable Island)
     m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
     folium.TileLayer("OpenStreetMap", name="OpenStreetMap", attr="© OpenStreetMap contributors (ODbL)").add_to(m)
     m.fit_bounds([[b4326[1], b4326[0]], [b4326[3], b4326[2]]])

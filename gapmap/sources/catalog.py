@@ -191,6 +191,67 @@ DATASETS: dict[str, Dataset] = {
 }
 
 
+# Region geography (regions engineer): municipal wards (Open North Represent, each with its city's
+# licence), census tracts, and the sub-area files the region registry names. One contiguous block.
+_REPRESENT = "https://github.com/opennorth/represent-canada-data/tree/master/boundaries/ocd-division/country:ca"
+_WARD_FILES = [  # (dataset id, file in represent-canada-wards/, title, authority, licence)
+    ('wards_peel', 'cd-3521_peel-wards.geojson', 'Peel wards (27)', 'Regional Municipality of Peel', 'Regional Municipality of Peel open data licence (https://data.peelregion.ca/pages/license)'),
+    ('wards_st_john_s', 'csd-1001519_st-john-s-wards.geojson', "St. John's wards (5)", "City of St. John's", "distributed with the permission of the City of St. John's (represent-canada-wards/csd-1001519_LICENSE.txt)"),
+    ('wards_halifax', 'csd-1209034_halifax-districts.geojson', 'Halifax districts (16)', 'Halifax Regional Municipality', 'Halifax Regional Municipality open data licence (https://data-hrm.hub.arcgis.com/pages/open-data-licence)'),
+    ('wards_ottawa', 'csd-3506008_ottawa-wards.geojson', 'Ottawa wards (24)', 'City of Ottawa', 'City of Ottawa open data licence (https://ottawa.ca/en/city-hall/open-transparent-and-accountable-government/open-data)'),
+    ('wards_kingston', 'csd-3510010_kingston-wards.geojson', 'Kingston wards (12)', 'City of Kingston', 'City of Kingston open data licence (https://www.cityofkingston.ca/documents/10180/144997/CityofKingston_OpenDataLicense.pdf)'),
+    ('wards_quinte_west', 'csd-3512015_quinte-west-wards.geojson', 'Quinte West wards (4)', 'City of Quinte West', 'distributed with the permission of the City of Quinte West (represent-canada-wards/csd-3512015_LICENSE.txt)'),
+    ('wards_peterborough', 'csd-3515014_peterborough-wards.geojson', 'Peterborough wards (5)', 'City of Peterborough', 'distributed with the permission of the City of Peterborough (represent-canada-wards/csd-3515014_LICENSE.txt)'),
+    ('wards_pickering', 'csd-3518001_pickering-wards.geojson', 'Pickering wards (3)', 'City of Pickering', 'City of Pickering open data licence (https://www.pickering.ca/en/city-hall/resources/OpenDataLicencePickeringV1.pdf)'),
+    ('wards_ajax', 'csd-3518005_ajax-wards.geojson', 'Ajax wards (3)', 'Town of Ajax', 'Town of Ajax open data licence (http://townofajax.maps.arcgis.com/sharing/rest/content/items/22e2d8e248724d7cb0310dc2db675abd/data)'),
+    ('wards_whitby', 'csd-3518009_whitby-wards.geojson', 'Whitby wards (4)', 'Town of Whitby', 'Town of Whitby open data licence (https://whitby.maps.arcgis.com/sharing/rest/content/items/223810efc31c40b3aff99dd74f809a97/data)'),
+    ('wards_oshawa', 'csd-3518013_oshawa-wards.geojson', 'Oshawa wards (5)', 'City of Oshawa', 'City of Oshawa open data licence (https://map.oshawa.ca/OpenData/Open%20Government%20Licence%20version%202.0%20-%20Oshawa.pdf)'),
+    ('wards_clarington', 'csd-3518017_clarington-wards.geojson', 'Clarington wards (4)', 'Municipality of Clarington', 'distributed with the permission of the Municipality of Clarington (represent-canada-wards/csd-3518017_LICENSE.txt)'),
+    ('wards_scugog', 'csd-3518020_scugog-wards.geojson', 'Scugog wards (5)', 'Township of Scugog', 'Township of Scugog open data licence (https://www.durham.ca/en/regional-government/resources/Documents/OpenDataLicenceAgreement.pdf)'),
+    ('wards_uxbridge', 'csd-3518029_uxbridge-wards.geojson', 'Uxbridge wards (5)', 'Township of Uxbridge', 'Township of Uxbridge open data licence (https://www.durham.ca/en/regional-government/resources/Documents/OpenDataLicenceAgreement.pdf)'),
+    ('wards_brock', 'csd-3518039_brock-wards.geojson', 'Brock wards (5)', 'Township of Brock', 'Township of Brock open data licence (https://www.durham.ca/en/regional-government/resources/Documents/OpenDataLicenceAgreement.pdf)'),
+    ('wards_markham', 'csd-3519036_markham-wards.geojson', 'Markham wards (8)', 'City of Markham', 'City of Markham open data licence (http://data-markham.opendata.arcgis.com/pages/terms-of-use)'),
+    ('wards_newmarket', 'csd-3519048_newmarket-wards.geojson', 'Newmarket wards (7)', 'Town of Newmarket', 'Town of Newmarket open data licence (https://www.newmarket.ca/TownGovernment/Documents/Newmarket_OpenData_Licence.pdf)'),
+    ('wards_king', 'csd-3519049_king-wards.geojson', 'King wards (7)', 'Township of King', 'distributed with the permission of the Township of King (represent-canada-wards/csd-3519049_LICENSE.txt)'),
+    ('wards_toronto_2010', 'csd-3520005_2010_toronto-wards-2010.geojson', 'Toronto wards (2010) (44)', 'City of Toronto', 'City of Toronto open data licence (https://www.toronto.ca/city-government/data-research-maps/open-data/open-data-licence/)'),
+    ('wards_toronto_2018', 'csd-3520005_2018_toronto-wards-2018.geojson', 'Toronto wards (2018) (25)', 'City of Toronto', 'City of Toronto open data licence (https://www.toronto.ca/city-government/data-research-maps/open-data/open-data-licence/)'),
+    ('wards_guelph', 'csd-3523008_guelph-wards.geojson', 'Guelph wards (6)', 'City of Guelph', 'City of Guelph open data licence (http://data.open.guelph.ca/pages/open-government-licence)'),
+    ('wards_oakville', 'csd-3524001_oakville-wards.geojson', 'Oakville wards (7)', 'Town of Oakville', 'Town of Oakville open data licence (https://www.oakville.ca/data/open_data_licence.html)'),
+    ('wards_burlington', 'csd-3524002_burlington-wards.geojson', 'Burlington wards (6)', 'City of Burlington', 'City of Burlington open data licence (https://www.burlington.ca/en/services-for-you/resources/Ongoing_Projects/Open_Data/OpenDataBurlingtonTermsOfUseSeptember192011.pdf)'),
+    ('wards_milton', 'csd-3524009_milton-wards.geojson', 'Milton wards (4)', 'Town of Milton', 'Town of Milton open data licence (https://www.milton.ca/en/townhall/resources/OpenDataAgreement.pdf)'),
+    ('wards_halton_hills', 'csd-3524015_halton-hills-wards.geojson', 'Halton Hills wards (4)', 'Town of Halton Hills', 'distributed with the permission of the Town of Halton Hills (represent-canada-wards/csd-3524015_LICENSE.txt)'),
+    ('wards_hamilton', 'csd-3525005_hamilton-wards.geojson', 'Hamilton wards (15)', 'City of Hamilton', 'City of Hamilton open data licence (https://www.hamilton.ca/city-initiatives/strategies-actions/open-data-licence-terms-and-conditions)'),
+    ('wards_welland', 'csd-3526032_welland-wards.geojson', 'Welland wards (6)', 'City of Welland', 'City of Welland open data licence (https://niagaraopendata.ca/pages/open-government-license-2-0-city-of-welland)'),
+    ('wards_st_catharines', 'csd-3526053_st-catharines-wards.geojson', 'St. Catharines wards (6)', 'City of St. Catharines', 'City of St. Catharines open data licence (https://niagaraopendata.ca/pages/open-government-license-2-0-the-corporation-of-the-city-of-st-catharines)'),
+    ('wards_lincoln', 'csd-3526057_lincoln-wards.geojson', 'Lincoln wards (4)', 'Town of Lincoln', 'Town of Lincoln open data licence (https://niagaraopendata.ca/pages/open-government-license-2-0-town-of-lincoln)'),
+    ('wards_grimsby', 'csd-3526065_grimsby-wards.geojson', 'Grimsby wards (4)', 'Town of Grimsby', 'Town of Grimsby open data licence (https://niagaraopendata.ca/pages/open-government-license-2-0-grimsby)'),
+    ('wards_haldimand_county', 'csd-3528018_haldimand-county-wards.geojson', 'Haldimand County wards (6)', 'Corporation of Haldimand County', 'Corporation of Haldimand County open data licence (http://opendata.haldimandcounty.on.ca/)'),
+    ('wards_norfolk_county', 'csd-3528052_norfolk-county-wards.geojson', 'Norfolk County wards (7)', 'City of Norfolk County', 'City of Norfolk County open data licence (http://data-norfolk.opendata.arcgis.com/pages/terms-of-use)'),
+    ('wards_brantford', 'csd-3529006_brantford-wards.geojson', 'Brantford wards (5)', 'City of Brantford', 'City of Brantford open data licence (http://data-brantford.opendata.arcgis.com/pages/licence)'),
+    ('wards_windsor', 'csd-3537039_windsor-wards.geojson', 'Windsor wards (10)', 'City of Windsor', 'City of Windsor open data licence (https://citywindsor.ca/opendata/Documents/OpenDataTermsofUse.pdf)'),
+    ('wards_london', 'csd-3539036_london-wards.geojson', 'London wards (14)', 'City of London', 'City of London open data licence (http://www.london.ca/city-hall/open-data/Pages/OpenData-TermsofUse.aspx)'),
+    ('wards_barrie', 'csd-3543042_barrie-wards.geojson', 'Barrie wards (10)', 'City of Barrie', 'City of Barrie open data licence (https://www.barrie.ca/Online%20Services/PublishingImages/OpenData_Images/COB_DataLicense.pdf)'),
+    ('wards_greater_sudbury', 'csd-3553005_greater-sudbury-wards.geojson', 'Greater Sudbury wards (13)', 'City of Greater Sudbury', 'City of Greater Sudbury open data licence (https://www.greatersudbury.ca/city-hall/open-government/open-data/licence/)'),
+    ('wards_thunder_bay', 'csd-3558004_thunder-bay-wards.geojson', 'Thunder Bay wards (7)', 'City of Thunder Bay', 'distributed with the permission of the City of Thunder Bay (represent-canada-wards/csd-3558004_LICENSE.txt)'),
+    ('wards_calgary', 'csd-4806016_calgary-wards.geojson', 'Calgary wards (14)', 'City of Calgary', 'City of Calgary open data licence (https://data.calgary.ca/stories/s/u45n-7awa)'),
+]
+_TRACT_FILES = [  # (dataset id, file in cbc-census-tracts-2021/, title)
+    ("tracts_kitchener_cambridge_waterloo", "on-cma-kitchener-cambridge-waterloo.geojson", "Census tracts 2021, Kitchener-Cambridge-Waterloo CMA (119)"),
+    ("tracts_sarnia", "on-ca-sarnia.geojson", "Census tracts 2021, Sarnia CA (26)"),
+    ("tracts_london", "on-cma-london.geojson", "Census tracts 2021, London CMA (109)"),
+]
+DATASETS.update({
+    d.id: d
+    for d in [
+        *[Dataset(i, f"represent-canada-wards/{f}", title, f"{authority} (via Open North Represent)", licence, _REPRESENT,
+                  authority) for i, f, title, authority, licence in _WARD_FILES],
+        *[Dataset(i, f"cbc-census-tracts-2021/{f}", title, "Statistics Canada (via CBC census-tract maps)", _STATCAN,
+                  "https://www12.statcan.gc.ca/census-recensement/2021/geo/sip-pis/boundary-limites/index2021-eng.cfm",
+                  "Statistics Canada") for i, f, title in _TRACT_FILES],
+    ]
+})
+
+
 def find_mirror(data_dir: str | os.PathLike | None = None) -> Path | None:
     """Locate the local data mirror, or return None when there is none.
 
