@@ -97,7 +97,7 @@ def main() -> None:
 @click.option("--window", "transit_window", help="Transit departure window HH:MM-HH:MM [default: 17:00-19:00].")
 @click.option("--max-walk", "max_walk_m", type=float, help="Transit: longest walk to or from a stop, metres [default: 1000].")
 @click.option("--max-transfers", type=int, help="Transit: most transfers [default: 3].")
-@click.option("--category", "categories", multiple=True, help="Service category to analyse (repeatable) [default: hospital, primary_care].")
+@click.option("--category", "categories", multiple=True, help="Service category to analyse (repeatable) [default: the registry's defaults, hospital and clinical primary_care].")
 @click.option("--threshold", "thresholds", multiple=True, type=float, help="Threshold in minutes (repeatable) [default: 15 30 60].")
 @click.option("--stream", "streams", multiple=True, help="LMIA program stream (repeatable) [default: Primary Agriculture].")
 @click.option("--speed", "speeds", multiple=True, help="Mode speed override MODE=KMH (repeatable), e.g. drive=70.")
@@ -106,7 +106,9 @@ def main() -> None:
 @click.option("--headline-threshold", type=float, help="Threshold the map shades areas by [default: 30].")
 @click.option("--privacy", type=click.Choice(["public", "internal"]), help="public (default) never writes a site coordinate.")
 @click.option("--boundary", "boundary_file", type=click.Path(), help="Polygon file replacing the region's boundary.")
-@click.option("--services", "services_file", type=click.Path(), help="Extra services file (CSV name, category, latitude, longitude; or GeoJSON/GPKG/SHP).")
+@click.option("--services", "services_file", type=click.Path(), multiple=True, help="Extra services file (CSV name, category, latitude, longitude; or GeoJSON/GPKG/SHP); repeatable.")
+@click.option("--category-map", type=click.Path(), help="CSV overriding the ODHF categories: facility_id or pattern, category.")
+@click.option("--osm-services", help="Add OpenStreetMap amenities: 'download' (osmnx, cached) or an .osm/.pbf FILE.")
 @click.option("--sites", "sites_file", type=click.Path(), help="Worker sites file replacing the LMIA sites (coordinates or community/postal code, workers).")
 @click.option("--population", "population_file", type=click.Path(), help="Population file replacing the DA points (points or polygons, population).")
 @click.option("--network", "network_spec", default="auto", show_default=True,
@@ -125,7 +127,7 @@ def main() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
 @_user_errors
 def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_file, mode, gtfs, transit_date, transit_window, max_walk_m, max_transfers, categories, thresholds, streams, speeds, circuity,
-            headline_category, headline_threshold, privacy, boundary_file, services_file, sites_file, population_file,
+            headline_category, headline_threshold, privacy, boundary_file, services_file, category_map, osm_services, sites_file, population_file,
             network_spec, when, language, hours_file, assume_hours, recommend, recommend_target, candidates, objective,
             add_services, lang, quiet):
     """Run the service-gap analysis for one region and write map, GeoPackage, tables and summary.
@@ -134,6 +136,8 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
     OUT/comparison.html; a region that fails is reported and the others complete (exit status 1 if any failed).
     """
     t0 = time.perf_counter()
+    services_file = list(services_file) or None
+    osm_services = True if osm_services == "download" else osm_services
     if all_regions and region:
         raise GapmapError("Give either --all or --region, not both.")
     if not all_regions and not region:
@@ -149,7 +153,8 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
     say = (lambda msg: None) if quiet else (lambda msg: click.echo(msg, err=True))
     if batch:
         single = {"--boundary": boundary_file, "--sites": sites_file, "--population": population_file, "--gtfs": gtfs,
-                  "--recommend": recommend, "--recommend-target": recommend_target, "--add-services": add_services}
+                  "--recommend": recommend, "--recommend-target": recommend_target, "--add-services": add_services,
+                  "--category-map": category_map, "--osm-services": osm_services}
         given = [opt for opt, v in single.items() if v is not None]
         if given:
             raise GapmapError(f"{given[0]} applies to one region; run that region alone, not with --all or several --region.")
@@ -165,7 +170,8 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
     # One region on Dask: its road-network searches run as one task per category.
     with dask_client(scheduler if network_spec != "straight" else "serial", workers) as client:
         result, files = pipeline.run(reg, out_dir, settings=settings, data_dir=data_dir, boundary_file=boundary_file,
-                                services_file=services_file, sites_file=sites_file, population_file=population_file,
+                                services_file=services_file, category_map=category_map, osm_services=osm_services,
+                                sites_file=sites_file, population_file=population_file,
                                 gtfs=gtfs, network=network_spec, client=client, progress=say, when=when, language=language,
                                 hours_file=hours_file,
                                 assume_hours=_pairs(assume_hours, "--assume-hours", "primary_care=Mo-Fr 09:00-17:00"),

@@ -7,8 +7,10 @@ Defaults (all overridable):
 - ``circuity``: 1.3. Road distance / straight-line distance; 1.2-1.4 is the range
   reported for rural grid networks (Levinson & El-Geneidy 2009; Ballou et al. 2002).
 - ``thresholds_min``: 15, 30 and 60 minutes for every category.
-- ``categories``: the service categories analysed (``hospital``, ``primary_care``).
-- ``headline``: the category and threshold the map shades areas by (hospital, 30 min).
+- ``categories``: the service categories analysed: the registry's defaults
+  (:func:`gapmap.categories.default_categories`: ``hospital``, clinical ``primary_care``).
+- ``headline``: the category and threshold the map shades areas by (the registry's headline
+  category, hospital, at 30 min).
 
 Straight-line minutes = distance_m x circuity / (speed_kmh / 3.6) / 60.
 """
@@ -20,6 +22,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from gapmap import categories as _categories
 from gapmap.errors import InputError
 
 MODES = ("drive", "bike", "walk", "transit")
@@ -35,9 +38,9 @@ class Settings:
     )
     circuity: float = 1.3
     thresholds_min: tuple[float, ...] = (15.0, 30.0, 60.0)
-    categories: tuple[str, ...] = ("hospital", "primary_care")
+    categories: tuple[str, ...] = dataclasses.field(default_factory=_categories.default_categories)
     streams: tuple[str, ...] = ("Primary Agriculture",)
-    headline_category: str = "hospital"
+    headline_category: str = dataclasses.field(default_factory=_categories.default_headline)
     headline_threshold: float = 30.0
     privacy: str = "public"
     k_anonymity: int = 5
