@@ -112,12 +112,14 @@ _BUILTIN: tuple[Category, ...] = (
         "primary_care", "primary care clinic", "clinique de soins primaires", "f", "#2471a3", "+",
         odhf_rules=(
             _r(40, _NAME, r"family health (team|organi[sz]ation|centre|center)|\bfht\b|\bfho\b|community health cent(re|er)|\bchc\b"
-                          r"|nurse[- ]practitioner|\bnplc\b|walk[- ]in|aboriginal health access|health access cent(re|er)",
-               "name: family health team, community health centre, nurse-practitioner-led, walk-in or Aboriginal health access clinic"),
+                          r"|nurse[- ]practitioner|\bnplc\b|walk[- ]in|aboriginal health access|health access cent(re|er)"
+                          r"|centre de sant[ée] communautaire",
+               "name: family health team, community health centre (also French), nurse-practitioner-led, walk-in or "
+               "Aboriginal health access clinic"),
             _r(60, _SRC, r"family health team|community health cent|nurse practitioner|walk-in|medical clinic|medical cent|"
                          r"^clinic|primary care|^health centre$|^clsc|street clinic|^community health$",
                "source type: clinic, family health team, community health centre or CLSC"),
-            _r(65, _NAME, r"\bclinic\b|medical cent(re|er)|\bmedical\b",
+            _r(65, _NAME, r"\bclinic\b|\bclinique\b|medical cent(re|er)|centre m[ée]dical|\bmedical\b",
                "name: a clinic or medical centre"),
         ),
         osm_tags=(("amenity", "clinic"), ("amenity", "doctors"), ("healthcare", "clinic"), ("healthcare", "doctor")),
@@ -128,9 +130,9 @@ _BUILTIN: tuple[Category, ...] = (
         odhf_rules=(
             _r(50, _NAME, r"alzheimer|brain injury|\babi\b|stroke recovery|\(css\)|community support|family service|older adults|"
                           r"seniors?'? (centre|center)|community council|local health integration|\blhin\b|health unit|"
-                          r"public health|mental health association|\bcmha\b|society|association|first nation",
+                          r"public health|mental health association|\bcmha\b|society|association",
                "name: support, advocacy or administrative agency (community support service, society, association, "
-               "health unit, regional health network office, First Nation community services)"),
+               "health unit, regional health network office)"),
             _r(62, _SRC, r"community support|local health integration|health unit|public health|offices/public health|"
                          r"health office|home care|aids bureau|mental health and (addiction|substance)",
                "source type: community support, public health, home care or mental-health organisation (not a clinic)"),

@@ -11,6 +11,7 @@ import traceback
 import click
 import pandas as pd
 
+from gapmap import categories as registry
 from gapmap import pipeline
 from gapmap.sources import catalog
 from gapmap.errors import GapmapError
@@ -185,11 +186,16 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
     total = table.iloc[-1]
     click.echo(f"{result.region.name}: {int(total[f'{pre}_workers_not']):,} of {int(total['workers']):,} estimated workers "
                f"({int(total[f'{pre}_sites_not'])} of {int(total['sites'])} sites) beyond {settings.headline_threshold:g} min "
-               f"of a {settings.headline_category.replace('_', ' ')}, and {total[f'{pre}_pop_not']:,.0f} of "
+               f"{registry.of_a(settings.headline_category)}, and {total[f'{pre}_pop_not']:,.0f} of "
                f"{total['population']:,.0f} people [{result.method}].")
     coarse = int(total[f"{pre}_workers_not_postal_area"])
     if coarse:
         click.echo(f"  {coarse:,} of those workers are at sites placed only at a postal-area centroid: their distance is uncertain.")
+    for cat in settings.categories:  # the other clinical categories get a line of their own (issue 16)
+        other = f"{cat}_{settings.headline_threshold:g}min"
+        if cat != settings.headline_category and getattr(registry.get(cat), "clinical", False) and f"{other}_workers_not" in total:
+            click.echo(f"  and {int(total[f'{other}_workers_not']):,} workers ({int(total[f'{other}_sites_not'])} sites) beyond "
+                       f"{settings.headline_threshold:g} min {registry.of_a(cat)}.")
     # The console follows the same privacy rule as the files: small areas are blanked in public mode.
     shown = suppress_areas(table, settings.k_anonymity) if settings.privacy == "public" else table
     for _, row in shown.iloc[:-1].iterrows():
