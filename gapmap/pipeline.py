@@ -495,7 +495,7 @@ def run(region: str | Region, out_dir: str | os.PathLike | None = None, *, recom
     if add_services is not None:
         _say(progress, f"what-if: adding services from {add_services}")
         extra = kwargs.get("services_file")
-        files_in = [*([extra] if extra else []), add_services]
+        files_in = [*(list(extra) if isinstance(extra, (list, tuple)) else [extra] if extra else []), add_services]
         after = analyze(result.region, **{**kwargs, "services_file": files_in, "progress": None})
         whatif = plan.what_if(result, after)
     out = Path(out_dir) if out_dir is not None else Path("outputs") / result.region.slug

@@ -210,3 +210,58 @@ def test_new_category_flows_to_labels_and_legend():
         assert build.classify_odhf(df)["category"].iloc[0] == "dental"
     assert "dental" not in categories.REGISTRY
     assert build.classify_odhf(df)["category"].iloc[0] == "primary_care"
+
+
+def test_docs_list_every_rule():
+    """docs/service-categories.md shows every built-in ODHF rule (order, category, pattern)."""
+    doc = (Path(build.__file__).resolve().parents[2] / "docs" / "service-categories.md").read_text(encoding="utf-8")
+    for rule, cat in categories.odhf_rules():
+        assert f"| {rule.order} | `{cat}` | `{rule.field}` | `{rule.pattern.replace('|', chr(92) + '|')}` |" in doc
+
+
+def test_cli_several_services_category_map_and_osm_file(mirror, tmp_path):
+    """--services twice, --category-map and --osm-services FILE reach the services layer."""
+    import json
+
+    from click.testing import CliRunner
+
+    from gapmap.cli import main
+
+    a, b, cmap = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "map.csv"
+    a.write_text("name,category,latitude,longitude\nNewcomer centre,settlement,42.405,-82.19\n")
+    b.write_text("name,category,latitude,longitude\nLINC,esl,42.41,-82.18\nTypo,setlement,42.41,-82.18\n")
+    cmap.write_text("facility_id,category\n3130,primary_care\n")
+    osm_file = catalog.resolve("osm_toronto_uoft")
+    res = CliRunner().invoke(main, ["analyze", "--region", "chatham-kent", "--services", str(a), "--services", str(b),
+                                    "--category-map", str(cmap), "--osm-services", str(osm_file),
+                                    "--out", str(tmp_path / "o"), "-q"])
+    assert res.exit_code == 0, res.stderr
+    assert "beyond 30 min of a primary care clinic" in res.stdout
+    summ = json.loads((tmp_path / "o" / "summary.json").read_text())
+    svc = summ["layers"]["services"]
+    assert svc["features_by_category"]["settlement"] == 1 and svc["features_by_category"]["language"] == 1
+    assert svc["rejected_by_reason"][f"unknown category 'setlement' (use one of {', '.join(categories.keys())})"] == 1
+    # Toronto's 23 amenities are read and accounted for as outside Chatham-Kent.
+    assert svc["rows_read"] == svc["rows_used"] + svc["rows_rejected"]
+    assert any(n.startswith("OSM amenities read from toronto_uoft_2020-11.osm: none in or near the region") for n in summ["notes"])
+    services = gpd.read_file(tmp_path / "o" / "layers.gpkg", layer="services").set_index("service_id")
+    assert services.loc["odhf-3130", "category"] == "primary_care"
+    bad = tmp_path / "badmap.csv"
+    bad.write_text("facility_id,category\n3130,clinique\n")
+    res = CliRunner().invoke(main, ["analyze", "--region", "chatham-kent", "--category-map", str(bad), "--out", str(tmp_path / "x"), "-q"])
+    assert res.exit_code != 0 and res.stderr.count("\n") == 1 and "row 2: unknown category 'clinique'" in res.stderr
+
+
+def test_registered_category_reaches_map_legend_and_layers(mirror, tmp_path):
+    """A category added to a temporary registry shows in the map's legend and layer names, in French too."""
+    import gapmap
+
+    dental = categories.Category("dental", "dental clinic", "clinique dentaire", "f", "#123456", "D")
+    svc = tmp_path / "dental.csv"
+    svc.write_text("name,category,latitude,longitude\nKent Dental,dental,42.405,-82.19\n")
+    with categories.registered(dental):
+        settings = gapmap.load_settings(categories=("hospital", "dental"), lang="fr")
+        _, files = gapmap.run("chatham-kent", out_dir=tmp_path / "o", settings=settings, services_file=svc)
+    page = files["map.html"].read_text(encoding="utf-8")
+    assert "Services : clinique dentaire" in page and "#123456" in page
+    assert "clinique dentaire" in files["report.html"].read_text(encoding="utf-8")
