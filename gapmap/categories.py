@@ -229,6 +229,11 @@ def default_categories() -> tuple[str, ...]:
     return tuple(c.key for c in REGISTRY.values() if c.default)
 
 
+def default_thresholds() -> tuple[float, ...]:
+    """Thresholds analysed by default: the union of the default categories' ``thresholds_min``, sorted."""
+    return tuple(sorted({t for c in REGISTRY.values() if c.default for t in c.thresholds_min}))
+
+
 def default_headline() -> str:
     """The default headline category (the registry's one ``headline`` entry)."""
     heads = [c.key for c in REGISTRY.values() if c.headline]

@@ -6,7 +6,8 @@ Defaults (all overridable):
   for rural Southwestern Ontario (80 km/h concession roads, slower in towns).
 - ``circuity``: 1.3. Road distance / straight-line distance; 1.2-1.4 is the range
   reported for rural grid networks (Levinson & El-Geneidy 2009; Ballou et al. 2002).
-- ``thresholds_min``: 15, 30 and 60 minutes for every category.
+- ``thresholds_min``: 15, 30 and 60 minutes for every category (the default categories'
+  thresholds in the registry).
 - ``categories``: the service categories analysed: the registry's defaults
   (:func:`gapmap.categories.default_categories`: ``hospital``, clinical ``primary_care``).
 - ``headline``: the category and threshold the map shades areas by (the registry's headline
@@ -37,7 +38,7 @@ class Settings:
         default_factory=lambda: {"drive": 60.0, "bike": 15.0, "walk": 4.8}
     )
     circuity: float = 1.3
-    thresholds_min: tuple[float, ...] = (15.0, 30.0, 60.0)
+    thresholds_min: tuple[float, ...] = dataclasses.field(default_factory=_categories.default_thresholds)
     categories: tuple[str, ...] = dataclasses.field(default_factory=_categories.default_categories)
     streams: tuple[str, ...] = ("Primary Agriculture",)
     headline_category: str = dataclasses.field(default_factory=_categories.default_headline)

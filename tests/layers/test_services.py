@@ -187,6 +187,7 @@ def test_registry_defaults_and_french_article():
 
     assert Settings().categories == ("hospital", "primary_care") == categories.default_categories()
     assert Settings().headline_category == "hospital"
+    assert Settings().thresholds_min == categories.default_thresholds() == (15.0, 30.0, 60.0)
     assert categories.of_a("hospital", "fr") == "d'un hôpital"
     assert categories.of_a("library", "fr") == "d'une bibliothèque"
     assert categories.of_a("primary_care", "en") == "of a primary care clinic"
