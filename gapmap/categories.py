@@ -74,7 +74,7 @@ class Category:
         """"of a <label>" in ``lang`` with the right French article: "d'un hôpital", "d'une bibliothèque"."""
         if lang == "fr":
             return f"d'{'une' if self.gender_fr == 'f' else 'un'} {self.label_fr}"
-        return f"of a {self.label_en}"
+        return f"of {'an' if self.label_en[:1].lower() in 'aeiou' else 'a'} {self.label_en}"
 
 
 def _r(order: int, field: str, pattern: str, reason: str) -> OdhfRule:
@@ -206,7 +206,8 @@ def of_a(key: str, lang: str = "en") -> str:
     cat = REGISTRY.get(key)
     if cat is not None:
         return cat.of_a(lang)
-    return f"d'un(e) {label(key, lang)}" if lang == "fr" else f"of a {label(key, lang)}"
+    text = label(key, lang)
+    return f"d'un(e) {text}" if lang == "fr" else f"of {'an' if text[:1].lower() in 'aeiou' else 'a'} {text}"
 
 
 _FALLBACK_COLOURS = ("#17a589", "#a04000", "#566573", "#d4ac0d", "#884ea0")

@@ -12,10 +12,13 @@ Schemas (column -> meaning); geometry is always the last column:
 ``areas``
     area_id (str), area_name, geometry. Wards where the region has a ward file.
 ``services``
-    service_id (str, ``odhf-<index>``), name, category (hospital | primary_care |
-    residential_care | user categories), source_type, provider, address, in_region (bool;
-    services within ``edge_buffer_m`` outside the boundary are kept because people cross
-    borders for care), source (dataset id), source_row, geometry (Point).
+    service_id (str: ``odhf-<index>``, ``odcaf-<Index>``, ``osm-<element>-<id>``,
+    ``user-<file>-<row>`` or the file's own), name, category (a key of
+    :mod:`gapmap.categories`), category_rule (the rule or source that gave the category),
+    source_type, provider, address, in_region (bool; services within ``edge_buffer_m``
+    outside the boundary are kept because people cross borders for care), location_flag
+    (ODHF location check, "" when fine), source (dataset id or file), source_row, optional
+    opening_hours / languages / capacity, geometry (Point).
 ``sites`` (migrant-worker employers; sensitive)
     site_id (stable hash of employer + location), employer, community, postal_code, fsa,
     stream, noc_codes, workers (estimate, see :func:`estimate_workers`), positions_<year>,
@@ -355,9 +358,13 @@ def _odhf_services(boundary: gpd.GeoDataFrame, data_dir, edge_buffer_m: float,
     df = sources.read_odhf(path)
     rejects = []
     df = pd.concat([df, classify_odhf(df, category_map)], axis=1)
-    no_xy = df["latitude"].isna() | df["longitude"].isna()
-    rejects.append(_rejects("services", path, df.loc[no_xy, "source_row"], "no coordinates"))
-    gdf = _points(df[~no_xy], "longitude", "latitude", crs)
+    bad_type = df["category"].isna()  # only a class outside ODHF's three escapes every rule
+    rejects.append(_rejects("services", path, df.loc[bad_type, "source_row"],
+                            [f"unknown facility type {t!r}" for t in df.loc[bad_type, "odhf_facility_type"]]))
+    df_ok = df[~bad_type]
+    no_xy = df_ok["latitude"].isna() | df_ok["longitude"].isna()
+    rejects.append(_rejects("services", path, df_ok.loc[no_xy, "source_row"], "no coordinates"))
+    gdf = _points(df_ok[~no_xy], "longitude", "latitude", crs)
     outline = boundary.geometry.iloc[0]
     far = gdf.distance(outline) > edge_buffer_m
     rejects.append(_rejects("services", path, gdf.loc[far, "source_row"], f"outside region (> {edge_buffer_m / 1000:g} km from its boundary)"))
@@ -498,9 +505,9 @@ def read_user_services(path: str | Path, boundary: gpd.GeoDataFrame, *, edge_buf
     gdf, resolved = gdf[~unknown], resolved[~unknown]
     get = lambda name, default="": gdf[cols[name]] if name in cols else default  # noqa: E731
     ids = get("service_id", None)
-    prefix = "user-" if Path(path).stem == "" else f"user-{Path(path).stem}-"
     out = gpd.GeoDataFrame(
-        {"service_id": ids.astype(str) if ids is not None else prefix + gdf["source_row"].astype(str),
+        # The file name keeps row ids apart when several files are given.
+        {"service_id": ids.astype(str) if ids is not None else f"user-{Path(path).stem}-" + gdf["source_row"].astype(str),
          "name": get("name"), "category": resolved, "category_rule": f"user file {Path(path).name}", "source_type": "user",
          "provider": get("provider"), "address": get("address"),
          "in_region": gdf.within(boundary.geometry.iloc[0]).to_numpy(), "location_flag": "",

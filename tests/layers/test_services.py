@@ -191,6 +191,7 @@ def test_registry_defaults_and_french_article():
     assert categories.of_a("hospital", "fr") == "d'un hôpital"
     assert categories.of_a("library", "fr") == "d'une bibliothèque"
     assert categories.of_a("primary_care", "en") == "of a primary care clinic"
+    assert categories.of_a("other_health", "en") == "of an other health service"
 
 
 def test_new_category_flows_to_labels_and_legend():
