@@ -267,3 +267,15 @@ def test_registered_category_reaches_map_legend_and_layers(mirror, tmp_path):
     page = files["map.html"].read_text(encoding="utf-8")
     assert "Services : clinique dentaire" in page and "#123456" in page
     assert "clinique dentaire" in files["report.html"].read_text(encoding="utf-8")
+
+
+def test_location_check_fsa_centre_flags_but_never_rejects(mirror):
+    """A town code with no point of its own: only its FSA centre is known (N7M: Chatham Southeast,
+    42.4238,-82.1183). Ridgetown is ~19 km away: flagged (town FSA > 15 km), kept; 1 km away: fine."""
+    df = pd.DataFrame({"postal_code": ["N7M 9Z9", "N7M 9Z9"], "latitude": [42.4400, 42.4300],
+                       "longitude": [-81.8900, -82.1100], "CSDuid": ["3536020", "3536020"], "CSDname": ["Chatham-Kent"] * 2})
+    gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["longitude"], df["latitude"]), crs="EPSG:4326").to_crs("EPSG:26917")
+    loc = build.check_odhf_locations(gdf)
+    assert loc["postal_km"].isna().all()
+    assert loc["flag"].iloc[0] == "19 km from its postal area N7M's centre"
+    assert loc["flag"].iloc[1] == "" and not loc["reject"].any()
