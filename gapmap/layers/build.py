@@ -189,9 +189,13 @@ def assign_areas(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.Series
 # point is suspect; a rural code (second character 0) is a post-office community serving a
 # township (LOCATION_FLAG_POSTAL_RURAL_KM). Rural FSAs span 60+ km (N0P: Tilbury to
 # Wardsville), so their centroid flags only beyond LOCATION_FLAG_FSA_RURAL_KM. Beyond
-# LOCATION_REJECT_KM from its own six-character code's point the facility cannot be at its
-# stated address (another part of the province): rejected. FSA distances never reject,
-# because northern rural FSAs are hundreds of km across.
+# LOCATION_REJECT_KM from both its own six-character code's point and its FSA centre, the
+# facility cannot be at its stated address (another part of the province), unless its own
+# census subdivision (which StatCan derived from the point) names its city or itself (then the
+# postal code is the error: Chippewas of the Thames, N0H 2L0 is Southampton's). Northern
+# Ontario (FSAs starting with P) is only flagged: its FSAs are hundreds of km across and its
+# cazipcode points are unreliable (measured: Hornepayne, Attawapiskat, Osnaburgh and Britt
+# points lie 100-330 km from those communities).
 LOCATION_FLAG_POSTAL_KM = 5.0
 LOCATION_FLAG_POSTAL_RURAL_KM = 15.0
 LOCATION_FLAG_FSA_KM = 15.0
@@ -297,6 +301,21 @@ def _haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     return 6371.0088 * 2 * np.arcsin(np.sqrt(a))
 
 
+def _norm_place(text: pd.Series) -> pd.Series:
+    text = text.astype(str).str.casefold().str.replace(r"[^\w\s]", " ", regex=True)
+    return text.str.replace(r"\s+", " ", regex=True).str.strip()
+
+
+def _place_agrees(df: pd.DataFrame) -> pd.Series:
+    """True where the facility's own CSD name contains its city, or its name contains the CSD's
+    (without the reserve number / "First Nation" suffix): the point matches the address place."""
+    city = _norm_place(df["city"]) if "city" in df else pd.Series("", index=df.index)
+    csd = _norm_place(df["CSDname"]) if "CSDname" in df else pd.Series("", index=df.index)
+    core = csd.str.replace(r"\b(first nation|indian reserve)\b|\b\d+[a-z]?\b", " ", regex=True).str.split().str.join(" ")
+    name = _norm_place(df["facility_name"]) if "facility_name" in df else pd.Series("", index=df.index)
+    return pd.Series([bool(c) and (c in d) or bool(k) and (k in n) for c, d, k, n in zip(city, csd, core, name)], index=df.index)
+
+
 def check_odhf_locations(df: pd.DataFrame, data_dir=None) -> pd.DataFrame:
     """Distance of each facility's point from its own postal code's point and postal-area centroid.
 
@@ -311,7 +330,8 @@ def check_odhf_locations(df: pd.DataFrame, data_dir=None) -> pd.DataFrame:
     DataFrame
         ``postal_km`` (to the six-character code's own point; NaN when the code has no point of
         its own), ``fsa_km`` (to the FSA centroid), ``flag`` (reason or ""), ``reject`` (bool: beyond
-        :data:`LOCATION_REJECT_KM` of its own postal code's point), aligned with ``df``.
+        :data:`LOCATION_REJECT_KM` of both, outside Northern Ontario, and its CSD does not name its
+        city or itself), aligned with ``df``.
     """
     code = df["postal_code"].astype(str).str.upper().str.replace(r"\s+", "", regex=True)
     frames = [sources.read_csv(catalog.resolve(d, data_dir), ["postal_code", "latitude", "longitude", "codes_sharing_this_point"],
@@ -346,7 +366,8 @@ def check_odhf_locations(df: pd.DataFrame, data_dir=None) -> pd.DataFrame:
             if cd[i] in cds.index and df.geometry[i].distance(cds.geometry[cd[i]]) > _CD_TOLERANCE_M:
                 text = f"outside its stated census subdivision {df.loc[i, 'CSDname']} (census division {cd[i]})"
                 flag[i] = f"{flag[i]}; {text}" if flag[i] else text
-    reject = postal_km > LOCATION_REJECT_KM
+    reject = ((postal_km > LOCATION_REJECT_KM) & (fsa_km > LOCATION_REJECT_KM) & (code.str[:1] != "P")
+              & ~_place_agrees(df))
     return pd.DataFrame({"postal_km": postal_km, "fsa_km": fsa_km, "flag": flag, "reject": reject}, index=df.index)
 
 
@@ -371,7 +392,7 @@ def _odhf_services(boundary: gpd.GeoDataFrame, data_dir, edge_buffer_m: float,
     gdf = gdf[~far]
     loc = check_odhf_locations(gdf, data_dir)
     rejects.append(_rejects("services", path, gdf.loc[loc["reject"], "source_row"],
-                            [f"location check: {f} (point is not at its stated address; > {LOCATION_REJECT_KM:g} km)"
+                            [f"location check: {f} (point is not at its stated address; > {LOCATION_REJECT_KM:g} km from both)"
                              for f in loc.loc[loc["reject"], "flag"]]))
     n_flag = int((loc["flag"] != "").sum())
     notes = []

@@ -279,3 +279,16 @@ def test_location_check_fsa_centre_flags_but_never_rejects(mirror):
     assert loc["postal_km"].isna().all()
     assert loc["flag"].iloc[0] == "19 km from its postal area N7M's centre"
     assert loc["flag"].iloc[1] == "" and not loc["reject"].any()
+
+
+def test_location_check_across_ontario_rejects_only_georgina(odhf):
+    """Province-wide: the only point with both its postal code's point and its FSA centre > 100 km away,
+    in southern Ontario, that its own CSD does not corroborate, is Georgina Island. Chippewas of the
+    Thames (postal code N0H 2L0 is Southampton's, but its point is on its own reserve) is only flagged;
+    northern points (cazipcode's P0 points are themselves off, e.g. Hornepayne) are only flagged."""
+    on = odhf[odhf["province"] == "ON"].dropna(subset=["latitude", "longitude"])
+    gdf = gpd.GeoDataFrame(on, geometry=gpd.points_from_xy(on["longitude"], on["latitude"]), crs="EPSG:4326").to_crs("EPSG:3347")
+    loc = build.check_odhf_locations(gdf).join(on[["facility_name"]])
+    assert loc.loc[loc["reject"], "facility_name"].tolist() == ["Chippewas of Georgina Island First Nations"]
+    flagged = set(loc.loc[loc["flag"] != "", "facility_name"])
+    assert {"Chippewas of the Thames Band (Css)", "Hornepayne Community Hospital", "Residence Lefebvre"} <= flagged
