@@ -397,8 +397,10 @@ def _odhf_services(boundary: gpd.GeoDataFrame, data_dir, edge_buffer_m: float,
     n_flag = int((loc["flag"] != "").sum())
     notes = []
     if n_flag:
-        notes.append(f"ODHF location checks: {n_flag} facilit{'y' if n_flag == 1 else 'ies'} near the region lie{'s' if n_flag == 1 else ''} far from their own postal code or area "
-                     f"({int(loc['reject'].sum())} beyond {LOCATION_REJECT_KM:g} km rejected, the rest kept with a location_flag).")
+        one = n_flag == 1
+        notes.append(f"ODHF location checks: {n_flag} facilit{'y' if one else 'ies'} near the region lie{'s' if one else ''} far from "
+                     f"{'its' if one else 'their'} own postal code or area ({int(loc['reject'].sum())} rejected: more than "
+                     f"{LOCATION_REJECT_KM:g} km from both; the rest kept with a location_flag).")
     gdf, loc = gdf[~loc["reject"]], loc[~loc["reject"]]
     address = (gdf["street_no"] + " " + gdf["street_name"]).str.strip() + ", " + gdf["city"] + " " + gdf["postal_code"]
     services = gpd.GeoDataFrame(
