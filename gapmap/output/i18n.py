@@ -1,4 +1,9 @@
-"""English and French labels for the map and report (``--lang en|fr``)."""
+"""English and French labels for the map and report (``--lang en|fr``).
+
+Category names come from the registry (:mod:`gapmap.categories`). French templates that the
+map fills with only ``{cat}`` are phrased to need no article ("du service le plus proche
+(hôpital)"); the headline uses the registry's gendered "d'un hôpital" / "d'une clinique".
+"""
 
 from __future__ import annotations
 
@@ -29,8 +34,8 @@ LABELS: dict[str, dict[str, str]] = {
         "coarse_note": "{n} of them work at sites placed only at a postal-area centroid, so their distance is uncertain.",
     },
     "fr": {
-        "areas_layer": "Secteurs : part des travailleurs à plus de {t} min d'un(e) {cat}",
-        "share_caption": "Part des travailleurs à plus de {t} min d'un(e) {cat}",
+        "areas_layer": "Secteurs : part des travailleurs à plus de {t} min du service le plus proche ({cat})",
+        "share_caption": "Part des travailleurs à plus de {t} min du service le plus proche ({cat})",
         "boundary": "Limite de la région", "catchments": "Zones de desserte : {cat}", "services": "Services : {cat}",
         "sites_public": "Employeurs de travailleurs migrants (hexagones; cellules de moins de {k} sites ou travailleurs masquées)",
         "sites_internal": "Employeurs de travailleurs migrants (INTERNE : points géocodés exacts)",
@@ -44,14 +49,14 @@ LABELS: dict[str, dict[str, str]] = {
         "method": "Méthode", "approximations": "Approximations", "legend": "Légende", "sources": "Sources",
         "worker_sites": "sites de travailleurs", "title_sub": "Sites de travailleurs migrants et {cats}", "data_as_of": "Données",
         "in_region": "dans la région", "outside_region": "hors de la région (dessert sa bordure)",
-        "minutes": "min", "nearest": "{cat} le plus proche", "trips_h": "passages/h", "route": "Ligne",
+        "minutes": "min", "nearest": "Service le plus proche ({cat})", "trips_h": "passages/h", "route": "Ligne",
         "internal_banner": "CARTE INTERNE : montre les points géocodés des sites. Ne pas publier.",
         "report_title": "Rapport sur les lacunes de services", "per_area": "Par secteur", "coverage_curves": "Courbes de couverture",
-        "curve_caption": "Part couverte à moins de x minutes du (de la) {cat} le plus proche ({mode}; {method})",
+        "curve_caption": "Part couverte à moins de x minutes du service le plus proche ({cat}; {mode}; {method})",
         "share_covered": "part couverte", "minutes_axis": "minutes jusqu'au service le plus proche",
         "notes": "Remarques", "recommendations": "Nouveaux services recommandés", "newly_workers": "Travailleurs nouvellement couverts",
         "newly_people": "Personnes nouvellement couvertes", "name": "Nom", "rank": "Rang",
-        "hex_layer": "Hexagones : personnes à plus de {t} min d'un(e) {cat}",
+        "hex_layer": "Hexagones : personnes à plus de {t} min du service le plus proche ({cat})",
         "coarse_note": "{n} d'entre eux travaillent sur des sites placés seulement au centre de la région de tri d'acheminement : leur distance est incertaine.",
     },
 }

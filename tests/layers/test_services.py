@@ -292,3 +292,13 @@ def test_location_check_across_ontario_rejects_only_georgina(odhf):
     assert loc.loc[loc["reject"], "facility_name"].tolist() == ["Chippewas of Georgina Island First Nations"]
     flagged = set(loc.loc[loc["flag"] != "", "facility_name"])
     assert {"Chippewas of the Thames Band (Css)", "Hornepayne Community Hospital", "Residence Lefebvre"} <= flagged
+
+
+def test_french_templates_need_no_guessed_article():
+    """No "d'un(e)" left: templates filled with a bare category name are phrased without an article."""
+    from gapmap.output import i18n
+
+    fr = i18n.labels("fr")
+    assert not [k for k, v in fr.items() if "d'un(e)" in v or "(de la)" in v]
+    assert fr["areas_layer"].format(t=30, cat=i18n.cat_label("primary_care", "fr")) == (
+        "Secteurs : part des travailleurs à plus de 30 min du service le plus proche (clinique de soins primaires)")
