@@ -11,6 +11,7 @@ import traceback
 import click
 import pandas as pd
 
+from gapmap import categories as registry
 from gapmap import pipeline
 from gapmap.sources import catalog
 from gapmap.errors import GapmapError
@@ -97,7 +98,7 @@ def main() -> None:
 @click.option("--window", "transit_window", help="Transit departure window HH:MM-HH:MM [default: 17:00-19:00].")
 @click.option("--max-walk", "max_walk_m", type=float, help="Transit: longest walk to or from a stop, metres [default: 1000].")
 @click.option("--max-transfers", type=int, help="Transit: most transfers [default: 3].")
-@click.option("--category", "categories", multiple=True, help="Service category to analyse (repeatable) [default: hospital, primary_care].")
+@click.option("--category", "categories", multiple=True, help="Service category to analyse (repeatable) [default: the registry's defaults, hospital and clinical primary_care].")
 @click.option("--threshold", "thresholds", multiple=True, type=float, help="Threshold in minutes (repeatable) [default: 15 30 60].")
 @click.option("--stream", "streams", multiple=True, help="LMIA program stream (repeatable) [default: Primary Agriculture].")
 @click.option("--speed", "speeds", multiple=True, help="Mode speed override MODE=KMH (repeatable), e.g. drive=70.")
@@ -108,7 +109,9 @@ def main() -> None:
 @click.option("--boundary", "boundary_file", type=click.Path(), help="Polygon file replacing the region's boundary.")
 @click.option("--areas", "areas_file", type=click.Path(),
               help="Polygon file of sub-areas (with an id or name column) replacing the region's wards / census tracts.")
-@click.option("--services", "services_file", type=click.Path(), help="Extra services file (CSV name, category, latitude, longitude; or GeoJSON/GPKG/SHP).")
+@click.option("--services", "services_file", type=click.Path(), multiple=True, help="Extra services file (CSV name, category, latitude, longitude; or GeoJSON/GPKG/SHP); repeatable.")
+@click.option("--category-map", type=click.Path(), help="CSV overriding the ODHF categories: facility_id or pattern, category.")
+@click.option("--osm-services", help="Add OpenStreetMap amenities: 'download' (osmnx, cached) or an .osm/.pbf FILE.")
 @click.option("--sites", "sites_file", type=click.Path(), help="Worker sites file replacing the LMIA sites (coordinates or community/postal code, workers).")
 @click.option("--population", "population_file", type=click.Path(), help="Population file replacing the DA points (points or polygons, population).")
 @click.option("--network", "network_spec", default="auto", show_default=True,
@@ -127,7 +130,7 @@ def main() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
 @_user_errors
 def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_file, mode, gtfs, transit_date, transit_window, max_walk_m, max_transfers, categories, thresholds, streams, speeds, circuity,
-            headline_category, headline_threshold, privacy, boundary_file, areas_file, services_file, sites_file, population_file,
+            headline_category, headline_threshold, privacy, boundary_file, areas_file, services_file, category_map, osm_services, sites_file, population_file,
             network_spec, when, language, hours_file, assume_hours, recommend, recommend_target, candidates, objective,
             add_services, lang, quiet):
     """Run the service-gap analysis for one region and write map, GeoPackage, tables and summary.
@@ -136,6 +139,8 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
     OUT/comparison.html; a region that fails is reported and the others complete (exit status 1 if any failed).
     """
     t0 = time.perf_counter()
+    services_file = list(services_file) or None
+    osm_services = True if osm_services == "download" else osm_services
     if all_regions and region:
         raise GapmapError("Give either --all or --region, not both.")
     if not all_regions and not region:
@@ -151,7 +156,8 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
     say = (lambda msg: None) if quiet else (lambda msg: click.echo(msg, err=True))
     if batch:
         single = {"--boundary": boundary_file, "--areas": areas_file, "--sites": sites_file, "--population": population_file, "--gtfs": gtfs,
-                  "--recommend": recommend, "--recommend-target": recommend_target, "--add-services": add_services}
+                  "--recommend": recommend, "--recommend-target": recommend_target, "--add-services": add_services,
+                  "--category-map": category_map, "--osm-services": osm_services}
         given = [opt for opt, v in single.items() if v is not None]
         if given:
             raise GapmapError(f"{given[0]} applies to one region; run that region alone, not with --all or several --region.")
@@ -169,8 +175,8 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
     # One region on Dask: its road-network searches run as one task per category.
     with dask_client(scheduler if network_spec != "straight" else "serial", workers) as client:
         result, files = pipeline.run(reg, out_dir, settings=settings, data_dir=data_dir, boundary_file=boundary_file,
-                                areas_file=areas_file,
-                                services_file=services_file, sites_file=sites_file, population_file=population_file,
+                                areas_file=areas_file, services_file=services_file, category_map=category_map,
+                                osm_services=osm_services, sites_file=sites_file, population_file=population_file,
                                 gtfs=gtfs, network=network_spec, client=client, progress=say, when=when, language=language,
                                 hours_file=hours_file,
                                 assume_hours=_pairs(assume_hours, "--assume-hours", "primary_care=Mo-Fr 09:00-17:00"),
@@ -184,7 +190,7 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
     total = table.iloc[-1]
     click.echo(f"{result.region.name}: {int(total[f'{pre}_workers_not']):,} of {int(total['workers']):,} estimated workers "
                f"({int(total[f'{pre}_sites_not'])} of {int(total['sites'])} sites) beyond {settings.headline_threshold:g} min "
-               f"of a {settings.headline_category.replace('_', ' ')}, and {total[f'{pre}_pop_not']:,.0f} of "
+               f"{registry.of_a(settings.headline_category)}, and {total[f'{pre}_pop_not']:,.0f} of "
                f"{total['population']:,.0f} people [{result.method}].")
     if f"{pre}_workers_not_lower" in total:
         click.echo(f"  how sure: between {int(total[f'{pre}_workers_not_lower']):,} and {int(total[f'{pre}_workers_not_upper']):,} "
@@ -194,6 +200,11 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
     coarse = int(total[f"{pre}_workers_not_postal_area"])
     if coarse:
         click.echo(f"  {coarse:,} of those workers are at sites placed only at a postal-area centroid: their distance is uncertain.")
+    for cat in settings.categories:  # the other clinical categories get a line of their own (issue 16)
+        other = f"{cat}_{settings.headline_threshold:g}min"
+        if cat != settings.headline_category and getattr(registry.get(cat), "clinical", False) and f"{other}_workers_not" in total:
+            click.echo(f"  and {int(total[f'{other}_workers_not']):,} workers ({int(total[f'{other}_sites_not'])} sites) beyond "
+                       f"{settings.headline_threshold:g} min {registry.of_a(cat)}.")
     # The console follows the same privacy rule as the files: small areas are blanked in public mode.
     shown = suppress_areas(table, settings.k_anonymity) if settings.privacy == "public" else table
     for _, row in shown.iloc[:-1].iterrows():

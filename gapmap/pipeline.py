@@ -95,7 +95,9 @@ def analyze(
     data_dir: str | os.PathLike | None = None,
     boundary_file: str | os.PathLike | None = None,
     areas_file: str | os.PathLike | None = None,
-    services_file: str | os.PathLike | None = None,
+    services_file: str | os.PathLike | list | tuple | None = None,
+    category_map: str | os.PathLike | None = None,
+    osm_services: str | os.PathLike | bool | None = None,
     sites_file: str | os.PathLike | None = None,
     population_file: str | os.PathLike | None = None,
     gtfs: str | os.PathLike | None = None,
@@ -121,8 +123,15 @@ def analyze(
         Polygon file replacing the region's boundary (its polygons become the areas).
     areas_file : path, optional
         Polygon file of sub-areas (an id or name column) replacing the region's wards / tracts.
-    services_file : path, optional
-        Extra services (CSV with ``name, category`` and coordinates, or any vector file).
+    services_file : path or list of paths, optional
+        Extra services (CSV with ``name, category`` and coordinates, or any vector file; see
+        ``data/services_template.csv``), e.g. settlement agencies, LINC classes, walk-in clinics.
+    category_map : path, optional
+        CSV overriding the ODHF classification (``facility_id`` or ``pattern``, ``category``;
+        see ``docs/service-categories.md``).
+    osm_services : True or path, optional
+        OpenStreetMap amenities: True downloads them for the region (osmnx, cached), a path
+        reads an ``.osm`` / ``.pbf`` file (see :mod:`gapmap.sources.osm`).
     sites_file, population_file : path, optional
         User layers replacing the LMIA sites / DA population (see :mod:`gapmap.sources.inputs`).
     gtfs : path, optional
@@ -162,7 +171,8 @@ def analyze(
     _say(progress, f"[1/5] boundary and areas for {region.name}")
     boundary, areas = layers.build_boundary(region, data_dir, boundary_file, areas_file)
     network = _resolve_network(network, boundary.gdf, settings, notes, progress)
-    all_layers, census_total = _build_layers(region, settings, boundary, areas, data_dir, services_file, sites_file,
+    service_sources = {"services_file": services_file, "category_map": category_map, "osm_services": osm_services}
+    all_layers, census_total = _build_layers(region, settings, boundary, areas, data_dir, service_sources, sites_file,
                                              population_file, notes, progress, clip=boundary_file is not None)
     services, sites, population = all_layers["services"], all_layers["sites"], all_layers["population"]
     settings = _drop_absent_categories(settings, services.gdf, notes, progress)
@@ -199,11 +209,11 @@ def analyze(
     return result
 
 
-def _build_layers(region, settings, boundary, areas, data_dir, services_file, sites_file, population_file,
+def _build_layers(region, settings, boundary, areas, data_dir, service_sources: dict, sites_file, population_file,
                   notes: list[str], progress, clip: bool = False) -> tuple[dict[str, "layers.Layer"], float | None]:
     """Step 1-3: services, sites and population beside the boundary and areas, each row accounted for."""
-    _say(progress, "[2/5] services (ODHF)")
-    services = layers.build_services(boundary.gdf, data_dir, services_file=services_file)
+    _say(progress, "[2/5] services (ODHF, ODCAF" + (", OSM" if service_sources.get("osm_services") else "") + ")")
+    services = layers.build_services(boundary.gdf, data_dir, **service_sources)
     _say(progress, f"[3/5] sites (ESDC LMIA, streams: {', '.join(settings.streams)}) and population (2021 DAs)")
     if sites_file is not None:
         sites = layers.build_user_sites(sites_file, boundary.gdf, areas.gdf, data_dir=data_dir, region=region)
@@ -504,7 +514,7 @@ def run(region: str | Region, out_dir: str | os.PathLike | None = None, *, recom
     if add_services is not None:
         _say(progress, f"what-if: adding services from {add_services}")
         extra = kwargs.get("services_file")
-        files_in = [*([extra] if extra else []), add_services]
+        files_in = [*(list(extra) if isinstance(extra, (list, tuple)) else [extra] if extra else []), add_services]
         after = analyze(result.region, **{**kwargs, "services_file": files_in, "progress": None})
         whatif = plan.what_if(result, after)
     out = Path(out_dir) if out_dir is not None else Path("outputs") / result.region.slug

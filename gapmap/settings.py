@@ -10,9 +10,12 @@ overridable):
   travelled at the mode's speed.
 - ``circuity``: 1.3. Road distance / straight-line distance; 1.2-1.4 is the range
   reported for rural grid networks (Levinson & El-Geneidy 2009; Ballou et al. 2002).
-- ``thresholds_min``: 15, 30 and 60 minutes for every category.
-- ``categories``: the service categories analysed (``hospital``, ``primary_care``).
-- ``headline``: the category and threshold the map shades areas by (hospital, 30 min).
+- ``thresholds_min``: 15, 30 and 60 minutes for every category (the default categories'
+  thresholds in the registry).
+- ``categories``: the service categories analysed: the registry's defaults
+  (:func:`gapmap.categories.default_categories`: ``hospital``, clinical ``primary_care``).
+- ``headline``: the category and threshold the map shades areas by (the registry's headline
+  category, hospital, at 30 min).
 - ``snap_limit_m``: 1000 m; places farther than this from every road are flagged (never dropped).
 
 Straight-line minutes: see :mod:`gapmap.travel.straight`.
@@ -31,6 +34,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from gapmap import categories as _categories
 from gapmap.errors import InputError
 from gapmap.travel import modes as _modes
 
@@ -44,10 +48,10 @@ class Settings:
     mode: str = "drive"
     speeds_kmh: dict[str, float] = dataclasses.field(default_factory=_modes.default_speeds)
     circuity: float = 1.3
-    thresholds_min: tuple[float, ...] = (15.0, 30.0, 60.0)
-    categories: tuple[str, ...] = ("hospital", "primary_care")
+    thresholds_min: tuple[float, ...] = dataclasses.field(default_factory=_categories.default_thresholds)
+    categories: tuple[str, ...] = dataclasses.field(default_factory=_categories.default_categories)
     streams: tuple[str, ...] = ("Primary Agriculture",)
-    headline_category: str = "hospital"
+    headline_category: str = dataclasses.field(default_factory=_categories.default_headline)
     headline_threshold: float = 30.0
     privacy: str = "public"
     k_anonymity: int = 5

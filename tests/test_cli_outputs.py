@@ -161,12 +161,13 @@ def test_malformed_services_csv(mirror, tmp_path):
 
 def test_user_services_and_options(mirror, tmp_path):
     svc = tmp_path / "svc.csv"
-    svc.write_text("name,category,latitude,longitude\nMobile clinic,clinic,42.33,-81.99\nBad row,clinic,north,west\n")
-    res = CliRunner().invoke(main, ["analyze", "--region", "chatham-kent", "--services", str(svc), "--category", "clinic",
+    # A category ODHF lacks (settlement) comes only from the user's file; "clinic" is now an alias of primary_care.
+    svc.write_text("name,category,latitude,longitude\nNewcomer centre,settlement,42.33,-81.99\nBad row,settlement,north,west\n")
+    res = CliRunner().invoke(main, ["analyze", "--region", "chatham-kent", "--services", str(svc), "--category", "settlement",
                                     "--threshold", "10", "--threshold", "20", "--speed", "drive=50", "--out", str(tmp_path / "o"), "-q"])
     assert res.exit_code == 0, res.stderr
     summ = json.loads((tmp_path / "o" / "summary.json").read_text())
-    assert summ["settings"]["headline"] == {"category": "clinic", "threshold_min": 20.0}
+    assert summ["settings"]["headline"] == {"category": "settlement", "threshold_min": 20.0}
     assert summ["layers"]["services"]["rejected_by_reason"]["latitude/longitude not a number ('north', 'west')"] == 1
     assert "50 km/h" in summ["method"]["travel_time"]
 

@@ -8,7 +8,8 @@ The builders are re-exported here (``gapmap.layers.build_sites``).
 """
 
 from gapmap.layers.build import (  # noqa: F401
-    ODHF_CATEGORIES, POP_NAMES, REJECT_COLUMNS, SITE_COLUMNS, WORKER_NAMES, Layer, assign_areas, build_boundary,
+    POP_NAMES, REJECT_COLUMNS, SITE_COLUMNS, WORKER_NAMES, CategoryMap, Layer, assign_areas, build_boundary,
+    check_odhf_locations, classify_odhf, read_category_map,
     build_population, build_services, build_sites, build_user_population, build_user_sites, estimate_workers,
     read_user_services, utm_crs,
 )

@@ -1,10 +1,14 @@
-"""English and French labels for the map and report (``--lang en|fr``)."""
+"""English and French labels for the map and report (``--lang en|fr``).
+
+Category names come from the registry (:mod:`gapmap.categories`). French templates that the
+map fills with only ``{cat}`` are phrased to need no article ("du service le plus proche
+(hôpital)"); the headline uses the registry's gendered "d'un hôpital" / "d'une clinique".
+"""
 
 from __future__ import annotations
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
-        "hospital": "hospital", "primary_care": "primary care", "residential_care": "residential care",
         "areas_layer": "Areas: share of workers beyond {t} min of a {cat}",
         "share_caption": "Share of workers beyond {t} min of a {cat}",
         "boundary": "Region boundary", "catchments": "Catchments: {cat}", "services": "Services: {cat}",
@@ -14,7 +18,7 @@ LABELS: dict[str, dict[str, str]] = {
         "area": "Area", "sites": "Sites", "workers": "Workers (est.)", "workers_beyond": "Workers beyond {t} min",
         "share_beyond": "Share beyond", "population": "Population", "people_beyond": "People beyond {t} min",
         "suppressed": "suppressed (fewer than {k} sites)", "within": "within {t} min",
-        "headline": "<b>{n}</b> of {total} estimated workers ({sn} of {st} sites) are beyond {t} min of a {cat}.",
+        "headline": "<b>{n}</b> of {total} estimated workers ({sn} of {st} sites) are beyond {t} min {of_cat}.",
         "people_headline": "{n} of {total} people are beyond {t} min.",
         "method": "Method", "approximations": "Approximations", "legend": "Legend", "sources": "Sources",
         "worker_sites": "worker sites", "title_sub": "Migrant-worker sites and {cats}", "data_as_of": "Data",
@@ -30,9 +34,8 @@ LABELS: dict[str, dict[str, str]] = {
         "coarse_note": "{n} of them work at sites placed only at a postal-area centroid, so their distance is uncertain.",
     },
     "fr": {
-        "hospital": "hôpital", "primary_care": "soins primaires", "residential_care": "soins en résidence",
-        "areas_layer": "Secteurs : part des travailleurs à plus de {t} min d'un(e) {cat}",
-        "share_caption": "Part des travailleurs à plus de {t} min d'un(e) {cat}",
+        "areas_layer": "Secteurs : part des travailleurs à plus de {t} min du service le plus proche ({cat})",
+        "share_caption": "Part des travailleurs à plus de {t} min du service le plus proche ({cat})",
         "boundary": "Limite de la région", "catchments": "Zones de desserte : {cat}", "services": "Services : {cat}",
         "sites_public": "Employeurs de travailleurs migrants (hexagones; cellules de moins de {k} sites ou travailleurs masquées)",
         "sites_internal": "Employeurs de travailleurs migrants (INTERNE : points géocodés exacts)",
@@ -41,19 +44,19 @@ LABELS: dict[str, dict[str, str]] = {
         "area": "Secteur", "sites": "Sites", "workers": "Travailleurs (est.)", "workers_beyond": "Travailleurs à plus de {t} min",
         "share_beyond": "Part au-delà", "population": "Population", "people_beyond": "Personnes à plus de {t} min",
         "suppressed": "masqué (moins de {k} sites)", "within": "à moins de {t} min",
-        "headline": "<b>{n}</b> des {total} travailleurs estimés ({sn} des {st} sites) sont à plus de {t} min d'un(e) {cat}.",
+        "headline": "<b>{n}</b> des {total} travailleurs estimés ({sn} des {st} sites) sont à plus de {t} min {of_cat}.",
         "people_headline": "{n} des {total} personnes sont à plus de {t} min.",
         "method": "Méthode", "approximations": "Approximations", "legend": "Légende", "sources": "Sources",
         "worker_sites": "sites de travailleurs", "title_sub": "Sites de travailleurs migrants et {cats}", "data_as_of": "Données",
         "in_region": "dans la région", "outside_region": "hors de la région (dessert sa bordure)",
-        "minutes": "min", "nearest": "{cat} le plus proche", "trips_h": "passages/h", "route": "Ligne",
+        "minutes": "min", "nearest": "Service le plus proche ({cat})", "trips_h": "passages/h", "route": "Ligne",
         "internal_banner": "CARTE INTERNE : montre les points géocodés des sites. Ne pas publier.",
         "report_title": "Rapport sur les lacunes de services", "per_area": "Par secteur", "coverage_curves": "Courbes de couverture",
-        "curve_caption": "Part couverte à moins de x minutes du (de la) {cat} le plus proche ({mode}; {method})",
+        "curve_caption": "Part couverte à moins de x minutes du service le plus proche ({cat}; {mode}; {method})",
         "share_covered": "part couverte", "minutes_axis": "minutes jusqu'au service le plus proche",
         "notes": "Remarques", "recommendations": "Nouveaux services recommandés", "newly_workers": "Travailleurs nouvellement couverts",
         "newly_people": "Personnes nouvellement couvertes", "name": "Nom", "rank": "Rang",
-        "hex_layer": "Hexagones : personnes à plus de {t} min d'un(e) {cat}",
+        "hex_layer": "Hexagones : personnes à plus de {t} min du service le plus proche ({cat})",
         "coarse_note": "{n} d'entre eux travaillent sur des sites placés seulement au centre de la région de tri d'acheminement : leur distance est incertaine.",
     },
 }
@@ -69,8 +72,17 @@ def labels(lang: str) -> dict[str, str]:
 
 
 def cat_label(cat: str, lang: str) -> str:
-    """Human name of a service category (user categories keep their own name)."""
-    return LABELS[lang].get(cat, cat.replace("_", " "))
+    """Human name of a service category, from :mod:`gapmap.categories` (unregistered keys keep their own name)."""
+    from gapmap import categories
+
+    return categories.label(cat, lang)
+
+
+def cat_of_a(cat: str, lang: str) -> str:
+    """"of a <label>" / "d'un hôpital", "d'une clinique de soins primaires" (French article from the registry's gender)."""
+    from gapmap import categories
+
+    return categories.of_a(cat, lang)
 
 
 def headline_text(total, settings, lang: str) -> str:
@@ -91,7 +103,8 @@ def headline_text(total, settings, lang: str) -> str:
     head = ""
     if pd.isna(total["workers"]) or total["workers"]:
         head = L["headline"].format(n=n(f"{pre}_workers_not"), total=n("workers"), sn=n(f"{pre}_sites_not"), st=n("sites"),
-                                    t=t, cat=html.escape(cat_label(settings.headline_category, lang)))
+                                    t=t, cat=html.escape(cat_label(settings.headline_category, lang)),
+                                    of_cat=html.escape(cat_of_a(settings.headline_category, lang)))
         coarse = total.get(f"{pre}_workers_not_postal_area")
         if coarse is not None and not pd.isna(coarse) and coarse:
             head += " " + L["coarse_note"].format(n=f"{int(coarse):,}")

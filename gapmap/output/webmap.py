@@ -19,20 +19,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
-CATEGORY_COLOURS = {
-    "hospital": "#c0392b",
-    "primary_care": "#2471a3",
-    "residential_care": "#7d3c98",
-    "settlement": "#1e8449",
-    "language": "#b9770e",
-    "library": "#5d6d7e",
-}
-_FALLBACK_COLOURS = ["#17a589", "#a04000", "#566573", "#d4ac0d", "#884ea0"]
 BAND_COLOURS = ["#1a9850", "#91cf60", "#d9ef8b", "#fee08b", "#fc8d59"]
 
 
 def category_colour(cat: str, i: int = 0) -> str:
-    return CATEGORY_COLOURS.get(cat, _FALLBACK_COLOURS[i % len(_FALLBACK_COLOURS)])
+    """Map colour of a category, from :mod:`gapmap.categories`."""
+    from gapmap import categories
+
+    return categories.colour(cat, i)
 
 
 def _esc(value) -> str:
@@ -120,11 +114,15 @@ def _box(html_text: str, position: str, extra_style: str = "") -> folium.Element
 
 _ICON = ("<div style='background:{c};color:#fff;border:1.5px solid #fff;border-radius:{r};width:18px;height:18px;"
          "line-height:17px;text-align:center;font:bold 12px sans-serif;box-shadow:0 0 2px #000'>{g}</div>")
-_GLYPHS = {"hospital": ("H", "3px"), "primary_care": ("+", "50%"), "residential_care": ("R", "50%")}
+def _glyph(cat: str) -> tuple[str, str]:
+    from gapmap import categories
+
+    glyph, radius = categories.glyph(cat)
+    return html.escape(glyph), radius
 
 
 def _icon(cat: str, i: int) -> folium.DivIcon:
-    glyph, radius = _GLYPHS.get(cat, (html.escape(cat[:1].upper()), "50%"))
+    glyph, radius = _glyph(cat)
     return folium.DivIcon(html=_ICON.format(c=category_colour(cat, i), r=radius, g=glyph), icon_size=(18, 18), icon_anchor=(9, 9))
 
 
@@ -294,7 +292,7 @@ def build_map(result, *, public_sites: gpd.GeoDataFrame | None = None, areas_tab
               f"<div><span style='display:inline-block;width:10px;height:10px;background:#ccc'></span> "
               f"{_esc(L['suppressed'].format(k=s.k_anonymity))}</div>")
     legend += "".join(
-        f"<div style='display:flex;gap:4px;align-items:center;margin:1px 0'>{_ICON.format(c=category_colour(c, i), r=_GLYPHS.get(c, ('', '50%'))[1], g=_GLYPHS.get(c, (html.escape(c[:1].upper()),))[0])}"
+        f"<div style='display:flex;gap:4px;align-items:center;margin:1px 0'>{_ICON.format(c=category_colour(c, i), r=_glyph(c)[1], g=_glyph(c)[0])}"
         f" {_esc(cat_label(c, s.lang))}</div>" for i, c in enumerate(s.categories)
     )
     legend += "".join(

@@ -11,5 +11,5 @@ The reader functions are re-exported here (``gapmap.sources.read_csv``).
 
 from gapmap.sources.readers import (  # noqa: F401
     column_list, read_cimd, read_csv, read_da_points, read_da_population, read_fsa_centroids, read_gazetteer,
-    read_lmia, read_odhf, read_vector, sniff_delimiter, to_float,
+    read_lmia, read_odcaf, read_odhf, read_vector, sniff_delimiter, to_float,
 )

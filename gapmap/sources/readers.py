@@ -92,16 +92,31 @@ def to_float(series: pd.Series, decimal_comma: bool = False) -> pd.Series:
 
 
 def read_odhf(path: str | Path) -> pd.DataFrame:
-    """ODHF v1.1: latin-1, ``CSDuid`` like ``3536020.0``, province codes lower-case."""
+    """ODHF v1.1: latin-1, ``CSDuid`` like ``3536020.0``, province codes lower-case.
+
+    Columns used for classification (:func:`gapmap.layers.build.classify_odhf`) are always
+    present: ``facility_name, source_facility_type, odhf_facility_type, provider``; the class
+    is stripped and case-folded to ODHF's spelling ("nursing and residential ..." occurs too).
+    """
     df = read_csv(
         path,
-        ["index", "facility_name", "odhf_facility_type", "province", "CSDuid", "latitude", "longitude"],
+        ["index", "facility_name", "source_facility_type", "odhf_facility_type", "provider", "province", "CSDuid",
+         "latitude", "longitude"],
         what="ODHF",
     )
+    df["odhf_facility_type"] = df["odhf_facility_type"].str.strip().str.capitalize()
     df["CSDuid"] = df["CSDuid"].str.replace(r"\.0$", "", regex=True)
     df["province"] = df["province"].str.upper()
     df["latitude"] = to_float(df["latitude"])
     df["longitude"] = to_float(df["longitude"])
+    return df
+
+
+def read_odcaf(path: str | Path) -> pd.DataFrame:
+    """ODCAF v1.0 (cp1252): numeric ``Latitude``/``Longitude``; ``..`` marks an empty field."""
+    df = read_csv(path, ["Index", "Facility_Name", "ODCAF_Facility_Type", "Latitude", "Longitude"], what="ODCAF")
+    df["Latitude"] = to_float(df["Latitude"].replace("..", ""))
+    df["Longitude"] = to_float(df["Longitude"].replace("..", ""))
     return df
 
 

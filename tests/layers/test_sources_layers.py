@@ -52,7 +52,9 @@ def test_services_inside_region_match_odhf_csd(ck, mirror):
     assert inside - ck_rows == {"odhf-3359"} and ck_rows <= inside
     hosp = lay.gdf[lay.gdf["in_region"] & (lay.gdf["category"] == "hospital")]
     assert len(hosp) == 2
-    assert lay.rows_read == 7033
+    # Every ODHF row (7,033) and every ODCAF row (7,972, for its libraries) is read and accounted for.
+    assert lay.rows_read == 7033 + 7972
+    assert set(lay.gdf["source"]) == {"odhf", "odcaf"}
 
 
 def test_population_sums_to_census_total(ck):
