@@ -30,6 +30,9 @@ class Dataset:
 
 _OGL = "Open Government Licence - Canada"
 _STATCAN = "Statistics Canada Open Licence"
+# cazipcode ships the table without any publisher or licence: say so wherever a point from it is used.
+_POSTAL_LICENCE = ("licence not stated (no publisher or licence in the package or its repository; "
+                   "Statistics Canada's licensed PCCF is the authoritative equivalent, see --postal-points)")
 
 DATASETS: dict[str, Dataset] = {
     d.id: d
@@ -124,6 +127,26 @@ DATASETS: dict[str, Dataset] = {
             "https://download.geonames.org/export/zip/CA.zip",
             "GeoNames (CC-BY 4.0)",
         ),
+        # --- postal-code points (geocoding cascade, issue 14; keep these entries together)
+        Dataset(
+            "postal_points_lmia_ontario",
+            "postal-points-ontario/lmia_ontario_postal_points.csv",
+            "Six-character postal-code points of the codes in the LMIA Ontario list",
+            "unknown (third-party postal-code database, via PyPI cazipcode 0.0.2)",
+            _POSTAL_LICENCE,
+            "https://pypi.org/project/cazipcode/0.0.2/",
+            "Postal-code points: PyPI cazipcode 0.0.2, publisher unknown, licence not stated (not republished)",
+        ),
+        Dataset(
+            "postal_points_rural_ontario",
+            "postal-points-ontario/ontario_rural_postal_points.csv",
+            "Rural post-office postal-code points, Ontario",
+            "unknown (third-party postal-code database, via PyPI cazipcode 0.0.2)",
+            _POSTAL_LICENCE,
+            "https://pypi.org/project/cazipcode/0.0.2/",
+            "Rural post-office points: PyPI cazipcode 0.0.2, publisher unknown, licence not stated (not republished)",
+        ),
+        # --- end postal-code points
         Dataset(
             "da_points_swon",
             "gapmap-derived-swon-da-points/swon-da-points-pop2021-cimd.geojson",
