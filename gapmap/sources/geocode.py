@@ -383,6 +383,8 @@ def _by_post_office(places: pd.Series, codes: pd.Series, tables: Gazetteers) -> 
             if got is not None:
                 hit, table = got
                 found[i] = (float(hit["longitude"]), float(hit["latitude"]), _post_office_name(hit), table)
+                if reasons:  # the code failed, the name placed it: keep why
+                    why[i] = reasons[0]
                 continue
             reasons.append(reason)
         if reasons:
