@@ -166,10 +166,11 @@ def read_postal_points(path: str | Path, *, what: str = "Postal points") -> pd.D
     """A postal-code point table: the mirror's ``postal-points-ontario`` CSVs or a user's file.
 
     Accepts any CSV with a postal-code column and latitude/longitude columns (names matched
-    case-insensitively, e.g. ``postal_code, latitude, longitude``). Without a
-    ``codes_sharing_this_point`` column, codes at the exact same coordinates are counted
-    here. A code listed twice keeps its first row (PCCF lists some codes once per
-    delivery installation). Rows with a malformed code or coordinates are dropped.
+    case-insensitively: ``postal_code, latitude, longitude``, or a PCCF export's ``PC, LAT,
+    LONG``). Without a ``codes_sharing_this_point`` column, codes at the exact same
+    coordinates are counted here. A code listed twice keeps its first row, or its single-link
+    row where a PCCF ``SLI`` column marks one (``SLI = 1``). Rows with a malformed code or
+    coordinates are dropped.
 
     Returns
     -------
@@ -191,7 +192,11 @@ def read_postal_points(path: str | Path, *, what: str = "Postal points") -> pd.D
         "longitude": to_float(df[lon]),
     })
     ok = out["postal_code"].str.match(_CODE.pattern) & out["latitude"].between(-90, 90) & out["longitude"].between(-180, 180)
-    out = out[ok].drop_duplicates("postal_code", keep="first")
+    out = out[ok]
+    if "sli" in lower:
+        # PCCF: several records per code; the single-link indicator names the one to use.
+        out = out.iloc[np.argsort(df.loc[out.index, lower["sli"]].ne("1").to_numpy(), kind="stable")]
+    out = out.drop_duplicates("postal_code", keep="first").sort_index()
     if "codes_sharing_this_point" in lower:
         out["codes_sharing_this_point"] = pd.to_numeric(df.loc[out.index, lower["codes_sharing_this_point"]],
                                                         errors="coerce").fillna(1).astype(int)
@@ -273,7 +278,7 @@ def _cascade(places: pd.Series, codes: pd.Series, tables: Gazetteers) -> pd.Data
     return out
 
 
-_Found = dict  # row index -> (lon, lat, match, PointTable)
+_Found = dict  # row index -> (lon, lat, match, PointTable): the rows a rule placed
 
 
 def _own_point(code: str, table: PointTable) -> tuple[pd.Series | None, str | None]:

@@ -115,6 +115,10 @@ def test_read_postal_points_counts_shared_points(tmp_path):
                  "BAD,1,1\nN7M1A1,not a number,-82\n")
     pts = geocode.read_postal_points(f)
     assert pts.set_index("postal_code")["codes_sharing_this_point"].to_dict() == {"N0P2P0": 1, "N0P0A1": 2, "N0P0A2": 2}
+    # A PCCF-style export: PC / LAT / LONG, two records for one code, the single-link one (SLI=1) wins.
+    (tmp_path / "pccf.csv").write_text("PC,LAT,LONG,SLI\nN0P2P0,42.0,-82.0,0\nN0P2P0,42.1,-82.4,1\n")
+    pccf = geocode.read_postal_points(tmp_path / "pccf.csv")
+    assert pccf[["postal_code", "latitude", "longitude"]].values.tolist() == [["N0P2P0", 42.1, -82.4]]
     (tmp_path / "bad.csv").write_text("code,x,y\nN0P2P0,1,2\n")
     with pytest.raises(InputError, match="needs postal_code, latitude and longitude columns"):
         geocode.read_postal_points(tmp_path / "bad.csv")
