@@ -254,3 +254,15 @@ def test_cli_postal_points_missing_file(mirror, tmp_path):
                                     "--out", str(tmp_path / "o"), "-q"])
     assert res.exit_code != 0
     assert "Postal points file" in res.output + res.stderr and "--postal-points" in res.output + res.stderr
+
+
+def test_outputs_say_the_licence_is_not_stated(ck_run):
+    import json
+
+    _, files = ck_run
+    summ = json.loads(files["summary.json"].read_text())
+    postal = [s for s in summ["layers"]["sites"]["sources"] if s["id"] == "postal_points_lmia_ontario"]
+    assert len(postal) == 1 and postal[0]["licence"].startswith("licence not stated")
+    assert any("licence not stated" in a for a in summ["attribution"])
+    for name in ("map.html", "report.html"):
+        assert "licence not stated" in files[name].read_text(), name
