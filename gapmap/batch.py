@@ -426,7 +426,7 @@ def run_batch(
     for key, option in _PER_REGION_OPTIONS.items():
         if analyze_kwargs.get(key) is not None:
             raise InputError(f"{option} names one region's file; run that region alone, not in a batch of several.")
-    unknown = sorted(set(analyze_kwargs) - {"services_file", "when", "language", "hours_file", "assume_hours"} - set(_PER_REGION_OPTIONS))
+    unknown = sorted(set(analyze_kwargs) - {"services_file", "postal_points_file", "when", "language", "hours_file", "assume_hours"} - set(_PER_REGION_OPTIONS))
     if unknown:
         raise InputError(f"run_batch got unknown option(s) {', '.join(unknown)}; see gapmap.batch.run_batch.")
     analyze_kwargs = {k: v for k, v in analyze_kwargs.items() if v is not None}

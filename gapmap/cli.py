@@ -114,6 +114,9 @@ def main() -> None:
 @click.option("--osm-services", help="Add OpenStreetMap amenities: 'download' (osmnx, cached) or an .osm/.pbf FILE.")
 @click.option("--sites", "sites_file", type=click.Path(), help="Worker sites file replacing the LMIA sites (coordinates or community/postal code, workers).")
 @click.option("--population", "population_file", type=click.Path(), help="Population file replacing the DA points (points or polygons, population).")
+@click.option("--postal-points", "postal_points_file", type=click.Path(),
+              help="Your postal-code points (PCCF or CSV postal_code, latitude, longitude) for geocoding sites, "
+                   "replacing the bundled table whose licence is not stated.")
 @click.option("--network", "network_spec", default="auto", show_default=True,
               help="Road network: auto (cached, else OSMnx download, else the labelled straight-line fallback), "
                    "straight, or a .osm.pbf / .osm / .graphml PATH.")
@@ -131,7 +134,7 @@ def main() -> None:
 @_user_errors
 def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_file, mode, gtfs, transit_date, transit_window, max_walk_m, max_transfers, categories, thresholds, streams, speeds, circuity,
             headline_category, headline_threshold, privacy, boundary_file, areas_file, services_file, category_map, osm_services, sites_file, population_file,
-            network_spec, when, language, hours_file, assume_hours, recommend, recommend_target, candidates, objective,
+            postal_points_file, network_spec, when, language, hours_file, assume_hours, recommend, recommend_target, candidates, objective,
             add_services, lang, quiet):
     """Run the service-gap analysis for one region and write map, GeoPackage, tables and summary.
 
@@ -164,7 +167,8 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
         # Batches default to the straight-line method: --network auto would try an OSM download per region.
         explicit = click.get_current_context().get_parameter_source("network_spec") != click.core.ParameterSource.DEFAULT
         _analyze_batch(None if all_regions else region, out_dir, settings, data_dir, network_spec if explicit else "straight",
-                       scheduler, workers, say, t0, services_file=services_file, when=when, language=language,
+                       scheduler, workers, say, t0, services_file=services_file, postal_points_file=postal_points_file,
+                       when=when, language=language,
                        hours_file=hours_file, assume_hours=_pairs(assume_hours, "--assume-hours", "primary_care=Mo-Fr 09:00-17:00"))
         return
     reg = get_region(region)
@@ -177,7 +181,7 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
         result, files = pipeline.run(reg, out_dir, settings=settings, data_dir=data_dir, boundary_file=boundary_file,
                                 areas_file=areas_file, services_file=services_file, category_map=category_map,
                                 osm_services=osm_services, sites_file=sites_file, population_file=population_file,
-                                gtfs=gtfs, network=network_spec, client=client, progress=say, when=when, language=language,
+                                postal_points_file=postal_points_file, gtfs=gtfs, network=network_spec, client=client, progress=say, when=when, language=language,
                                 hours_file=hours_file,
                                 assume_hours=_pairs(assume_hours, "--assume-hours", "primary_care=Mo-Fr 09:00-17:00"),
                                 recommend=recommend, recommend_target=recommend_target, candidates=candidates,

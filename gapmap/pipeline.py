@@ -100,6 +100,7 @@ def analyze(
     osm_services: str | os.PathLike | bool | None = None,
     sites_file: str | os.PathLike | None = None,
     population_file: str | os.PathLike | None = None,
+    postal_points_file: str | os.PathLike | None = None,
     gtfs: str | os.PathLike | None = None,
     when: str | None = None,
     language: str | None = None,
@@ -134,6 +135,10 @@ def analyze(
         reads an ``.osm`` / ``.pbf`` file (see :mod:`gapmap.sources.osm`).
     sites_file, population_file : path, optional
         User layers replacing the LMIA sites / DA population (see :mod:`gapmap.sources.inputs`).
+    postal_points_file : path, optional
+        Your own postal-code points (Statistics Canada's PCCF or any ``postal_code, latitude,
+        longitude`` CSV), replacing the mirror's table whose licence is not stated (see
+        :mod:`gapmap.sources.geocode`).
     gtfs : path, optional
         GTFS zip or folder; default the region's feed in the catalog, if any. Its routes and
         stops are mapped in every mode; ``mode="transit"`` uses its schedule.
@@ -173,7 +178,8 @@ def analyze(
     network = _resolve_network(network, boundary.gdf, settings, notes, progress)
     service_sources = {"services_file": services_file, "category_map": category_map, "osm_services": osm_services}
     all_layers, census_total = _build_layers(region, settings, boundary, areas, data_dir, service_sources, sites_file,
-                                             population_file, notes, progress, clip=boundary_file is not None)
+                                             population_file, notes, progress, clip=boundary_file is not None,
+                                             postal_points_file=postal_points_file)
     services, sites, population = all_layers["services"], all_layers["sites"], all_layers["population"]
     settings = _drop_absent_categories(settings, services.gdf, notes, progress)
     feed, transit_routes, transit_stops, transit_source = _read_transit(region, gtfs, data_dir, boundary.gdf, settings,
@@ -210,15 +216,18 @@ def analyze(
 
 
 def _build_layers(region, settings, boundary, areas, data_dir, service_sources: dict, sites_file, population_file,
-                  notes: list[str], progress, clip: bool = False) -> tuple[dict[str, "layers.Layer"], float | None]:
+                  notes: list[str], progress, clip: bool = False,
+                  postal_points_file=None) -> tuple[dict[str, "layers.Layer"], float | None]:
     """Step 1-3: services, sites and population beside the boundary and areas, each row accounted for."""
     _say(progress, "[2/5] services (ODHF, ODCAF" + (", OSM" if service_sources.get("osm_services") else "") + ")")
     services = layers.build_services(boundary.gdf, data_dir, **service_sources)
     _say(progress, f"[3/5] sites (ESDC LMIA, streams: {', '.join(settings.streams)}) and population (2021 DAs)")
     if sites_file is not None:
-        sites = layers.build_user_sites(sites_file, boundary.gdf, areas.gdf, data_dir=data_dir, region=region)
+        sites = layers.build_user_sites(sites_file, boundary.gdf, areas.gdf, data_dir=data_dir, region=region,
+                                        postal_points_file=postal_points_file)
     else:
-        sites = layers.build_sites(region, boundary.gdf, areas.gdf, data_dir, streams=settings.streams)
+        sites = layers.build_sites(region, boundary.gdf, areas.gdf, data_dir, streams=settings.streams,
+                                   postal_points_file=postal_points_file)
     if population_file is not None:
         population, census_total = layers.build_user_population(population_file, boundary.gdf, areas.gdf), None
     else:
@@ -360,13 +369,9 @@ def _approximations(settings: Settings, network, tt: pd.DataFrame, method: str, 
             f"Travel times are a {method}: straight-line distance x {settings.circuity:g} / "
             f"{settings.speeds_kmh[settings.mode]:g} km/h, not a road-network route."
         )
-    precision = sites["geocode_precision"].value_counts()
-    if precision.get("community", 0) or precision.get("postal_area", 0):
-        approximations.append(
-            f"Sites are located at community points ({int(precision.get('community', 0))} sites, about 1 km) or "
-            f"postal-area (FSA) centroids ({int(precision.get('postal_area', 0))} sites, coarse: can be 30+ km off), "
-            "not at farm addresses (ESDC lists only community and postal code)."
-        )
+    geocoded = _geocoding_sentence(sites)
+    if geocoded:
+        approximations.append(geocoded)
     if sites_file is None and len(sites):
         approximations.append(
             "Workers per site = the largest calendar-year total of LMIA-approved positions (quarters summed within a "
@@ -382,6 +387,26 @@ def _approximations(settings: Settings, network, tt: pd.DataFrame, method: str, 
 def _distance_words(metres: float) -> str:
     """``1 km`` for 1000 m, ``500 m`` for 500 m."""
     return f"{metres / 1000:g} km" if metres >= 1000 else f"{metres:g} m"
+
+
+def _geocoding_sentence(sites: gpd.GeoDataFrame) -> str | None:
+    """How the sites were placed, rule by rule of the geocoding cascade, or None for user coordinates."""
+    from gapmap.sources import geocode
+
+    n = sites["geocode_precision"].value_counts()
+    words = {
+        geocode.POSTAL_CODE: "at their own urban postal-code point (about an address block)",
+        geocode.COMMUNITY: "at a cited community point (about 1 km)",
+        geocode.POST_OFFICE: "at a rural post-office point (about 1 km from the village; farms can be several km away)",
+        geocode.POSTAL_AREA: f"only at a postal-area (FSA) centroid (coarse, can be 30+ km off; counted in "
+                             f"'{geocode.AREA_UNKNOWN_NAME}', never in a ward)",
+    }
+    parts = [f"{int(n[p])} {words[p]}" for p in geocode.PRECISIONS if n.get(p, 0)]
+    if not parts:
+        return None
+    unstated = int(sites["geocode_licence"].fillna("").str.startswith("licence not stated").sum()) if "geocode_licence" in sites else 0
+    return ("Sites are not at farm addresses (ESDC lists only community and postal code): " + "; ".join(parts) + "."
+            + (f" {unstated} of them rest on postal-code points whose licence is not stated." if unstated else ""))
 
 
 def _attach_plan(result: Result, network) -> None:

@@ -71,7 +71,7 @@ class Settings:
     circuity_range: tuple[float, float] = (1.2, 1.6)
     speed_factor_range: tuple[float, float] = (0.85, 1.15)
     location_radius_m: dict[str, float] = dataclasses.field(default_factory=lambda: {
-        "user coordinates": 0.0, "postal_code": 500.0, "community": 5000.0, "rural_post_office": 10000.0,
+        "user coordinates": 0.0, "postal_code": 500.0, "community": 5000.0, "post_office": 10000.0,
         "postal_area": 25000.0,
     })
 

@@ -105,7 +105,7 @@ def test_comparison_csv_matches_each_summary(serial_run):
             assert row["workers_beyond"] == summ["headline"]["workers_beyond"]
             assert row["workers_beyond_share"] == pytest.approx(row["workers_beyond"] / row["workers"], abs=1e-4)
     assert table.loc["kingston", "suppressed"]
-    assert table.loc["chatham-kent", "workers_beyond"] == 518  # the README's Chatham-Kent headline
+    assert table.loc["chatham-kent", "workers_beyond"] == 14  # the README's Chatham-Kent headline (issue 14 geocoding)
 
 
 def test_comparison_html_links_each_region(serial_run):
@@ -147,7 +147,7 @@ def test_cli_batch_two_regions(serial_run, tmp_path):
     res = CliRunner().invoke(main, ["analyze", "--region", "chatham-kent", "--region", "kingston", "--scheduler", "serial",
                                     "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output + res.stderr
-    assert "chatham-kent       ok: 518 of 2,507 workers (20.7%) beyond 30 min of a hospital" in res.stdout
+    assert "chatham-kent       ok: 14 of 2,507 workers (0.6%) beyond 30 min of a hospital" in res.stdout
     assert "kingston           ok:" in res.stdout and "suppressed" in res.stdout
     assert "Wrote 2 region folders, comparison.csv and comparison.html" in res.stdout
     assert "chatham-kent: started" in res.stderr and "kingston: ok in" in res.stderr

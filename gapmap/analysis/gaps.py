@@ -11,6 +11,7 @@ import pandas as pd
 
 from gapmap.analysis import uncertainty
 from gapmap.settings import Settings
+from gapmap.sources.geocode import AREA_UNKNOWN, AREA_UNKNOWN_NAME
 
 
 def _tkey(t: float) -> str:
@@ -49,12 +50,18 @@ def area_table(areas: gpd.GeoDataFrame, sites: pd.DataFrame, population: pd.Data
                region_name: str) -> pd.DataFrame:
     """Per-area and whole-region counts of sites, workers and population covered and not.
 
-    The last row (``area_id == "region"``) is the whole region.
+    The last row (``area_id == "region"``) is the whole region. Sites placed only at a
+    postal-area centroid (``area_id == "unknown"``) are in no area: when there are any, the
+    row ``area unknown (postal-area only)`` before the region row counts them (no population),
+    and the region row includes them.
     """
     keys = [(c, t) for c in settings.categories for t in settings.thresholds_min]
     rows = []
     groups = [(a.area_id, a.area_name, sites["area_id"] == a.area_id, population["area_id"] == a.area_id)
               for a in areas.itertuples()]
+    unknown = sites["area_id"].eq(AREA_UNKNOWN)
+    if unknown.any():
+        groups.append((AREA_UNKNOWN, AREA_UNKNOWN_NAME, unknown, pd.Series(False, index=population.index)))
     groups.append(("region", region_name, pd.Series(True, index=sites.index), pd.Series(True, index=population.index)))
     for area_id, name, smask, pmask in groups:
         s, p = sites[smask], population[pmask]

@@ -348,6 +348,34 @@ def locate(demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, *, threshold_
     -------
     SitingResult
     """
+    tie = _check_locate_args(p, target_share, threshold_min, tie_break, objective)
+    demand = geo.as_gdf(demand, "Demand points")
+    candidates = geo.as_gdf(candidates, "Candidates")
+    d_ids = geo.ids_from_column(demand, "origin_id", "Demand points")
+    c_ids = geo.ids_from_column(candidates, "candidate_id", "Candidates")
+    w, cols, label = _weights(demand, objective)
+    method = None
+    if matrix is None:
+        matrix = od_matrix_straight_line(demand, candidates.to_crs(demand.crs), settings, threshold_min,
+                                         origin_id="origin_id", service_id="candidate_id")
+        method = str(matrix["method"].iloc[0]) if len(matrix) else None
+    cover = _coverage(d_ids, c_ids, matrix, threshold_min, "candidate")
+    before = _covered_by_existing(demand, d_ids, existing, existing_matrix, settings, threshold_min)
+    coverable = before | (np.asarray(cover.sum(axis=1)).ravel() > 0)
+    w2 = cols[tie] if tie else np.zeros(len(d_ids))
+    sol = _solve(cover, c_ids, w, w2, before, coverable, p=p, target_share=target_share, label=label, tie=tie,
+                 time_limit=time_limit)
+    recs, covered, covered_by = _rank(cover, sol.chosen, w, w2, cols, before, c_ids, candidates)
+    totals = _totals(sol, label, threshold_min, cols, before, covered, coverable, len(recs), len(c_ids), method)
+    dem = gpd.GeoDataFrame({"origin_id": pd.Series(d_ids, dtype="str"), "workers": cols["workers"],
+                            "people": cols["people"], "covered_before": before, "covered_after": covered,
+                            "covered_by": pd.Series(covered_by, dtype="str")},
+                           geometry=demand.geometry.to_numpy(), crs=demand.crs)
+    return SitingResult(recommendations=recs, totals=totals, demand=dem, notes=sol.notes)
+
+
+def _check_locate_args(p, target_share, threshold_min, tie_break, objective) -> str | None:
+    """Validate :func:`locate`'s arguments; return the tie-break weight name (or None)."""
     if (p is None) == (target_share is None):
         raise InputError("Give exactly one of p (number of new sites, MCLP) or target_share (coverage target, LSCP).")
     if p is not None and (not isinstance(p, (int, np.integer)) or p < 0):
@@ -356,37 +384,46 @@ def locate(demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, *, threshold_
         raise InputError(f"target_share = {target_share!r} must be in (0, 1], e.g. 0.9 for 90%.")
     if threshold_min is None or threshold_min <= 0:
         raise InputError(f"threshold_min = {threshold_min!r} must be positive minutes.")
-    demand = geo.as_gdf(demand, "Demand points")
-    candidates = geo.as_gdf(candidates, "Candidates")
-    d_ids = geo.ids_from_column(demand, "origin_id", "Demand points")
-    c_ids = geo.ids_from_column(candidates, "candidate_id", "Candidates")
-    w, cols, label = _weights(demand, objective)
     if tie_break == "auto":
-        tie = {"workers": "people", "people": "workers"}.get(objective) if isinstance(objective, str) else None
-    elif tie_break is None or tie_break in DEMAND_WEIGHTS:
-        tie = tie_break
-    else:
-        raise InputError(f"tie_break must be 'auto', None, 'workers' or 'people', not {tie_break!r}.")
-    notes: list[str] = []
+        return {"workers": "people", "people": "workers"}.get(objective) if isinstance(objective, str) else None
+    if tie_break is None or tie_break in DEMAND_WEIGHTS:
+        return tie_break
+    raise InputError(f"tie_break must be 'auto', None, 'workers' or 'people', not {tie_break!r}.")
 
-    method = None
-    if matrix is None:
-        matrix = od_matrix_straight_line(demand, candidates.to_crs(demand.crs), settings, threshold_min,
-                                         origin_id="origin_id", service_id="candidate_id")
-        method = str(matrix["method"].iloc[0]) if len(matrix) else None
-    cover = _coverage(d_ids, c_ids, matrix, threshold_min, "candidate")
+
+def _covered_by_existing(demand: gpd.GeoDataFrame, d_ids: np.ndarray, existing: gpd.GeoDataFrame | None,
+                         existing_matrix: pd.DataFrame | None, settings: Settings | None,
+                         threshold_min: float) -> np.ndarray:
+    """Demand points already within the threshold of an existing service."""
     before = np.zeros(len(d_ids), dtype=bool)
-    if existing is not None and len(existing):
-        existing = geo.as_gdf(existing, "Existing services")
-        e_ids = geo.ids_from_column(existing, "service_id", "Existing services")
-        if existing_matrix is None:
-            existing_matrix = od_matrix_straight_line(demand, existing.to_crs(demand.crs), settings, threshold_min,
-                                                      origin_id="origin_id", service_id="service_id")
-        before = np.asarray(_coverage(d_ids, e_ids, existing_matrix, threshold_min, "existing-service").sum(axis=1)).ravel() > 0
-    coverable = before | (np.asarray(cover.sum(axis=1)).ravel() > 0)
+    if existing is None or not len(existing):
+        return before
+    existing = geo.as_gdf(existing, "Existing services")
+    e_ids = geo.ids_from_column(existing, "service_id", "Existing services")
+    if existing_matrix is None:
+        existing_matrix = od_matrix_straight_line(demand, existing.to_crs(demand.crs), settings, threshold_min,
+                                                  origin_id="origin_id", service_id="service_id")
+    return np.asarray(_coverage(d_ids, e_ids, existing_matrix, threshold_min, "existing-service").sum(axis=1)).ravel() > 0
 
+
+@dataclasses.dataclass
+class _Solution:
+    """The solver's picks (positions in the input candidates, id order) and what it took."""
+
+    chosen: np.ndarray
+    problem: str
+    notes: list[str]
+    kept: np.ndarray
+    groups: int
+    solves: int
+
+
+def _solve(cover: sparse.csr_matrix, c_ids: np.ndarray, w: np.ndarray, w2: np.ndarray, before: np.ndarray,
+           coverable: np.ndarray, *, p: int | None, target_share: float | None, label: str, tie: str | None,
+           time_limit: float) -> _Solution:
+    """MCLP or LSCP on the reduced problem, then the lexicographic tie-breaks; exact."""
+    notes: list[str] = []
     # Candidates in id order: column order is the final tie-break order.
-    w2 = cols[tie] if tie else np.zeros(len(d_ids))
     order = np.argsort(c_ids, kind="stable")
     relevant = (~before) & coverable & ((w > 0) | (w2 > 0))
     sub = cover[:, order].tocsc()[np.flatnonzero(relevant), :].tocsr()
@@ -428,8 +465,13 @@ def locate(demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, *, threshold_
         gain = float(w[(~before) & (np.asarray(cover[:, chosen].sum(axis=1)).ravel() > 0)].sum())
         if gain < z - 2 * tol:
             raise RuntimeError(f"siting solver returned picks covering {gain} < optimum {z}; please report this input")
+    return _Solution(chosen, problem, notes, kept, int(len(gw)), model.solves if model else 0)
 
-    # Rank greedily by marginal objective gain among the chosen (ties: id order, i.e. chosen order).
+
+def _rank(cover: sparse.csr_matrix, chosen: np.ndarray, w: np.ndarray, w2: np.ndarray, cols: dict[str, np.ndarray],
+          before: np.ndarray, c_ids: np.ndarray, candidates: gpd.GeoDataFrame
+          ) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
+    """Rank the picks greedily by marginal objective gain (ties: id order); coverage after and by whom."""
     covered = before.copy()
     covered_by = np.where(before, "existing", "").astype(object)
     remaining = list(chosen)
@@ -453,9 +495,14 @@ def locate(demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, *, threshold_
     recs["rank"] = recs["rank"].astype(int)
     recs["candidate_id"] = recs["candidate_id"].astype("str")
     recs["name"] = recs["name"].astype("str")
+    return recs, covered, covered_by
 
-    totals: dict = {"problem": problem, "threshold_min": float(threshold_min), "objective": label,
-                    "sites_recommended": len(recs)}
+
+def _totals(sol: _Solution, label: str, threshold_min: float, cols: dict[str, np.ndarray], before: np.ndarray,
+            covered: np.ndarray, coverable: np.ndarray, n_recs: int, n_candidates: int, method: str | None) -> dict:
+    """The summary numbers of a siting run, per demand weight."""
+    totals: dict = {"problem": sol.problem, "threshold_min": float(threshold_min), "objective": label,
+                    "sites_recommended": n_recs}
     for c in DEMAND_WEIGHTS:
         v = cols[c]
         tot = float(v.sum())
@@ -463,11 +510,7 @@ def locate(demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, *, threshold_
                        f"{c}_covered_after": float(v[covered].sum()), f"{c}_coverable": float(v[coverable].sum()),
                        f"{c}_share_before": round(float(v[before].sum()) / tot, 4) if tot else None,
                        f"{c}_share_after": round(float(v[covered].sum()) / tot, 4) if tot else None})
-    totals.update({"candidates": len(c_ids), "candidates_in_model": int(len(kept)),
-                   "demand_groups_in_model": int(len(gw)), "solves": model.solves if model else 0,
+    totals.update({"candidates": n_candidates, "candidates_in_model": int(len(sol.kept)),
+                   "demand_groups_in_model": sol.groups, "solves": sol.solves,
                    "solver": SOLVER, "method": method or "given travel-time matrix"})
-    dem = gpd.GeoDataFrame({"origin_id": pd.Series(d_ids, dtype="str"), "workers": cols["workers"],
-                            "people": cols["people"], "covered_before": before, "covered_after": covered,
-                            "covered_by": pd.Series(covered_by, dtype="str")},
-                           geometry=demand.geometry.to_numpy(), crs=demand.crs)
-    return SitingResult(recommendations=recs, totals=totals, demand=dem, notes=notes)
+    return totals

@@ -36,9 +36,9 @@ Default ranges and their sources:
   average (slower in towns, winter roads and at intersections; faster on highways).
 - ``location_radius_m``: ``user coordinates`` 0; ``postal_code`` (an urban six-character
   code's own point) 500 m; ``community`` (a gazetteer point for the community an employer
-  names) 5 km, the reach of a rural community's mailing addresses; ``rural_post_office``
-  10 km; ``postal_area`` (FSA centroid) 25 km, as rural FSAs span tens of kilometres.
-  Unknown precisions use the ``postal_area`` radius.
+  names) 5 km, the reach of a rural community's mailing addresses; ``post_office`` (a rural
+  post office's point) 10 km, its rural delivery area; ``postal_area`` (FSA centroid) 25 km,
+  as rural FSAs span tens of kilometres. Unknown precisions use the ``postal_area`` radius.
 """
 
 from __future__ import annotations

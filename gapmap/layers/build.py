@@ -25,8 +25,10 @@ Schemas (column -> meaning); geometry is always the last column:
 ``sites`` (migrant-worker employers; sensitive)
     site_id (stable hash of employer + location), employer, community, postal_code, fsa,
     stream, noc_codes, workers (estimate, see :func:`estimate_workers`), positions_<year>,
-    quarters_listed, lmia_rows, requested_rows, geocode_precision (community |
-    postal_area), geocode_match, area_id, geometry (Point).
+    quarters_listed, lmia_rows, requested_rows, geocode_precision (postal_code | community |
+    post_office | postal_area, see :mod:`gapmap.sources.geocode`), geocode_match, geocode_source
+    (dataset id or file), geocode_licence (of that source), geocode_note (why earlier rules did
+    not place it), area_id (``unknown`` for a site at a postal-area centroid), geometry (Point).
 ``population``
     dauid (str), pop2021 (float), cimd_ethnocult and the other CIMD scores, area_id,
     geometry (Point: 2016 population-weighted DA representative point).
@@ -54,8 +56,9 @@ from gapmap.sources.regions import Region
 
 REJECT_COLUMNS = ["layer", "source", "row", "reason"]
 
+_GEOCODE_KEEP = ["geocode_precision", "geocode_match", "geocode_source", "geocode_licence", "geocode_note"]
 SITE_COLUMNS = ["site_id", "employer", "community", "postal_code", "fsa", "stream", "noc_codes", "workers",
-                "quarters_listed", "lmia_rows", "requested_rows", "geocode_precision", "geocode_match", "area_id", "geometry"]
+                "quarters_listed", "lmia_rows", "requested_rows", *_GEOCODE_KEEP, "area_id", "geometry"]
 
 
 
@@ -530,7 +533,7 @@ def check_odhf_locations(df: pd.DataFrame, data_dir=None) -> pd.DataFrame:
     code = df["postal_code"].astype(str).str.upper().str.replace(r"\s+", "", regex=True)
     frames = [sources.read_csv(catalog.resolve(d, data_dir), ["postal_code", "latitude", "longitude", "codes_sharing_this_point"],
                                what="Postal points")
-              for d in ("postal_points_lmia_on", "postal_points_rural_on") if catalog.available(d, data_dir)]
+              for d in ("postal_points_lmia_ontario", "postal_points_rural_ontario") if catalog.available(d, data_dir)]
     postal_km = pd.Series(np.nan, index=df.index)
     if frames:
         pts = pd.concat(frames).drop_duplicates("postal_code")
@@ -776,8 +779,15 @@ def _empty_sites(crs) -> gpd.GeoDataFrame:
 
 
 def build_sites(region: Region, boundary: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, data_dir=None, *,
-                streams: tuple[str, ...] = ("Primary Agriculture",)) -> Layer:
-    """Migrant-worker employer sites from ESDC positive LMIAs, geocoded offline."""
+                streams: tuple[str, ...] = ("Primary Agriculture",),
+                postal_points_file: str | Path | None = None) -> Layer:
+    """Migrant-worker employer sites from ESDC positive LMIAs, placed by the geocoding cascade.
+
+    Rows are placed by :func:`gapmap.sources.geocode.geocode` (own urban postal-code point,
+    cited community point, rural post-office point, postal-area centroid); a row no rule
+    places, or whose best point lies outside the boundary, is rejected with the reason.
+    ``postal_points_file`` replaces the mirror's postal-code points (``--postal-points``).
+    """
     crs = boundary.crs
     if region.province != "ON" and region.lmia_dataset is None:
         # The mirror holds the Ontario rows of the national LMIA lists only.
@@ -787,44 +797,84 @@ def build_sites(region: Region, boundary: gpd.GeoDataFrame, areas: gpd.GeoDataFr
     path = catalog.resolve(dataset_id, data_dir)
     df = sources.read_lmia(path)
     n_read = len(df)
+    df, rejects = _lmia_rows_in_streams(df, streams, path)
+    tables = geocode.load_tables(gazetteer_dataset=region.gazetteer_dataset, municipality_names=region.municipality_names,
+                                 data_dir=data_dir, postal_points_file=postal_points_file)
+    codes = df["postal_code"].where(df["postal_code"].str.len() > 0, df["fsa"])
+    gdf, placing_rejects = _place_rows(df, df["city"], codes, tables, boundary, layer="sites", source=path)
+    rejects.append(placing_rejects)
+    rej = pd.concat(rejects, ignore_index=True)
+    if gdf.empty:
+        return Layer("sites", _empty_sites(crs), n_read, 0, rej, (dataset_id,),
+                     (f"No {', '.join(streams)} LMIA rows placed inside the region.",))
+    sites = _lmia_sites(gdf, areas)
+    return Layer("sites", sites, n_read, int(len(gdf)), rej, (dataset_id, *_sources_used(sites, tables)),
+                 _postal_licence_notes(sites))
+
+
+def _lmia_rows_in_streams(df: pd.DataFrame, streams: tuple[str, ...], path) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """LMIA rows of the selected streams with a usable count; the rest as rejects."""
     known_streams = sorted(df["program_stream"].unique())
     unknown = [s for s in streams if s not in known_streams]
     if unknown:
         raise InputError(f"Unknown LMIA stream(s) {', '.join(map(repr, unknown))}; choose from {', '.join(known_streams)}.")
-    rejects = []
     other = ~df["program_stream"].isin(streams)
-    rejects.append(_rejects("sites", path, df.loc[other, "source_row"],
-                            [f"stream {s!r} not selected (--stream)" for s in df.loc[other, "program_stream"]]))
+    rejects = [_rejects("sites", path, df.loc[other, "source_row"],
+                        [f"stream {s!r} not selected (--stream)" for s in df.loc[other, "program_stream"]])]
     df = df[~other]
     no_count = df["approved_positions"].isna() | (df["approved_positions"] < 0) | df["year"].isna()
     rejects.append(_rejects("sites", path, df.loc[no_count, "source_row"], "approved positions or year missing or not a number"))
-    df = df[~no_count]
-    norm_city = df["city"].map(geocode.normalize_place)
-    excluded = dict(region.excluded_places)
-    is_excl = norm_city.isin(list(excluded))
-    rejects.append(_rejects("sites", path, df.loc[is_excl, "source_row"], norm_city[is_excl].map(excluded)))
-    df = df[~is_excl]
-    gaz = sources.read_gazetteer(catalog.resolve(region.gazetteer_dataset, data_dir)) if region.gazetteer_dataset else None
-    fsa = sources.read_fsa_centroids(catalog.resolve("geonames_fsa", data_dir))
-    geo = geocode.geocode_places(df["city"], df["fsa"], gaz, fsa, municipality_names=region.municipality_names)
-    df = pd.concat([df, geo], axis=1)
+    return df[~no_count], rejects
+
+
+def _place_rows(df: pd.DataFrame, places: pd.Series, codes: pd.Series, tables: geocode.Gazetteers,
+               boundary: gpd.GeoDataFrame, *, layer: str, source) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Geocode rows by the cascade and keep those whose best point is inside the boundary.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Rows with a ``source_row`` column; ``places`` and ``codes`` share its index.
+    tables : Gazetteers
+        The cascade's tables (:func:`gapmap.sources.geocode.load_tables`).
+
+    Returns
+    -------
+    (GeoDataFrame, DataFrame)
+        Placed rows in the boundary's CRS (with the :data:`geocode.GEOCODE_COLUMNS`), and the
+        rejects: rows no rule places (every rule's reason) and rows placed outside the region
+        (the distance from the boundary in km).
+    """
+    geo = geocode.geocode(places, codes, tables)
+    df = pd.concat([df.drop(columns=[c for c in geocode.GEOCODE_COLUMNS if c in df.columns]), geo], axis=1)
     unplaced = df["lon"].isna()
-    rejects.append(_rejects("sites", path, df.loc[unplaced, "source_row"],
-                            "community not in the gazetteer and no valid postal code to fall back on"))
-    df = df[~unplaced]
-    gdf = _points(df, "lon", "lat", crs)
-    outside = ~gdf.within(boundary.geometry.iloc[0])
-    rejects.append(_rejects("sites", path, gdf.loc[outside, "source_row"],
-                            [f"geocoded outside the region ({p})" for p in gdf.loc[outside, "geocode_precision"]]))
-    gdf = gdf[~outside]
-    if gdf.empty:
-        rej = pd.concat(rejects, ignore_index=True)
-        return Layer("sites", _empty_sites(crs), n_read, 0, rej, (dataset_id,),
-                     (f"No {', '.join(streams)} LMIA rows placed inside the region.",))
-    # One site per employer location: the same employer at the same postal code and community.
+    rejects = [_rejects(layer, source, df.loc[unplaced, "source_row"],
+                        [f"not placed: {n}" for n in df.loc[unplaced, "geocode_note"]])]
+    gdf = _points(df[~unplaced], "lon", "lat", boundary.crs)
+    outline = boundary.geometry.iloc[0]
+    km = gdf.distance(outline) / 1000.0
+    outside = km > 0
+    rejects.append(_rejects(layer, source, gdf.loc[outside, "source_row"], [
+        f"placed outside the region by its best point ({geocode.PRECISION_WORDS[p]}: {m}), {d:.1f} km from the boundary"
+        for p, m, d in zip(gdf.loc[outside, "geocode_precision"], gdf.loc[outside, "geocode_match"], km[outside])]))
+    return gdf[~outside], pd.concat(rejects, ignore_index=True)
+
+
+def _site_areas(sites: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> np.ndarray:
+    """Area of each site; a site placed only at a postal-area centroid is in no area we can name."""
+    out = np.full(len(sites), geocode.AREA_UNKNOWN, dtype=object)
+    known = ~sites["geocode_precision"].eq(geocode.POSTAL_AREA).to_numpy() if "geocode_precision" in sites else np.ones(len(sites), bool)
+    if known.any():
+        out[known] = assign_areas(sites[known], areas).to_numpy()
+    return out
+
+
+def _lmia_sites(gdf: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One site per employer location (same employer, postal code and community), workers estimated."""
+    crs = gdf.crs
     location = gdf["postal_code"].where(gdf["postal_code"].str.len() == 6, gdf["fsa"])
     key = _norm_employer(gdf["employer"]) + "|" + location + "|" + gdf["city"].map(geocode.normalize_place)
-    gdf["site_id"] = "site-" + key.map(lambda k: hashlib.sha1(k.encode()).hexdigest()[:10])
+    gdf = gdf.assign(site_id="site-" + key.map(lambda k: hashlib.sha1(k.encode()).hexdigest()[:10]))
     counts = estimate_workers(gdf)
     first = gdf.sort_values(["site_id", "year", "quarter", "source_row"]).groupby("site_id").first()
     agg = gdf.groupby("site_id").agg(
@@ -832,16 +882,29 @@ def build_sites(region: Region, boundary: gpd.GeoDataFrame, areas: gpd.GeoDataFr
         lmia_rows=("source_row", "size"),
         requested_rows=("count_header_in_source", lambda s: int((s == "Requested").sum())),
     )
-    sites = first[["employer", "city", "postal_code", "fsa", "program_stream", "geocode_precision", "geocode_match", "geometry"]]
+    sites = first[["employer", "city", "postal_code", "fsa", "program_stream", *_GEOCODE_KEEP, "geometry"]]
     sites = sites.rename(columns={"city": "community", "program_stream": "stream"}).join(agg).join(counts)
     sites = gpd.GeoDataFrame(sites.reset_index(), geometry="geometry", crs=crs)
-    sites["area_id"] = assign_areas(sites, areas).to_numpy()
+    sites["area_id"] = _site_areas(sites, areas)
     year_cols = sorted(c for c in sites.columns if c.startswith("positions_"))
     cols = [*SITE_COLUMNS[:8], *year_cols, *SITE_COLUMNS[8:]]
-    sites = sites[cols].sort_values("site_id").reset_index(drop=True)
-    rej = pd.concat(rejects, ignore_index=True)
-    datasets = tuple(d for d in (dataset_id, region.gazetteer_dataset, "geonames_fsa") if d)
-    return Layer("sites", sites, n_read, int(len(gdf)), rej, datasets)
+    return sites[cols].sort_values("site_id").reset_index(drop=True)
+
+
+def _sources_used(sites: pd.DataFrame, tables: geocode.Gazetteers) -> tuple[str, ...]:
+    """Geocoding tables that placed at least one site, in cascade order (for sources and attribution)."""
+    used = set(sites["geocode_source"].dropna())
+    return tuple(s for s in tables.sources if s in used)
+
+
+def _postal_licence_notes(sites: pd.DataFrame) -> tuple[str, ...]:
+    """Say how many sites rest on a postal-point table whose licence is not stated."""
+    unstated = sites["geocode_licence"].fillna("").str.startswith("licence not stated")
+    if not unstated.any():
+        return ()
+    return (f"{int(unstated.sum())} sites are placed at postal-code or rural post-office points from a table whose "
+            "licence is not stated (PyPI cazipcode 0.0.2); pass --postal-points FILE (e.g. Statistics Canada's PCCF) "
+            "to use your own.",)
 
 
 # --------------------------------------------------------------------------- population
@@ -951,31 +1014,37 @@ def _nonnegative(gdf, col: str, rejects: pd.DataFrame, layer: str, path) -> tupl
 
 
 def build_user_sites(path: str | Path, boundary: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, crs: str | None = None,
-                     data_dir=None, region: Region | None = None) -> Layer:
-    """Sites from a user file: coordinates (or community / postal code) and a worker count per row."""
+                     data_dir=None, region: Region | None = None, postal_points_file: str | Path | None = None) -> Layer:
+    """Sites from a user file: coordinates (or community / postal code) and a worker count per row.
+
+    Rows without coordinates are placed by the geocoding cascade (:mod:`gapmap.sources.geocode`)
+    with the region's gazetteer and ``postal_points_file`` (else the mirror's postal points).
+    """
     from gapmap.sources import inputs
 
-    gaz = None
-    if region is not None and region.gazetteer_dataset and catalog.available(region.gazetteer_dataset, data_dir):
-        gaz = sources.read_gazetteer(catalog.resolve(region.gazetteer_dataset, data_dir))
-    fsa = sources.read_fsa_centroids(catalog.resolve("geonames_fsa", data_dir)) if catalog.available("geonames_fsa", data_dir) else None
-    table = inputs.read_table(path, layer="sites", crs=crs, gazetteer=gaz, fsa_table=fsa)
+    tables = geocode.load_tables(gazetteer_dataset=region.gazetteer_dataset if region else None,
+                                 municipality_names=region.municipality_names if region else (),
+                                 data_dir=data_dir, postal_points_file=postal_points_file)
+    table = inputs.read_table(path, layer="sites", crs=crs, gazetteers=tables)
     wcol = _number_column(table, WORKER_NAMES, "sites")
     gdf, rej, notes = inputs.check_against_region(table, boundary, layer="sites", id_col="site_id")
     gdf, workers, rej = _nonnegative(gdf, wcol, rej, "sites", path)
     cols = {c.lower(): c for c in gdf.columns}
     name = gdf[cols["employer"]] if "employer" in cols else gdf[cols["name"]] if "name" in cols else ""
     ids = gdf[cols["site_id"]].astype(str) if "site_id" in cols else "site-u" + gdf["source_row"].astype(str)
+    geocoded = "geocode_precision" in gdf
     sites = gpd.GeoDataFrame({
         "site_id": ids.to_numpy(), "employer": name, "community": gdf[cols["community"]] if "community" in cols else "",
         "postal_code": "", "fsa": "", "stream": "user", "noc_codes": "", "workers": workers.round().astype(int).to_numpy(),
         "quarters_listed": 0, "lmia_rows": 0, "requested_rows": 0,
-        "geocode_precision": gdf["geocode_precision"].to_numpy() if "geocode_precision" in gdf else "user coordinates",
-        "geocode_match": None,
+        **{c: gdf[c].to_numpy() if geocoded else None for c in _GEOCODE_KEEP},
     }, geometry=gdf.geometry.to_numpy(), crs=boundary.crs)
-    sites["area_id"] = assign_areas(sites, areas).to_numpy() if len(sites) else []
+    if not geocoded:
+        sites["geocode_precision"], sites["geocode_source"] = "user coordinates", str(path)
+    sites["area_id"] = _site_areas(sites, areas) if len(sites) else []
     sites = sites[SITE_COLUMNS].sort_values("site_id").reset_index(drop=True)
-    return Layer("sites", sites, table.rows_read, len(sites), rej, (str(path),), tuple(notes))
+    datasets = (str(path), *(_sources_used(sites, tables) if geocoded else ()))
+    return Layer("sites", sites, table.rows_read, len(sites), rej, datasets, (*notes, *_postal_licence_notes(sites)))
 
 
 def _raster_population(path, boundary: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> Layer:

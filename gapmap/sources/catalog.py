@@ -30,6 +30,9 @@ class Dataset:
 
 _OGL = "Open Government Licence - Canada"
 _STATCAN = "Statistics Canada Open Licence"
+# cazipcode ships the table without any publisher or licence: say so wherever a point from it is used.
+_POSTAL_LICENCE = ("licence not stated (no publisher or licence in the package or its repository; "
+                   "Statistics Canada's licensed PCCF is the authoritative equivalent, see --postal-points)")
 
 DATASETS: dict[str, Dataset] = {
     d.id: d
@@ -124,25 +127,27 @@ DATASETS: dict[str, Dataset] = {
             "https://download.geonames.org/export/zip/CA.zip",
             "GeoNames (CC-BY 4.0)",
         ),
-        # --- services: postal points for ODHF location checks, the OSM amenity fixture (issue 16)
+        # --- postal-code points (geocoding cascade, issue 14; keep these entries together)
         Dataset(
-            "postal_points_lmia_on",
+            "postal_points_lmia_ontario",
             "postal-points-ontario/lmia_ontario_postal_points.csv",
-            "Six-character postal-code points, Ontario LMIA codes (cazipcode 0.0.2)",
-            "unknown (PyPI cazipcode 0.0.2)",
-            "licence not stated",
+            "Six-character postal-code points of the codes in the LMIA Ontario list",
+            "unknown (third-party postal-code database, via PyPI cazipcode 0.0.2)",
+            _POSTAL_LICENCE,
             "https://pypi.org/project/cazipcode/0.0.2/",
-            "postal-code points from PyPI cazipcode (licence not stated)",
+            "Postal-code points: PyPI cazipcode 0.0.2, publisher unknown, licence not stated (not republished)",
         ),
         Dataset(
-            "postal_points_rural_on",
+            "postal_points_rural_ontario",
             "postal-points-ontario/ontario_rural_postal_points.csv",
-            "Six-character postal-code points, Ontario rural codes (cazipcode 0.0.2)",
-            "unknown (PyPI cazipcode 0.0.2)",
-            "licence not stated",
+            "Rural post-office postal-code points, Ontario",
+            "unknown (third-party postal-code database, via PyPI cazipcode 0.0.2)",
+            _POSTAL_LICENCE,
             "https://pypi.org/project/cazipcode/0.0.2/",
-            "postal-code points from PyPI cazipcode (licence not stated)",
+            "Rural post-office points: PyPI cazipcode 0.0.2, publisher unknown, licence not stated (not republished)",
         ),
+        # --- end postal-code points
+        # --- services: the OSM amenity fixture (issue 16)
         Dataset(
             "osm_toronto_uoft",
             "osm-toronto-uoft-2020/toronto_uoft_2020-11.osm",

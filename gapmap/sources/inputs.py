@@ -59,7 +59,7 @@ def _rej(path, rows, reasons, layer) -> pd.DataFrame:
 
 
 def read_table(path: str | Path, *, layer: str, required: tuple[str, ...] = (), crs: str | None = None,
-               gazetteer: pd.DataFrame | None = None, fsa_table: pd.DataFrame | None = None) -> Table:
+               gazetteers: geocode.Gazetteers | None = None) -> Table:
     """Read a user file into points or polygons with row accounting (no region checks yet).
 
     Parameters
@@ -70,8 +70,9 @@ def read_table(path: str | Path, *, layer: str, required: tuple[str, ...] = (), 
         Attribute columns that must exist (case-insensitive), e.g. ``("name", "category")``.
     crs : str, optional
         CRS of x/y columns in a CSV (e.g. ``EPSG:26917``); latitude/longitude are EPSG:4326.
-    gazetteer, fsa_table : DataFrame, optional
-        For CSVs with only a community / postal-code column: offline geocoding tables.
+    gazetteers : Gazetteers, optional
+        For CSVs with only a community / postal-code column: the geocoding cascade's tables
+        (:func:`gapmap.sources.geocode.load_tables`).
     """
     path = Path(path)
     what = f"{layer.capitalize()} file"
@@ -126,15 +127,15 @@ def read_table(path: str | Path, *, layer: str, required: tuple[str, ...] = (), 
                 f"{what} {path} has no coordinate columns (looked for latitude/longitude, lat/lon, x/y) and no "
                 f"community or postal-code column to geocode; add latitude and longitude columns."
             )
-        if fsa_table is None:
+        if gazetteers is None or gazetteers.fsa is None:
             raise InputError(f"{what} {path} needs geocoding but no postal-area table is available; add latitude/longitude.")
         places = df[place_c] if place_c else pd.Series("", index=df.index)
-        fsas = (df[postal_c].str.upper().str.replace(" ", "", regex=False).str[:3]) if postal_c else pd.Series("", index=df.index)
-        geo = geocode.geocode_places(places, fsas, gazetteer, fsa_table)
+        codes = df[postal_c] if postal_c else pd.Series("", index=df.index)
+        geo = geocode.geocode(places, codes, gazetteers)
         miss = geo["lon"].isna()
-        rejects.append(_rej(path, df.loc[miss, "source_row"], "could not geocode: community not in the gazetteer and no known postal area", layer))
+        rejects.append(_rej(path, df.loc[miss, "source_row"], [f"could not geocode: {n}" for n in geo.loc[miss, "geocode_note"]], layer))
         ok = ~miss
-        gdf = gpd.GeoDataFrame(df[ok].assign(geocode_precision=geo.loc[ok, "geocode_precision"]),
+        gdf = gpd.GeoDataFrame(pd.concat([df[ok], geo.loc[ok, geocode.GEOCODE_COLUMNS[2:]]], axis=1),
                                geometry=gpd.points_from_xy(geo.loc[ok, "lon"], geo.loc[ok, "lat"]), crs="EPSG:4326")
         notes.append(f"{path.name}: {int(ok.sum())} rows geocoded offline from {place_c or postal_c} (approximate locations).")
     return Table(path, gdf, n, pd.concat(rejects, ignore_index=True), notes)

@@ -27,8 +27,9 @@ def test_recommend_covers_the_gap(mirror, tmp_path):
     assert res.exit_code == 0, res.stderr
     rec = pd.read_csv(tmp_path / "recommendations.csv")
     beyond = pd.read_csv(tmp_path / "areas.csv").set_index("area_id").loc["region", "hospital_30min_workers_not"]
-    # One new hospital-category service can reach every uncovered site (all 17 sit around Blenheim / Ridgetown).
-    assert len(rec) == 1 and rec["workers_newly_covered"].iloc[0] == beyond == 518
+    # One new hospital-category service can reach every uncovered site (the 2 left, Ridgetown and Morpeth,
+    # are about 6 km apart).
+    assert len(rec) == 1 and rec["workers_newly_covered"].iloc[0] == beyond == 14
     assert "Recommended new services" in (tmp_path / "map.html").read_text()
 
 
@@ -40,7 +41,7 @@ def test_what_if_adds_a_service(mirror, tmp_path):
                                     "--out", str(tmp_path / "o"), "-q"])
     assert res.exit_code == 0, res.stderr
     wi = pd.read_csv(tmp_path / "o" / "whatif.csv").set_index("area_id")
-    assert wi.loc["region", "hospital_30min_workers_not_before"] == 518
+    assert wi.loc["region", "hospital_30min_workers_not_before"] == 14
     assert wi.loc["region", "hospital_30min_workers_not_after"] == 0
     assert (wi["hospital_30min_workers_not_change"] <= 0).all()
 

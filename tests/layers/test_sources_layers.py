@@ -81,13 +81,16 @@ def test_sites_accounting_and_florence(ck, mirror):
     assert lay.rows_read == len(raw) == 389
     pa = raw[raw["program_stream"] == "Primary Agriculture"]
     assert len(pa) == 291
-    florence = lay.rejects[lay.rejects["reason"].str.startswith("Florence")]
+    # Florence (N0P 1R0) is in Dawn-Euphemia, Lambton County (ck-community-points PROVENANCE): its rows are
+    # rejected because their best point lies outside the boundary, with the distance, not by a name rule.
+    florence = lay.rejects[lay.rejects["reason"].str.contains("Florence post office")]
     assert len(florence) == 5 == (pa["city"] == "Florence").sum()
+    assert florence["reason"].str.fullmatch(r"placed outside the region by its best point .*, \d+\.\d km from the boundary").all()
     assert lay.rows_used == 291 - 5
     assert int(lay.gdf["lmia_rows"].sum()) == lay.rows_used
-    assert set(lay.gdf["geocode_precision"]) == {"community", "postal_area"}
-    # Wheatley has no gazetteer point: it falls back to the N0P centroid and says so.
-    assert (lay.gdf.loc[lay.gdf["community"] == "Wheatley", "geocode_precision"] == "postal_area").all()
+    # Issue 14: every CK site now has a community or rural post-office point; none rests on an FSA centroid.
+    assert set(lay.gdf["geocode_precision"]) == {"community", "post_office"}
+    assert (lay.gdf.loc[lay.gdf["community"] == "Wheatley", "geocode_precision"] == "post_office").all()
 
 
 def test_worker_estimate_hand_computed(ck, mirror):
