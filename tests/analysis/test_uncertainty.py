@@ -73,18 +73,30 @@ def test_bounds_bracket_the_point_and_widening_never_narrows(minutes, a, widen):
     assert (r2["minutes_worst"] >= r1["minutes_worst"] - 1e-9).all()
 
 
-def test_chatham_kent_headline_has_a_range_and_the_n0p_farms_are_knife_edge(ck_run):
+def test_chatham_kent_headline_has_a_range_and_the_status_follows_the_hand_rule(ck_run):
     result, _ = ck_run
     s = result.settings
     region = result.areas_table.iloc[-1]
     pre = f"{s.headline_category}_{s.headline_threshold:g}min"
     assert region[f"{pre}_workers_not_lower"] <= region[f"{pre}_workers_not"] <= region[f"{pre}_workers_not_upper"]
-    # Every site placed at a postal-area centroid is within 25 km of anywhere in its area: none is "sure".
-    coarse = result.sites[result.sites["geocode_precision"] == "postal_area"]
-    near_edge = coarse[(coarse["hospital_min"] - 30).abs() < 5]
-    assert len(near_edge) and (near_edge[f"{pre}_status"] == "uncertain").all()
-    knife = uncertainty.knife_edge(result.sites, s)
-    assert set(near_edge["site_id"]) <= set(knife["site_id"])
+
+
+def test_real_sites_with_a_3_km_radius_are_uncertain_exactly_within_3_9_minutes_of_30(mirror):
+    """Every Chatham-Kent site, 3 km radius, no method range: 3 km x 1.3 at 1000 m/min is 3.9 min either way."""
+    import gapmap
+
+    s = gapmap.load_settings(circuity_range=(1.3, 1.3), speed_factor_range=(1.0, 1.0),
+                             location_radius_m={k: 3000.0 for k in ("community", "post_office", "postal_code",
+                                                                      "postal_area", "user coordinates")})
+    r = gapmap.analyze("chatham-kent", settings=s, network="straight")
+    tt = r.travel_times[(r.travel_times["category"] == "hospital")].set_index("origin_id")["minutes"]
+    minutes = tt.reindex(r.sites["site_id"]).to_numpy()
+    expected = np.where(minutes + 3.9 <= 30, "surely within", np.where(minutes - 3.9 > 30, "surely beyond", "uncertain"))
+    near = np.abs(np.abs(minutes - 30) - 3.9) > 1e-6  # leave float ties at the exact edge out of the comparison
+    assert (r.sites["hospital_30min_status"].to_numpy()[near] == expected[near]).all()
+    assert (expected == "uncertain").sum() > 0 and (expected == "surely within").sum() > 0
+    knife = uncertainty.knife_edge(r.sites, r.settings)
+    assert len(knife) == int((r.sites["hospital_30min_status"] == "uncertain").sum())
 
 
 def test_a_sweep_of_one_value_reproduces_the_plain_run_byte_for_byte(mirror, tmp_path):
