@@ -171,37 +171,43 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
                                 assume_hours=_pairs(assume_hours, "--assume-hours", "primary_care=Mo-Fr 09:00-17:00"),
                                 recommend=recommend, recommend_target=recommend_target, candidates=candidates,
                                 objective=objective, add_services=add_services)
-    from gapmap.analysis.privacy import suppress_areas
-
     settings = result.settings  # the analysis may drop default categories a region lacks
     pre = f"{settings.headline_category}_{settings.headline_threshold:g}min"
-    table = result.areas_table
+    # The console prints what areas.csv publishes: in public mode the disclosure-controlled copy.
+    table = pd.read_csv(files["areas.csv"], dtype={"area_id": str}) if settings.privacy == "public" else result.areas_table
     total = table.iloc[-1]
-    click.echo(f"{result.region.name}: {int(total[f'{pre}_workers_not']):,} of {int(total['workers']):,} estimated workers "
-               f"({int(total[f'{pre}_sites_not'])} of {int(total['sites'])} sites) beyond {settings.headline_threshold:g} min "
+    click.echo(f"{result.region.name}: {_count(total[f'{pre}_workers_not'])} of {_count(total['workers'])} estimated workers "
+               f"({_count(total[f'{pre}_sites_not'])} of {_count(total['sites'])} sites) beyond {settings.headline_threshold:g} min "
                f"of a {settings.headline_category.replace('_', ' ')}, and {total[f'{pre}_pop_not']:,.0f} of "
                f"{total['population']:,.0f} people [{result.method}].")
-    coarse = int(total[f"{pre}_workers_not_postal_area"])
-    if coarse:
-        click.echo(f"  {coarse:,} of those workers are at sites placed only at a postal-area centroid: their distance is uncertain.")
-    # The console follows the same privacy rule as the files: small areas are blanked in public mode.
-    shown = suppress_areas(table, settings.k_anonymity) if settings.privacy == "public" else table
-    for _, row in shown.iloc[:-1].iterrows():
-        if pd.isna(row["workers"]):
-            click.echo(f"  {row['area_name']:<24} (fewer than {settings.k_anonymity} sites: suppressed)")
+    coarse = total[f"{pre}_workers_not_postal_area"]
+    if pd.isna(coarse) or coarse:
+        click.echo(f"  {_count(coarse)} of those workers are at sites placed only at a postal-area centroid: their distance is uncertain.")
+    for _, row in table.iloc[:-1].iterrows():
+        if bool(row.get("suppressed", False)):
+            click.echo(f"  {row['area_name']:<24} (suppressed: fewer than {settings.k_anonymity} sites or workers, or needed to protect one that is)")
         else:
-            click.echo(f"  {row['area_name']:<24} {int(row[f'{pre}_workers_not']):>6,} of {int(row['workers']):>6,} workers beyond")
+            click.echo(f"  {row['area_name']:<24} {_count(row[f'{pre}_workers_not']):>6} of {_count(row['workers']):>6} workers beyond")
     if result.filter_effect:
-        lost = [r for r in result.filter_effect["coverage_lost"] if r["category"] == settings.headline_category
+        from gapmap.analysis import privacy
+
+        effect = (privacy.public_filter_effect(result.filter_effect, settings.k_anonymity)
+                  if settings.privacy == "public" else result.filter_effect)
+        lost = [r for r in effect["coverage_lost"] if r["category"] == settings.headline_category
                 and r["threshold_min"] == settings.headline_threshold][0]
-        click.echo(f"  hours/language filter: {lost['sites_lost']} sites ({lost['workers_lost']:,} workers) lose coverage.")
+        click.echo(f"  hours/language filter: {_count(lost['sites_lost'])} sites ({_count(lost['workers_lost'])} workers) lose coverage.")
     if "recommendations.csv" in files:
         rec = pd.read_csv(files["recommendations.csv"])
         for r in rec.itertuples():
-            click.echo(f"  recommended #{r.rank}: {r.name} — {r.workers_newly_covered:,.0f} workers, {r.people_newly_covered:,.0f} people newly covered")
+            click.echo(f"  recommended #{r.rank}: {r.name} — {_count(r.workers_newly_covered)} workers, {r.people_newly_covered:,.0f} people newly covered")
     rej = len(result.rejects)
     click.echo(f"Wrote {len(files)} files to {files['map.html'].parent} in {time.perf_counter() - t0:.1f} s"
                + (f" ({rej:,} input rows rejected or filtered: see rejects.csv)." if rej else "."))
+
+
+def _count(v) -> str:
+    """A count for the console; blank (suppressed in public mode) prints as a dash."""
+    return "–" if v is None or pd.isna(v) else f"{int(round(float(v))):,}"
 
 
 def _analyze_batch(regions, out_dir, settings, data_dir, network, scheduler, workers, say, t0, **shared) -> None:
