@@ -104,7 +104,7 @@ def main() -> None:
 @click.option("--circuity", type=float, help="Road / straight-line distance ratio [default: 1.3].")
 @click.option("--headline-category", help="Category the map shades areas by [default: hospital].")
 @click.option("--headline-threshold", type=float, help="Threshold the map shades areas by [default: 30].")
-@click.option("--privacy", type=click.Choice(["public", "internal"]), help="public (default) never writes a site coordinate.")
+@click.option("--privacy", type=click.Choice(["public", "internal"]), help="public (default): aggregates only, small cells suppressed (docs/privacy.md); internal: per-site table and points.")
 @click.option("--boundary", "boundary_file", type=click.Path(), help="Polygon file replacing the region's boundary.")
 @click.option("--services", "services_file", type=click.Path(), help="Extra services file (CSV name, category, latitude, longitude; or GeoJSON/GPKG/SHP).")
 @click.option("--sites", "sites_file", type=click.Path(), help="Worker sites file replacing the LMIA sites (coordinates or community/postal code, workers).")
@@ -201,8 +201,17 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
         for r in rec.itertuples():
             click.echo(f"  recommended #{r.rank}: {r.name} — {_count(r.workers_newly_covered)} workers, {r.people_newly_covered:,.0f} people newly covered")
     rej = len(result.rejects)
+    _warn_internal(settings)
     click.echo(f"Wrote {len(files)} files to {files['map.html'].parent} in {time.perf_counter() - t0:.1f} s"
                + (f" ({rej:,} input rows rejected or filtered: see rejects.csv)." if rej else "."))
+
+
+def _warn_internal(settings) -> None:
+    """The loud line of docs/privacy.md: internal outputs locate worker sites."""
+    if settings.privacy == "internal":
+        click.secho("WARNING: --privacy internal: these outputs name employers and locate worker sites "
+                    "(sites.csv, map points, exact small counts). Do not publish or share them; see docs/privacy.md.",
+                    fg="red", bold=True, err=True)
 
 
 def _count(v) -> str:
@@ -230,6 +239,7 @@ def _analyze_batch(regions, out_dir, settings, data_dir, network, scheduler, wor
                        f"({row['workers_beyond_share']:.1%}) {head} [{row['method']}]")
     n = res.status_counts()
     out = res.files["comparison.csv"].parent
+    _warn_internal(settings)
     click.echo(f"Wrote {n['ok']} region folders, comparison.csv and comparison.html to {out} in {time.perf_counter() - t0:.1f} s "
                f"({n['skipped']} skipped, {n['failed']} failed).")
     if n["failed"]:

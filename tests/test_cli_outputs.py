@@ -25,8 +25,9 @@ def test_analyze_ck_writes_the_contract(mirror, tmp_path):
     res = CliRunner().invoke(main, ["analyze", "--region", "chatham-kent", "--out", str(tmp_path), "-q"])
     assert res.exit_code == 0, res.output + res.stderr
     assert "straight-line approximation" in res.stdout
-    for name in ["map.html", "layers.gpkg", "sites.csv", "areas.csv", "summary.json", "rejects.csv", "report.html", "hexes.csv"]:
+    for name in ["map.html", "layers.gpkg", "areas.csv", "summary.json", "rejects.csv", "report.html", "hexes.csv"]:
         assert (tmp_path / name).stat().st_size > 0
+    assert not (tmp_path / "sites.csv").exists()  # per employer: internal mode only (docs/privacy.md)
     layers = {name for name, _ in pyogrio.list_layers(tmp_path / "layers.gpkg")}
     assert layers == {"boundary", "areas", "services", "sites", "population", "catchments", "hexes"}
     summ = json.loads((tmp_path / "summary.json").read_text())
@@ -49,21 +50,29 @@ def test_analyze_ck_writes_the_contract(mirror, tmp_path):
     shown = [a["workers_beyond"] for a in head["by_area"] if not a["suppressed"]]
     assert all(v is None or v >= 5 or v == 0 for v in shown)
     assert sum(v or 0 for v in shown) <= head["workers_beyond"]
-    assert [a["area_id"] for a in head["by_area"] if a["suppressed"]] == ["ward-1"]  # one LMIA site in ward 1
+    # Ward 1 has one LMIA site; a second ward is hidden with it so the region total does not give it back.
+    hidden = [a["area_id"] for a in head["by_area"] if a["suppressed"]]
+    assert "ward-1" in hidden and len(hidden) >= 2
     assert any("straight-line" in a for a in summ["method"]["approximations"])
 
 
 def test_area_table_agrees_with_site_table(ck_run):
     result, files = ck_run
-    sites = pd.read_csv(files["sites.csv"])
+    sites = pd.DataFrame(result.sites.drop(columns="geometry"))  # the per-site table is not published in public mode
     areas = pd.read_csv(files["areas.csv"]).set_index("area_id")
     beyond = sites[~sites["hospital_within_30min"]].groupby("area_id")["workers"].sum()
+    published = 0
     for area, n in beyond.items():
-        assert areas.loc[area, "hospital_30min_workers_not"] == n
+        if not pd.isna(areas.loc[area, "hospital_30min_workers_not"]):  # blank: suppressed
+            assert areas.loc[area, "hospital_30min_workers_not"] == n
+            published += 1
+    assert published >= 1
     assert areas.loc["region", "workers"] == sites["workers"].sum()
-    coarse = sites[(sites["geocode_precision"] == "postal_area") & ~sites["hospital_within_30min"]]["workers"].sum()
-    assert areas.loc["region", "hospital_30min_workers_not_postal_area"] == coarse > 0
-    assert json.loads(files["summary.json"].read_text())["headline"]["workers_beyond_at_postal_area_centroids"] == coarse
+    coarse = sites[(sites["geocode_precision"] == "postal_area") & ~sites["hospital_within_15min"]]["workers"].sum()
+    assert areas.loc["region", "hospital_15min_workers_not_postal_area"] == coarse > 0
+    head = json.loads(files["summary.json"].read_text())["headline"]
+    coarse30 = sites[(sites["geocode_precision"] == "postal_area") & ~sites["hospital_within_30min"]]["workers"].sum()
+    assert head["workers_beyond_at_postal_area_centroids"] in (None, coarse30)
     # Independent re-derivation of a site's minutes from its km: km x 1000 / (60 km/h) in min.
     assert (sites["hospital_min"] - sites["hospital_km"] / 60 * 60).abs().max() < 0.06
 
@@ -97,8 +106,7 @@ def test_public_outputs_hold_no_site_coordinate(ck_run):
     gp = gpd.read_file(files["layers.gpkg"], layer="sites")
     assert set(gp.geom_type) == {"Polygon"}
     assert (gp["sites"] >= 5).all() and (gp["workers"] >= 5).all()
-    table = pd.read_csv(files["sites.csv"])
-    assert not {"lon", "lat", "postal_code", "geometry"} & set(table.columns)
+    assert "sites.csv" not in files
 
 
 def test_privacy_check_detects_points(ck_run, tmp_path):

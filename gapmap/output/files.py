@@ -76,13 +76,18 @@ def attributions(result) -> list[str]:
 
 
 def sites_table(result) -> pd.DataFrame:
-    """Per-site table with coordinates (``--privacy internal`` only: it names employers and
-    gives the distances that locate each site)."""
-    if result.settings.privacy != "internal":
-        raise ValueError("sites_table is internal-only; public outputs hold per-area and per-hexagon aggregates.")
+    """Per-site table (one row per employer, with nearest services and distances).
+
+    Written as ``sites.csv`` in ``--privacy internal`` only, with coordinates. In public mode it
+    is for in-memory use (e.g. a notebook on the analyst's machine): no coordinates or full
+    postal codes, and :func:`write_outputs` never writes it (docs/privacy.md).
+    """
     df = pd.DataFrame(result.sites.drop(columns="geometry"))
-    ll = result.sites.geometry.to_crs("EPSG:4326")
-    df["lon"], df["lat"] = ll.x.round(5), ll.y.round(5)
+    if result.settings.privacy == "internal":
+        ll = result.sites.geometry.to_crs("EPSG:4326")
+        df["lon"], df["lat"] = ll.x.round(5), ll.y.round(5)
+    else:
+        df = df.drop(columns=["postal_code"], errors="ignore")
     return df.sort_values("site_id").reset_index(drop=True)
 
 
