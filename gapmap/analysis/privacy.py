@@ -12,7 +12,7 @@ console goes through this module:
   sites and k workers.
 - :func:`public_outputs`: the public copies of the area, hexagon and coverage tables, and the
   hexagon site layer, built with :func:`protect` over the sites split by (hexagon, area).
-- :func:`public_recommendations`, :func:`public_whatif`, :func:`public_filter_effect`, :func:`public_rejects`, :func:`suppress_coverage`.
+- :func:`published_curve` (the report's worker curve), :func:`public_recommendations`, :func:`public_whatif`, :func:`public_filter_effect`, :func:`public_rejects`, :func:`suppress_coverage`.
 """
 
 from __future__ import annotations
@@ -366,6 +366,14 @@ def suppress_coverage(rows: list[dict], k: int) -> list[dict]:
             r["workers_not_covered_at_postal_area_centroids"] = None
         out.append(r)
     return out
+
+
+def published_curve(coverage: list[dict], category: str) -> tuple[list[float], list[float]]:
+    """Share of workers covered vs minutes from the published coverage rows only (for the report's
+    curve in public mode): the thresholds whose share is published."""
+    pts = sorted((float(r["threshold_min"]), float(r["workers_covered_share"])) for r in coverage
+                 if r["category"] == category and r.get("workers_covered_share") is not None)
+    return [t for t, _ in pts], [v for _, v in pts]
 
 
 def public_recommendations(recs: pd.DataFrame, workers_total_change: float | None, k: int) -> pd.DataFrame:

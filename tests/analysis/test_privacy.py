@@ -208,6 +208,75 @@ def test_areas_vs_region_differencing_recovers_nothing(which, ck_run, user_run):
     # The console prints the same table, so it cannot give more.
 
 
+def test_the_attack_finds_the_old_leak(ck_run):
+    # Not vacuous: with primary suppression alone (the old rule) the same attack gives Ward 1 back
+    # (1 site, 31 workers) as region minus the other wards.
+    result, _ = ck_run
+    truth = result.areas_table.copy()
+    old = truth.copy()
+    small = (old["sites"] > 0) & (old["sites"] < K)
+    for col in [c for c in old.columns if c in ("sites", "workers") or "_workers_" in c or c.endswith("_sites_not")]:
+        old[col] = old[col].astype(float).mask(small)
+    found = _area_attacks(old, truth.set_index("area_id"), K)
+    assert "workers: ward-1 = 31" in found and "sites: ward-1 = 1" in found
+
+
+def test_report_curve_uses_published_figures_only(user_run):
+    # The per-site step curve gave each site's minutes to 1 min; public mode plots the coverage table.
+    result, files, ifiles = user_run
+    summ = json.loads(Path(files["summary.json"]).read_text())
+    x, y = privacy.published_curve(summ["coverage"], "hospital")
+    shares = {float(c["threshold_min"]): c["workers_covered_share"] for c in summ["coverage"] if c["category"] == "hospital"}
+    assert x == sorted(t for t, v in shares.items() if v is not None) and y == [shares[t] for t in x]
+    assert Path(files["report.html"]).read_bytes() != Path(ifiles["report.html"]).read_bytes()
+
+
+def test_console_prints_only_published_figures(mirror, tmp_path):
+    from click.testing import CliRunner
+
+    from gapmap.cli import main
+
+    res = CliRunner().invoke(main, ["analyze", "--region", "chatham-kent", "--out", str(tmp_path), "-q"])
+    assert res.exit_code == 0, res.output
+    public = pd.read_csv(tmp_path / "areas.csv", dtype={"area_id": str}).set_index("area_id")
+    lines = {ln.split("  ")[1].strip(): ln for ln in res.stdout.splitlines() if ln.startswith("  Ward")}
+    assert "suppressed" in lines["Ward 1"]
+    for name, ln in lines.items():
+        row = public[public["area_name"] == name].iloc[0]
+        if pd.isna(row["workers"]):
+            assert "suppressed" in ln
+        else:
+            assert f"{int(row['workers']):,}" in ln
+    # The region line and the printed wards leave what is hidden at >= k (no "region minus wards").
+    shown = sum(int(public.loc[a, "workers"]) for a in public.index[:-1] if not pd.isna(public.loc[a, "workers"]))
+    assert int(public.loc["region", "workers"]) - shown >= K
+
+
+def test_internal_run_warns(mirror, tmp_path):
+    from click.testing import CliRunner
+
+    from gapmap.cli import main
+
+    res = CliRunner().invoke(main, ["analyze", "--region", "chatham-kent", "--out", str(tmp_path), "-q", "--privacy", "internal"])
+    assert res.exit_code == 0 and "WARNING: --privacy internal" in res.stderr
+
+
+def test_whatif_after_and_change_follow_the_rule():
+    areas = pd.DataFrame({"area_id": ["a", "b", "c", "region"], "area_name": list("abcr"), "sites": [1, 10, 12, 23],
+                          "workers": [10, 100, 120, 230], "x_30min_workers_not": [None, 50, 60, 120], "suppressed": [True, False, False, False]})
+    whatif = pd.DataFrame({"area_id": ["a", "b", "c", "region"], "area_name": list("abcr"), "sites": [1, 10, 12, 23],
+                           "workers": [10, 100, 120, 230], "population": [1.0, 2.0, 3.0, 6.0],
+                           "x_30min_workers_not_before": [10, 50, 60, 120], "x_30min_workers_not_after": [10, 47, 60, 117],
+                           "x_30min_workers_not_change": [0, -3, 0, -3]})
+    out = privacy.public_whatif(whatif, areas, K).set_index("area_id")
+    assert out.loc["a", ["workers", "x_30min_workers_not_before", "x_30min_workers_not_after"]].isna().all()
+    # b's change of 3 workers is below k: hidden, and with it one more so region minus c does not give it back.
+    assert pd.isna(out.loc["b", "x_30min_workers_not_change"]) and pd.isna(out.loc["b", "x_30min_workers_not_after"])
+    pub_after = pd.to_numeric(out["x_30min_workers_not_after"], errors="coerce")
+    hidden = pub_after.iloc[:-1].isna().sum()
+    assert hidden >= 2 or pd.isna(pub_after["region"])
+
+
 def _hex_inside(hexes: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> dict[str, list[str]]:
     """Published hexagons lying wholly in each area (what a reader can subtract exactly)."""
     out = {}
