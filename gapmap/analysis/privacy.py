@@ -12,7 +12,7 @@ console goes through this module:
   sites and k workers.
 - :func:`public_outputs`: the public copies of the area, hexagon and coverage tables, and the
   hexagon site layer, built with :func:`protect` over the sites split by (hexagon, area).
-- :func:`published_curve` (the report's worker curve), :func:`public_recommendations`, :func:`public_whatif`, :func:`public_filter_effect`, :func:`public_rejects`, :func:`suppress_coverage`.
+- :func:`published_curve` (the report's worker curve), :func:`public_recommendations`, :func:`public_recommendation_totals`, :func:`public_whatif`, :func:`public_filter_effect`, :func:`public_rejects`, :func:`suppress_coverage`.
 """
 
 from __future__ import annotations
@@ -376,9 +376,11 @@ def published_curve(coverage: list[dict], category: str) -> tuple[list[float], l
     return [t for t, _ in pts], [v for _, v in pts]
 
 
-def public_recommendations(recs: pd.DataFrame, workers_total_change: float | None, k: int) -> pd.DataFrame:
+def public_recommendations(recs: pd.DataFrame, workers_total_change: float | None, k: int,
+                           sites_newly_covered: np.ndarray | None = None) -> pd.DataFrame:
     """Recommendation rows with ``workers_newly_covered`` (and a workers ``objective_gain``) blank
-    where below ``k``, plus the next smallest when the published total change would give it back.
+    where small by :func:`is_small`, plus complements when the published total change would give
+    one back.
 
     Parameters
     ----------
@@ -388,23 +390,60 @@ def public_recommendations(recs: pd.DataFrame, workers_total_change: float | Non
         The published workers covered after minus before (``None`` when not published).
     k : int
         Threshold.
+    sites_newly_covered : ndarray, optional
+        Sites each row newly covers (from the siting ``demand`` table); without it the rule
+        looks at workers alone.
     """
     out = recs.copy()
     w = out["workers_newly_covered"].astype(float).to_numpy()
     n = len(w)
     if not n:
         return out
+    sites = w if sites_newly_covered is None else np.asarray(sites_newly_covered, dtype=float)
     cells = {f"rec:{i:06d}": np.eye(n, dtype=bool)[i] for i in range(n)}
     groups = []
     if workers_total_change is not None:
         cells[REGION] = np.ones(n, dtype=bool)
         groups = [(REGION, [c for c in cells if c != REGION])]
-    # Workers only: a recommendation row holds no site count, so workers stand in for both.
-    hidden = protect(np.c_[w, w], cells, groups, k)
+    hidden = protect(np.c_[sites, w], cells, groups, k)
     rows = pd.Series([f"rec:{i:06d}" in hidden for i in range(n)], index=out.index)
     same = np.isclose(out["objective_gain"].astype(float), out["workers_newly_covered"].astype(float))
     out["workers_newly_covered"] = out["workers_newly_covered"].astype(float).mask(rows)
     out["objective_gain"] = out["objective_gain"].astype(float).mask(rows & same)
+    return out
+
+
+def public_recommendation_totals(totals: dict, coverage: list[dict], category: str, k: int) -> dict:
+    """Siting totals (``summary.json`` ``recommendations.totals``) with worker figures blank when
+    they or their complement are below ``k``, the region is suppressed, or the region's public
+    coverage for ``category`` at the siting threshold is blank (the totals would give it back).
+
+    Parameters
+    ----------
+    totals : dict
+        :class:`gapmap.analysis.siting.SitingResult` ``totals``.
+    coverage : list of dict
+        The public coverage rows (:attr:`PublicOutputs.coverage`).
+    category : str
+        Category the siting was for.
+    k : int
+        Threshold.
+    """
+    out = dict(totals)
+    total = totals.get("workers_total")
+    row = next((r for r in coverage if r["category"] == category
+                and float(r["threshold_min"]) == float(totals.get("threshold_min", -1))), None)
+    keys = ["workers_covered_before", "workers_covered_after", "workers_coverable"]
+    blank_all = total is None or is_small(0, total, k) or row is None or row.get("workers") is None
+    for key in keys:
+        v = totals.get(key)
+        if blank_all or v is None or is_small(0, v, k) or is_small(0, total - v, k) or row.get("workers_covered") is None:
+            out[key] = None
+    if blank_all:
+        out["workers_total"] = None
+    for when in ("before", "after"):
+        if out.get(f"workers_covered_{when}") is None:
+            out[f"workers_share_{when}"] = None
     return out
 
 

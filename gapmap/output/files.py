@@ -225,13 +225,16 @@ def write_outputs(result, out_dir: str | Path, progress=None, *, recommendations
         gpkg_layers["hexes"] = hexes
         files["hexes.csv"] = out / "hexes.csv"
         pd.DataFrame(hexes.drop(columns="geometry")).to_csv(files["hexes.csv"], index=False, lineterminator="\n")
-    recs = None
+    recs, rec_totals = None, None
     if recommendations is not None:
-        recs = recommendations.recommendations
+        recs, rec_totals = recommendations.recommendations, recommendations.totals
         if pub is not None:
-            t = recommendations.totals
-            change = (t.get("workers_covered_after", 0.0) - t.get("workers_covered_before", 0.0))
-            recs = privacy.public_recommendations(recs, change, s.k_anonymity)
+            rec_totals = privacy.public_recommendation_totals(rec_totals, coverage, s.headline_category, s.k_anonymity)
+            after, before = rec_totals.get("workers_covered_after"), rec_totals.get("workers_covered_before")
+            dem = recommendations.demand
+            newly = dem[(dem["workers"] > 0) & ~dem["covered_before"]].groupby("covered_by").size()
+            recs = privacy.public_recommendations(recs, None if after is None or before is None else after - before,
+                                                  s.k_anonymity, newly.reindex(recs["candidate_id"]).fillna(0).to_numpy())
         gpkg_layers["recommendations"] = recs
         files["recommendations.csv"] = out / "recommendations.csv"
         ll = recs.geometry.to_crs("EPSG:4326")
@@ -267,7 +270,7 @@ def write_outputs(result, out_dir: str | Path, progress=None, *, recommendations
         effect = privacy.public_filter_effect(result.filter_effect, s.k_anonymity) if pub is not None else result.filter_effect
         summ["hours_language"] = _clean(effect)
     if recommendations is not None:
-        summ["recommendations"] = _clean({"totals": recommendations.totals, "notes": recommendations.notes,
+        summ["recommendations"] = _clean({"totals": rec_totals, "notes": recommendations.notes,
                                           "sites": pd.DataFrame(recs.drop(columns="geometry")).to_dict("records")})
     if result.access is not None:
         summ["accessibility"] = _clean({

@@ -368,3 +368,17 @@ def test_internal_keeps_the_full_site_table(user_run):
     _, _, ifiles = user_run
     table = pd.read_csv(ifiles["sites.csv"])
     assert len(table) == 17 and {"employer", "lon", "lat", "hospital_km", "hospital_nearest_id"} <= set(table.columns)
+
+
+def test_public_recommendations_show_no_small_or_single_site_count(mirror, tmp_path):
+    # With the user file, each recommended place newly covers one site (90 and 16 workers):
+    # one employer each, so the counts are blank; people counts stay.
+    import gapmap
+
+    result, files = gapmap.run("chatham-kent", out_dir=tmp_path, sites_file=str(USER_SITES), recommend=3)
+    recs = pd.read_csv(files["recommendations.csv"])
+    assert len(recs) >= 1 and recs["workers_newly_covered"].isna().all() and recs["people_newly_covered"].notna().all()
+    totals = json.loads(Path(files["summary.json"]).read_text())["recommendations"]["totals"]
+    # The region's 30-min hospital coverage is blank in public mode (2 sites beyond): the siting
+    # totals must not give it back.
+    assert totals["workers_covered_before"] is None and totals["workers_covered_after"] is None
