@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Iterable
+from typing import Callable, Iterable
 
 import geopandas as gpd
 import h3
@@ -114,6 +114,7 @@ def protect(values: np.ndarray, cells: dict[str, np.ndarray], groups: Iterable[t
     suppressed |= {c for c in nonempty if _small_pairs(sums[c], k)}
 
     def size(c: str, within: np.ndarray | None = None) -> tuple:
+        # Complements are chosen smallest first: fewest workers, then sites, then by name.
         v = values[cells[c] & within].sum(axis=0) if within is not None else sums[c]
         return (float(v[1::2].max(initial=0)), float(v[0::2].max(initial=0)), c)
 
@@ -127,10 +128,12 @@ def protect(values: np.ndarray, cells: dict[str, np.ndarray], groups: Iterable[t
 
 
 def _small_pairs(v: np.ndarray, k: int) -> bool:
+    """Any (sites, workers) pair of ``v`` small by the threshold rule."""
     return bool(np.any(is_small(v[0::2], v[1::2], k)))
 
 
-def _residual_violation(values, cells, groups, suppressed, nonempty, k, size) -> str | None:
+def _residual_violation(values: np.ndarray, cells: dict[str, np.ndarray], groups: list[tuple[str, list[str]]],
+                        suppressed: set[str], nonempty: set[str], k: int, size: Callable[..., tuple]) -> str | None:
     """First cell to add so that what is hidden under each published parent is itself >= k."""
     for parent, children in groups:
         if parent in suppressed or parent not in nonempty:
@@ -146,26 +149,30 @@ def _residual_violation(values, cells, groups, suppressed, nonempty, k, size) ->
     return None
 
 
-def _derivable(cells, groups, suppressed, nonempty, size) -> str | None:
+def _derivable(cells: dict[str, np.ndarray], groups: list[tuple[str, list[str]]], suppressed: set[str],
+               nonempty: set[str], size: Callable[..., tuple]) -> str | None:
     """A published cell to add when some suppressed cell is a sum/difference of published ones."""
     published = [c for c in sorted(cells) if c not in suppressed and c in nonempty]
-    basis = np.array([cells[c] for c in published], dtype=float) if published else np.zeros((0, 0))
-    rank = np.linalg.matrix_rank(basis) if len(published) else 0
-    for c in sorted(suppressed & nonempty):
-        row = cells[c].astype(float)[None, :]
-        stacked = np.vstack([basis, row]) if len(published) else row
-        if np.linalg.matrix_rank(stacked) > rank:
+    targets = sorted(suppressed & nonempty)
+    if not targets:
+        return None
+    if published:
+        # Orthonormal basis of what the published cells span; a suppressed cell is computable
+        # exactly when its membership vector lies in that span.
+        _, sv, vt = np.linalg.svd(np.array([cells[c] for c in published], dtype=float), full_matrices=False)
+        basis = vt[sv > 1e-9 * max(sv.max(initial=0), 1.0)]
+    for c in targets:
+        v = cells[c].astype(float)
+        if not published or np.linalg.norm(v - basis.T @ (basis @ v)) > 1e-6:
             continue
-        # c can be computed: hide a neighbour in a relation that holds c.
+        # c can be computed: hide a sibling under a shared parent (or the parent, last resort).
         pool = []
         for parent, children in groups:
             if c == parent:
                 pool += children
             elif c in children:
-                pool += [parent, *children]
-        pool = [p for p in dict.fromkeys(pool) if p in published]
-        if not pool:
-            pool = published
+                pool += [ch for ch in children if (cells[ch] & cells[parent]).any()] + [parent]
+        pool = [p for p in dict.fromkeys(pool) if p in published] or published
         return min(pool, key=size)
     return None
 
@@ -273,6 +280,7 @@ def public_outputs(sites: gpd.GeoDataFrame, areas_table: pd.DataFrame, hexes: gp
 
 
 def _blank(df: pd.DataFrame, rows: pd.Series, cols: list[str], as_int: bool = True) -> None:
+    """Blank ``cols`` of ``df`` in place where ``rows``; counts become nullable integers."""
     for col in cols:
         vals = df[col].astype(float).mask(rows.to_numpy())
         df[col] = vals.round().astype("Int64") if as_int else vals
