@@ -102,8 +102,9 @@ def protect(values: np.ndarray, cells: dict[str, np.ndarray], groups: Iterable[t
         :func:`is_small`), and complements so that (a) no suppressed cell is a linear
         combination of published cells, and (b) under every published parent the pieces of its
         suppressed children add up, for every pair, to 0 or at least k sites and k workers.
-        Complements are the smallest published cells of the offending group (ties by name),
-        so the same input gives the same cells.
+        Complements are the smallest published cells of the offending group that make its
+        hidden total safe (else the smallest), ties by name, so the same input gives the same
+        cells.
     """
     values = np.asarray(values, dtype=float)
     groups = [(p, list(ch)) for p, ch in groups]
@@ -145,7 +146,11 @@ def _residual_violation(values: np.ndarray, cells: dict[str, np.ndarray], groups
         if not _small_pairs(values[mask].sum(axis=0), k):
             continue
         pool = [c for c in children if c not in suppressed and c in nonempty and (cells[c] & cells[parent]).any()]
-        return min(pool, key=lambda c: size(c, cells[parent])) if pool else parent
+        if not pool:
+            return parent
+        # Prefer the smallest cell that makes the hidden total safe on its own.
+        fixes = [c for c in pool if not _small_pairs(values[mask | (cells[c] & cells[parent])].sum(axis=0), k)]
+        return min(fixes or pool, key=lambda c: size(c, cells[parent]))
     return None
 
 
@@ -207,17 +212,26 @@ class PublicOutputs:
     stats: dict
 
 
-def _measures(sites: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per category x threshold: the sites beyond (subset) and covered (complement), and the
-    postal-area-only sites among those beyond (subset) and the rest beyond (complement)."""
+def _measures(sites: pd.DataFrame) -> dict[str, list[np.ndarray]]:
+    """Per category x threshold, the site sets whose counts a reader can get for one cell.
+
+    ``<cat>_<T>min``: the sites beyond (published), those covered (total minus beyond) and, for
+    each lower threshold t, those between t and T (beyond t minus beyond T). ``...:postal``: the
+    same for the sites placed only at a postal-area centroid, against the other sites beyond.
+    """
     coarse = (sites["geocode_precision"].eq("postal_area").to_numpy() if "geocode_precision" in sites
               else np.zeros(len(sites), dtype=bool))
+    flags = [c for c in sites.columns if "_within_" in c]
     out = {}
-    for col in [c for c in sites.columns if "_within_" in c]:
-        pre = col.replace("_within_", "_")
+    for col in flags:
+        cat, t = col.split("_within_")
+        minutes = float(t.removesuffix("min"))
         beyond = ~sites[col].astype(bool).to_numpy()
-        out[pre] = (beyond, ~beyond)
-        out[f"{pre}:postal"] = (beyond & coarse, beyond & ~coarse)
+        lower = [~sites[c].astype(bool).to_numpy() for c in flags
+                 if c.split("_within_")[0] == cat and float(c.split("_within_")[1].removesuffix("min")) < minutes]
+        bands = [b & ~beyond for b in lower]  # beyond the lower threshold, within this one
+        out[f"{cat}_{t}"] = [beyond, ~beyond, *bands]
+        out[f"{cat}_{t}:postal"] = [beyond & coarse, beyond & ~coarse, *[b & coarse for b in bands]]
     return out
 
 
@@ -266,8 +280,8 @@ def public_outputs(sites: gpd.GeoDataFrame, areas_table: pd.DataFrame, hexes: gp
 
     everything = np.ones(len(sites), dtype=bool)
     whole = protect(piece_sums(everything), cells, groups, k)
-    by_measure = {name: protect(np.hstack([piece_sums(sub), piece_sums(comp)]), cells, groups, k, primary=whole)
-                  for name, (sub, comp) in _measures(sites).items()}
+    by_measure = {name: protect(np.hstack([piece_sums(m) for m in masks]), cells, groups, k, primary=whole)
+                  for name, masks in _measures(sites).items()}
 
     areas = _public_areas(areas_table, whole, by_measure)
     site_hexes = _site_hexes(sites, hex_of, whole, by_measure)
