@@ -380,3 +380,33 @@ def test_public_recommendations_show_no_small_or_single_site_count(mirror, tmp_p
     # The region's 30-min hospital coverage is blank in public mode (2 sites beyond): the siting
     # totals must not give it back.
     assert totals["workers_covered_before"] is None and totals["workers_covered_after"] is None
+
+
+@pytest.mark.parametrize("which", ["ck", "user"])
+def test_threshold_bands_give_no_small_group(which, ck_run, user_run):
+    # "beyond 15 min" minus "beyond 30 min" of one row is the sites between 15 and 30 min.
+    result, files = ck_run if which == "ck" else user_run[:2]
+    for name, site_col in (("areas.csv", "_sites_not"), ("hexes.csv", None)):
+        table = pd.read_csv(files[name])
+        for cat in result.settings.categories:
+            ts = sorted(result.settings.thresholds_min)
+            for i, lo in enumerate(ts):
+                for hi in ts[i + 1:]:
+                    for suffix in ([site_col] if site_col else []) + ["_workers_not"]:
+                        a = pd.to_numeric(table[f"{cat}_{lo:g}min{suffix}"], errors="coerce")
+                        b = pd.to_numeric(table[f"{cat}_{hi:g}min{suffix}"], errors="coerce")
+                        d = (a - b).dropna()
+                        assert not ((d > 0) & (d < K)).any(), f"{name} {cat} {lo:g}-{hi:g} min{suffix}: {d[(d > 0) & (d < K)].tolist()}"
+
+
+@pytest.mark.parametrize("which", ["ck", "user"])
+def test_hexagon_breakdowns_vs_region_recover_nothing(which, ck_run, user_run):
+    result, files = ck_run if which == "ck" else user_run[:2]
+    hexes = pd.read_csv(files["hexes.csv"])
+    region = pd.read_csv(files["areas.csv"]).iloc[-1]
+    for col in [c for c in hexes.columns if c.endswith("_workers_not")]:
+        if pd.isna(region.get(col)):
+            continue
+        vals = pd.to_numeric(hexes[col], errors="coerce")
+        rest = float(region[col]) - vals.sum()
+        assert rest == 0 or rest >= K, f"region minus hexagons, {col}: {rest}"
