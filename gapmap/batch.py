@@ -502,7 +502,13 @@ def comparison_table(outcomes: Sequence[RegionOutcome], settings: Settings) -> p
     for o in outcomes:
         row: dict[str, Any] = {"slug": o.slug, "name": o.name, "province": o.province, "status": o.status,
                                "reason": o.reason, "method": o.method or "not run"}
-        cov = {(c["category"], float(c["threshold_min"])): c for c in (o.summary or {}).get("coverage", [])}
+        rows_in = (o.summary or {}).get("coverage", [])
+        privacy_mode = ((o.summary or {}).get("privacy") or {}).get("mode", settings.privacy)
+        if privacy_mode == "public":
+            from gapmap.analysis.privacy import suppress_coverage
+
+            rows_in = suppress_coverage(rows_in, settings.k_anonymity)  # already public in the summary; idempotent
+        cov = {(c["category"], float(c["threshold_min"])): c for c in rows_in}
         first = next(iter(cov.values()), None)
         row["sites"] = first["sites"] if first else None
         row["workers"] = first["workers"] if first else None
@@ -512,7 +518,7 @@ def comparison_table(outcomes: Sequence[RegionOutcome], settings: Settings) -> p
         row["workers_beyond"] = (h["workers"] - h["workers_covered"]
                                  if h and h["workers"] is not None and h["workers_covered"] is not None else None)
         row["workers_beyond_share"] = round(1.0 - h["workers_covered_share"], 4) if h and h["workers_covered_share"] is not None else None
-        # A public summary already blanks the worker figures of a region with fewer than k sites.
+        # The region's own figures blank in a public summary: the whole row is suppressed.
         row["suppressed"] = bool(first is not None and first["sites"] is None)
         for cat, t in keys:
             c = cov.get((cat, float(t)))
@@ -520,9 +526,8 @@ def comparison_table(outcomes: Sequence[RegionOutcome], settings: Settings) -> p
             row[f"{pre}_workers_covered"] = c["workers_covered"] if c else None
             row[f"{pre}_workers_covered_share"] = c["workers_covered_share"] if c else None
             row[f"{pre}_population_covered_share"] = c["population_covered_share"] if c else None
-        privacy_mode = ((o.summary or {}).get("privacy") or {}).get("mode", settings.privacy)
         if o.status == "ok" and privacy_mode == "public":
-            _suppress(row, keys, settings.k_anonymity)
+            _follow_blanks(row, keys)
         rows.append(row)
     table = pd.DataFrame(rows)
     counts = ["sites", "workers", "population", "workers_beyond", *[f"{_key(c, t)}_workers_covered" for c, t in keys]]
@@ -533,16 +538,8 @@ def comparison_table(outcomes: Sequence[RegionOutcome], settings: Settings) -> p
     return table
 
 
-def _suppress(row: dict, keys: list[tuple[str, float]], k: int) -> None:
-    """Blank small worker and site figures in place, by the rule of :func:`gapmap.analysis.privacy.suppress_areas`."""
-    worker_counts = ["workers_beyond", *[f"{_key(c, t)}_workers_covered" for c, t in keys]]
-    if row["sites"] is not None and 0 < row["sites"] < k:
-        row["suppressed"] = True
-        for col in ["sites", "workers", *worker_counts]:
-            row[col] = None
-    for col in ["workers", *worker_counts]:
-        if row[col] is not None and 0 < row[col] < k:
-            row[col] = None
+def _follow_blanks(row: dict, keys: list[tuple[str, float]]) -> None:
+    """Blank each share whose count :func:`gapmap.analysis.privacy.suppress_coverage` blanked."""
     if row["workers_beyond"] is None:
         row["workers_beyond_share"] = None
     for c, t in keys:

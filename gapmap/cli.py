@@ -105,7 +105,7 @@ def main() -> None:
 @click.option("--circuity", type=float, help="Road / straight-line distance ratio [default: 1.3].")
 @click.option("--headline-category", help="Category the map shades areas by [default: hospital].")
 @click.option("--headline-threshold", type=float, help="Threshold the map shades areas by [default: 30].")
-@click.option("--privacy", type=click.Choice(["public", "internal"]), help="public (default) never writes a site coordinate.")
+@click.option("--privacy", type=click.Choice(["public", "internal"]), help="public (default): aggregates only, small cells suppressed (docs/privacy.md); internal: per-site table and points.")
 @click.option("--boundary", "boundary_file", type=click.Path(), help="Polygon file replacing the region's boundary.")
 @click.option("--areas", "areas_file", type=click.Path(),
               help="Polygon file of sub-areas (with an id or name column) replacing the region's wards / census tracts.")
@@ -186,47 +186,62 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
                                 assume_hours=_pairs(assume_hours, "--assume-hours", "primary_care=Mo-Fr 09:00-17:00"),
                                 recommend=recommend, recommend_target=recommend_target, candidates=candidates,
                                 objective=objective, add_services=add_services)
-    from gapmap.analysis.privacy import suppress_areas
-
     settings = result.settings  # the analysis may drop default categories a region lacks
     pre = f"{settings.headline_category}_{settings.headline_threshold:g}min"
-    table = result.areas_table
+    # The console prints what areas.csv publishes: in public mode the disclosure-controlled copy.
+    table = pd.read_csv(files["areas.csv"], dtype={"area_id": str}) if settings.privacy == "public" else result.areas_table
     total = table.iloc[-1]
-    click.echo(f"{result.region.name}: {int(total[f'{pre}_workers_not']):,} of {int(total['workers']):,} estimated workers "
-               f"({int(total[f'{pre}_sites_not'])} of {int(total['sites'])} sites) beyond {settings.headline_threshold:g} min "
+    click.echo(f"{result.region.name}: {_count(total[f'{pre}_workers_not'])} of {_count(total['workers'])} estimated workers "
+               f"({_count(total[f'{pre}_sites_not'])} of {_count(total['sites'])} sites) beyond {settings.headline_threshold:g} min "
                f"{registry.of_a(settings.headline_category)}, and {total[f'{pre}_pop_not']:,.0f} of "
                f"{total['population']:,.0f} people [{result.method}].")
     if f"{pre}_workers_not_lower" in total:
-        click.echo(f"  how sure: between {int(total[f'{pre}_workers_not_lower']):,} and {int(total[f'{pre}_workers_not_upper']):,} "
-                   f"workers ({int(total[f'{pre}_sites_knife_edge'])} knife-edge sites) and between "
-                   f"{total[f'{pre}_pop_not_lower']:,.0f} and {total[f'{pre}_pop_not_upper']:,.0f} people, over the location "
+        click.echo(f"  how sure: between {_count(total[f'{pre}_workers_not_lower'])} and {_count(total[f'{pre}_workers_not_upper'])} "
+                   f"workers ({_count(total[f'{pre}_sites_knife_edge'])} knife-edge sites) and between "
+                   f"{_count(total[f'{pre}_pop_not_lower'])} and {_count(total[f'{pre}_pop_not_upper'])} people, over the location "
                    f"and method ranges (gapmap sensitivity shows one parameter at a time).")
-    coarse = int(total[f"{pre}_workers_not_postal_area"])
-    if coarse:
-        click.echo(f"  {coarse:,} of those workers are at sites placed only at a postal-area centroid: their distance is uncertain.")
+    coarse = total[f"{pre}_workers_not_postal_area"]
+    if pd.isna(coarse) or coarse:
+        click.echo(f"  {_count(coarse)} of those workers are at sites placed only at a postal-area centroid: their distance is uncertain.")
     for cat in settings.categories:  # the other clinical categories get a line of their own (issue 16)
         other = f"{cat}_{settings.headline_threshold:g}min"
         if cat != settings.headline_category and getattr(registry.get(cat), "clinical", False) and f"{other}_workers_not" in total:
-            click.echo(f"  and {int(total[f'{other}_workers_not']):,} workers ({int(total[f'{other}_sites_not'])} sites) beyond "
+            click.echo(f"  and {_count(total[f'{other}_workers_not'])} workers ({_count(total[f'{other}_sites_not'])} sites) beyond "
                        f"{settings.headline_threshold:g} min {registry.of_a(cat)}.")
-    # The console follows the same privacy rule as the files: small areas are blanked in public mode.
-    shown = suppress_areas(table, settings.k_anonymity) if settings.privacy == "public" else table
-    for _, row in shown.iloc[:-1].iterrows():
-        if pd.isna(row["workers"]):
-            click.echo(f"  {row['area_name']:<24} (fewer than {settings.k_anonymity} sites: suppressed)")
+    for _, row in table.iloc[:-1].iterrows():
+        if bool(row.get("suppressed", False)):
+            click.echo(f"  {row['area_name']:<24} (suppressed: fewer than {settings.k_anonymity} sites or workers, or needed to protect one that is)")
         else:
-            click.echo(f"  {row['area_name']:<24} {int(row[f'{pre}_workers_not']):>6,} of {int(row['workers']):>6,} workers beyond")
+            click.echo(f"  {row['area_name']:<24} {_count(row[f'{pre}_workers_not']):>6} of {_count(row['workers']):>6} workers beyond")
     if result.filter_effect:
-        lost = [r for r in result.filter_effect["coverage_lost"] if r["category"] == settings.headline_category
+        from gapmap.analysis import privacy
+
+        effect = (privacy.public_filter_effect(result.filter_effect, settings.k_anonymity)
+                  if settings.privacy == "public" else result.filter_effect)
+        lost = [r for r in effect["coverage_lost"] if r["category"] == settings.headline_category
                 and r["threshold_min"] == settings.headline_threshold][0]
-        click.echo(f"  hours/language filter: {lost['sites_lost']} sites ({lost['workers_lost']:,} workers) lose coverage.")
+        click.echo(f"  hours/language filter: {_count(lost['sites_lost'])} sites ({_count(lost['workers_lost'])} workers) lose coverage.")
     if "recommendations.csv" in files:
         rec = pd.read_csv(files["recommendations.csv"])
         for r in rec.itertuples():
-            click.echo(f"  recommended #{r.rank}: {r.name} — {r.workers_newly_covered:,.0f} workers, {r.people_newly_covered:,.0f} people newly covered")
+            click.echo(f"  recommended #{r.rank}: {r.name} — {_count(r.workers_newly_covered)} workers, {r.people_newly_covered:,.0f} people newly covered")
     rej = len(result.rejects)
+    _warn_internal(settings)
     click.echo(f"Wrote {len(files)} files to {files['map.html'].parent} in {time.perf_counter() - t0:.1f} s"
                + (f" ({rej:,} input rows rejected or filtered: see rejects.csv)." if rej else "."))
+
+
+def _warn_internal(settings) -> None:
+    """The loud line of docs/privacy.md: internal outputs locate worker sites."""
+    if settings.privacy == "internal":
+        click.secho("WARNING: --privacy internal: these outputs name employers and locate worker sites "
+                    "(sites.csv, map points, exact small counts). Do not publish or share them; see docs/privacy.md.",
+                    fg="red", bold=True, err=True)
+
+
+def _count(v) -> str:
+    """A count for the console; blank (suppressed in public mode) prints as a dash."""
+    return "–" if v is None or pd.isna(v) else f"{int(round(float(v))):,}"
 
 
 def _analyze_batch(regions, out_dir, settings, data_dir, network, scheduler, workers, say, t0, **shared) -> None:
@@ -249,6 +264,7 @@ def _analyze_batch(regions, out_dir, settings, data_dir, network, scheduler, wor
                        f"({row['workers_beyond_share']:.1%}) {head} [{row['method']}]")
     n = res.status_counts()
     out = res.files["comparison.csv"].parent
+    _warn_internal(settings)
     click.echo(f"Wrote {n['ok']} region folders, comparison.csv and comparison.html to {out} in {time.perf_counter() - t0:.1f} s "
                f"({n['skipped']} skipped, {n['failed']} failed).")
     if n["failed"]:

@@ -121,6 +121,9 @@ class Settings:
             raise InputError(f"Unknown language {self.lang!r}; use en or fr.")
         if self.privacy not in ("public", "internal"):
             raise InputError(f"Unknown privacy level {self.privacy!r}; use public or internal.")
+        from gapmap.analysis.privacy import check_settings  # public-mode floors live with the disclosure rule
+
+        check_settings(self)
         return self
 
     def replace(self, **changes: Any) -> "Settings":

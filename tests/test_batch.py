@@ -38,8 +38,9 @@ def test_serial_batch_writes_regions_and_comparison(serial_run):
     assert [o.slug for o in res.outcomes] == REGIONS
     assert [o.status for o in res.outcomes] == ["ok", "ok", "ok", "skipped"]
     for slug in REGIONS[:3]:
-        for name in ["map.html", "layers.gpkg", "sites.csv", "areas.csv", "summary.json", "report.html"]:
+        for name in ["map.html", "layers.gpkg", "areas.csv", "summary.json", "report.html"]:
             assert (out / slug / name).stat().st_size > 0, (slug, name)
+        assert not (out / slug / "sites.csv").exists()  # per-employer table: internal mode only
     assert not (out / "toronto-north").exists()
     assert (out / "comparison.csv").exists() and (out / "comparison.html").exists()
     # One start and one finish line per analysed region, with seconds; one line for the skipped one.

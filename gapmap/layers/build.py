@@ -549,7 +549,9 @@ def check_odhf_locations(df: pd.DataFrame, data_dir=None) -> pd.DataFrame:
     flag = pd.Series("", index=df.index, dtype=object)
     rural = code.str[1] == "0"
     far_postal = postal_km > np.where(rural, LOCATION_FLAG_POSTAL_RURAL_KM, LOCATION_FLAG_POSTAL_KM)
-    flag[far_postal] = [f"{d:.1f} km from its postal code {c}'s point" for d, c in zip(postal_km[far_postal], df.loc[far_postal, "postal_code"])]
+    # Only the FSA is quoted: outputs never carry a full postal code (docs/privacy.md).
+    flag[far_postal] = [f"{d:.1f} km from its own postal code's point (in {str(c)[:3]})"
+                        for d, c in zip(postal_km[far_postal], df.loc[far_postal, "postal_code"])]
     far_fsa = fsa_km > np.where(rural, LOCATION_FLAG_FSA_RURAL_KM, LOCATION_FLAG_FSA_KM)
     for i in df.index[far_fsa]:
         text = f"{fsa_km[i]:.0f} km from its postal area {f3[i]}'s centre"

@@ -5,9 +5,12 @@
 rejected). Same inputs give the same bytes: no timestamps, sorted rows, fixed GeoPackage
 dates, stable map element ids.
 
-Privacy: in ``public`` mode (default) no file carries a site coordinate: the GeoPackage
-``sites`` layer and the map hold H3-hexagon aggregates with small cells suppressed, and
-``sites.csv`` has no coordinates or full postal codes.
+Privacy (``docs/privacy.md``): in ``public`` mode (default) there is no ``sites.csv`` (it is
+per employer, with the distances that locate a site); every worker and site figure of the
+other files comes from :func:`gapmap.analysis.privacy.public_outputs` (threshold rule with
+complementary suppression); the GeoPackage ``sites`` layer and the map hold only the published
+H3 hexagons; ``rejects.csv`` carries postal codes cut to the FSA. ``--privacy internal``
+writes the full per-site table with coordinates.
 """
 
 from __future__ import annotations
@@ -73,14 +76,24 @@ def attributions(result) -> list[str]:
 
 
 def sites_table(result) -> pd.DataFrame:
-    """Per-site table; coordinates and full postal codes only in internal mode."""
+    """Per-site table (one row per employer, with nearest services and distances).
+
+    Written as ``sites.csv`` in ``--privacy internal`` only, with coordinates. In public mode it
+    is for in-memory use (e.g. a notebook on the analyst's machine): no coordinates or full
+    postal codes, and :func:`write_outputs` never writes it (docs/privacy.md).
+    """
     df = pd.DataFrame(result.sites.drop(columns="geometry"))
     if result.settings.privacy == "internal":
         ll = result.sites.geometry.to_crs("EPSG:4326")
         df["lon"], df["lat"] = ll.x.round(5), ll.y.round(5)
     else:
-        df = df.drop(columns=["postal_code"])
+        df = df.drop(columns=["postal_code"], errors="ignore")
     return df.sort_values("site_id").reset_index(drop=True)
+
+
+def _small_to_none(counts: dict, k: int) -> dict:
+    """Counts of sites 1 to k-1 as ``None`` (the threshold rule for per-key tallies)."""
+    return {key: (None if privacy.is_small(v, 0, k) else v) for key, v in counts.items()}
 
 
 def summary(result, public_stats: dict | None, files: list[str], areas: pd.DataFrame | None = None,
@@ -98,9 +111,14 @@ def summary(result, public_stats: dict | None, files: list[str], areas: pd.DataF
     lay_info["services"]["in_region_by_category"] = (
         result.layers["services"].gdf.query("in_region").groupby("category").size().to_dict())
     lay_info["sites"]["workers"] = int(result.sites["workers"].sum())
-    if s.privacy == "public" and 0 < len(result.sites) < s.k_anonymity:
-        lay_info["sites"]["workers"] = lay_info["sites"]["features"] = None  # fewer than k sites: suppressed
     lay_info["sites"]["geocode_precision"] = result.sites["geocode_precision"].value_counts().sort_index().to_dict()
+    if s.privacy == "public":
+        region = areas.iloc[-1] if areas is not None else None
+        if region is not None and bool(region.get("suppressed", False)):
+            lay_info["sites"]["workers"] = lay_info["sites"]["features"] = None
+        lay_info["sites"]["geocode_precision"] = _small_to_none(lay_info["sites"]["geocode_precision"], s.k_anonymity)
+        lay_info["sites"]["rejected_by_reason"] = {
+            privacy.fsa_only(r): n for r, n in lay_info["sites"]["rejected_by_reason"].items()}
     lay_info["population"]["population"] = float(result.population["pop2021"].sum())
     lay_info["population"]["census_total"] = result.census_total
     pre = f"{s.headline_category}_{s.headline_threshold:g}min"
@@ -163,23 +181,26 @@ def write_outputs(result, out_dir: str | Path, progress=None, *, recommendations
     out.mkdir(parents=True, exist_ok=True)
     s = result.settings
     files: dict[str, Path] = {}
-    flag_cols = [c for c in result.sites.columns if "_within_" in c]
-    public_sites, public_stats = None, None
+    # Every worker or site figure below comes from one disclosure-control pass (public mode).
+    coverage = coverage_summary(result.sites, result.population, s, result.method)
+    pub = None
     if s.privacy == "public":
-        public_sites, public_stats = privacy.aggregate_sites(result.sites, resolution=s.hex_resolution, k=s.k_anonymity,
-                                                             flag_columns=flag_cols)
+        pub = privacy.public_outputs(result.sites, result.areas_table, result.hexes, coverage,
+                                     k=s.k_anonymity, resolution=s.hex_resolution)
+        coverage = pub.coverage
     if progress:
         progress(f"writing outputs to {out}")
 
-    areas_out = result.areas_table
-    if s.privacy == "public":
-        areas_out = privacy.suppress_areas(result.areas_table, s.k_anonymity)
-    site_rows = sites_table(result)
-    files["sites.csv"] = out / "sites.csv"
-    site_rows.to_csv(files["sites.csv"], index=False, lineterminator="\n")
+    areas_out = pub.areas if pub is not None else result.areas_table
+    stale_sites = out / "sites.csv"
+    if pub is None:
+        files["sites.csv"] = stale_sites
+        sites_table(result).to_csv(files["sites.csv"], index=False, lineterminator="\n")
+    elif stale_sites.exists():
+        stale_sites.unlink()  # an earlier internal run's per-site table must not sit next to public outputs
     files["areas.csv"] = out / "areas.csv"
     areas_out.to_csv(files["areas.csv"], index=False, lineterminator="\n")
-    rejects = result.rejects
+    rejects = result.rejects if pub is None else privacy.public_rejects(result.rejects)
     stale = out / "rejects.csv"
     if len(rejects):
         files["rejects.csv"] = stale
@@ -188,6 +209,7 @@ def write_outputs(result, out_dir: str | Path, progress=None, *, recommendations
         stale.unlink()
 
     areas = result.layers["areas"].gdf.merge(areas_out, on=["area_id", "area_name"], how="left")
+    public_sites = pub.site_hexes if pub is not None else None
     sites_layer = public_sites if public_sites is not None else result.sites
     gpkg_layers = {
         "boundary": result.layers["boundary"].gdf,
@@ -199,20 +221,28 @@ def write_outputs(result, out_dir: str | Path, progress=None, *, recommendations
     }
     hexes = None
     if result.hexes is not None:
-        hexes = privacy.suppress_hexes(result.hexes, s.k_anonymity) if s.privacy == "public" else result.hexes
+        hexes = pub.hexes if pub is not None else result.hexes
         gpkg_layers["hexes"] = hexes
         files["hexes.csv"] = out / "hexes.csv"
         pd.DataFrame(hexes.drop(columns="geometry")).to_csv(files["hexes.csv"], index=False, lineterminator="\n")
+    recs, rec_totals = None, None
     if recommendations is not None:
-        gpkg_layers["recommendations"] = recommendations.recommendations
+        recs, rec_totals = recommendations.recommendations, recommendations.totals
+        if pub is not None:
+            rec_totals = privacy.public_recommendation_totals(rec_totals, coverage, s.headline_category, s.k_anonymity)
+            after, before = rec_totals.get("workers_covered_after"), rec_totals.get("workers_covered_before")
+            dem = recommendations.demand
+            newly = dem[(dem["workers"] > 0) & ~dem["covered_before"]].groupby("covered_by").size()
+            recs = privacy.public_recommendations(recs, None if after is None or before is None else after - before,
+                                                  s.k_anonymity, newly.reindex(recs["candidate_id"]).fillna(0).to_numpy())
+        gpkg_layers["recommendations"] = recs
         files["recommendations.csv"] = out / "recommendations.csv"
-        rec = recommendations.recommendations
-        ll = rec.geometry.to_crs("EPSG:4326")
-        pd.DataFrame(rec.drop(columns="geometry")).assign(lon=ll.x.round(5), lat=ll.y.round(5)).to_csv(
+        ll = recs.geometry.to_crs("EPSG:4326")
+        pd.DataFrame(recs.drop(columns="geometry")).assign(lon=ll.x.round(5), lat=ll.y.round(5)).to_csv(
             files["recommendations.csv"], index=False, lineterminator="\n")
     if whatif is not None:
         files["whatif.csv"] = out / "whatif.csv"
-        wi = privacy.suppress_areas(whatif.rename(columns={"sites": "sites"}), s.k_anonymity) if s.privacy == "public" else whatif
+        wi = privacy.public_whatif(whatif, areas_out, s.k_anonymity) if pub is not None else whatif
         wi.to_csv(files["whatif.csv"], index=False, lineterminator="\n")
     if result.transit_routes is not None:
         gpkg_layers["transit_routes"] = result.transit_routes
@@ -220,33 +250,28 @@ def write_outputs(result, out_dir: str | Path, progress=None, *, recommendations
     files["layers.gpkg"] = out / "layers.gpkg"
     _write_gpkg(files["layers.gpkg"], gpkg_layers)
 
-    m = webmap.build_map(result, public_sites=public_sites, areas_table=areas_out, hexes=hexes,
-                         recommendations=recommendations.recommendations if recommendations is not None else None,
+    m = webmap.build_map(result, public_sites=public_sites, areas_table=areas_out, hexes=hexes, recommendations=recs,
                          attributions=attributions(result))
     files["map.html"] = out / "map.html"
     files["map.html"].write_text(webmap.render_html(m), encoding="utf-8")
 
     from gapmap.output.report import build_report
 
-    # One coverage table for the report and the summary, suppressed alike in public mode.
-    coverage = coverage_summary(result.sites, result.population, s, result.method)
-    if s.privacy == "public":
-        coverage = privacy.suppress_coverage(coverage, len(result.sites), s.k_anonymity)
     files["report.html"] = out / "report.html"
     files["report.html"].write_text(
-        build_report(result, areas_out, coverage, attributions(result),
-                     recommendations.recommendations if recommendations is not None else None),
+        build_report(result, areas_out, coverage, attributions(result), recs),
         encoding="utf-8")
 
     files["summary.json"] = out / "summary.json"
-    summ = summary(result, public_stats, [*files], areas_out, coverage)
+    summ = summary(result, pub.stats if pub is not None else None, [*files], areas_out, coverage)
     if result.raster_sums is not None:
         summ["population_raster_zonal_sums"] = _clean(result.raster_sums)
     if result.filter_effect is not None:
-        summ["hours_language"] = _clean(result.filter_effect)
+        effect = privacy.public_filter_effect(result.filter_effect, s.k_anonymity) if pub is not None else result.filter_effect
+        summ["hours_language"] = _clean(effect)
     if recommendations is not None:
-        summ["recommendations"] = _clean({"totals": recommendations.totals, "notes": recommendations.notes,
-                                          "sites": pd.DataFrame(recommendations.recommendations.drop(columns="geometry")).to_dict("records")})
+        summ["recommendations"] = _clean({"totals": rec_totals, "notes": recommendations.notes,
+                                          "sites": pd.DataFrame(recs.drop(columns="geometry")).to_dict("records")})
     if result.access is not None:
         summ["accessibility"] = _clean({
             "method": "E2SFCA (Luo & Qi 2009 bands 10/20/30 min, weights 1/0.68/0.22), demand = people + workers, "

@@ -39,7 +39,7 @@ def coverage_curve(minutes: pd.Series, weights: pd.Series, grid: np.ndarray) -> 
     return cum[np.searchsorted(m[order], grid, side="right")] / total
 
 
-def _curve_png(result, cat: str, L: dict) -> str:
+def _curve_png(result, cat: str, L: dict, coverage: list[dict] | None = None) -> str:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -48,7 +48,13 @@ def _curve_png(result, cat: str, L: dict) -> str:
     s = result.settings
     grid = np.arange(0, max(90, max(s.thresholds_min) * 1.5) + 1)
     fig, ax = plt.subplots(figsize=(7, 3.2), dpi=100)
-    if len(result.sites):
+    if len(result.sites) and s.privacy == "public" and coverage is not None:
+        # A per-site step curve gives each site's minutes (a circle around a known service):
+        # public mode draws only the published coverage figures.
+        from gapmap.analysis.privacy import published_curve
+
+        ax.plot(*published_curve(coverage, cat), label=L["workers"], color="#6c3483", lw=2, marker="o")
+    elif len(result.sites):
         ax.plot(grid, coverage_curve(result.sites[f"{cat}_min"], result.sites["workers"], grid), label=L["workers"], color="#6c3483", lw=2)
     ax.plot(grid, coverage_curve(result.population[f"{cat}_min"], result.population["pop2021"], grid), label=L["population"],
             color="#2471a3", lw=2)
@@ -111,7 +117,7 @@ def build_report(result, areas_table: pd.DataFrame, coverage: list[dict], attrib
     cov["category"] = cov["category"].map(lambda c: cat_label(c, s.lang))
     parts.append(f"<h2>{L['coverage_curves']}</h2>{_table(cov, {5, 7})}")
     for cat in s.categories:
-        png = _curve_png(result, cat, L)
+        png = _curve_png(result, cat, L, coverage)
         cap = L["curve_caption"].format(cat=esc(cat_label(cat, s.lang)), mode=esc(s.mode), method=esc(result.method))
         parts.append(f"<figure><img alt='{cap}' src='data:image/png;base64,{png}'><figcaption class='small'>{cap}</figcaption></figure>")
     if recommendations is not None and len(recommendations):
