@@ -43,6 +43,8 @@ class Region:
     # Place names that a name heuristic puts in the region but that lie outside it: (name, reason).
     excluded_places: tuple[tuple[str, str], ...] = ()
     transit_datasets: tuple[str, ...] = ()
+    network_dataset: str | None = None  # offline road network used by --network auto
+    blocks_dataset: str | None = None  # 2021 dissemination blocks with population (finer than DAs)
 
     @property
     def boundary_how(self) -> str:
@@ -136,6 +138,11 @@ REGIONS: dict[str, Region] = {
                note="City of St. John's (CSD 1001519) is not in the offline CSD file"),
     ]
 }
+
+# Real road networks in the mirror (issues 18, 20) and Ottawa's dissemination blocks.
+for _slug, _net, _blocks in (("ottawa", "rnf_ottawa_2021", "db_population_ottawa_2021"),
+                             ("hamilton", "hamilton_centreline_2020", None), ("kingston", "kingston_road_segment_2017", None)):
+    REGIONS[_slug] = dataclasses.replace(REGIONS[_slug], network_dataset=_net, blocks_dataset=_blocks)
 
 
 def get_region(slug: str) -> Region:
