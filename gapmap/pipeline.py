@@ -414,8 +414,22 @@ def _resolve_network(spec, boundary: gpd.GeoDataFrame, settings: Settings, notes
         net = load.network
         label = f" Travel times: {net.method}." if net.speed_note else ""
         notes.append(f"Road network: {chosen}{load.reason}.{label}")
+        outside = _uncovered_share(net, boundary)
+        if outside > 0.05:
+            # e.g. the City of Kingston's centreline inside the larger Frontenac census division
+            notes.append(f"The road network covers only {1 - outside:.0%} of the region's area: places beyond it are "
+                         "timed with a long off-road walk (snap_flag), not on roads; pass --boundary to analyse the covered part.")
     _say(progress, f"note: {notes[-1]}")
     return load.network
+
+
+def _uncovered_share(net, boundary: gpd.GeoDataFrame) -> float:
+    """Share of the region's area farther than 2 km from the network's outline (convex hull of its nodes)."""
+    import shapely
+
+    region = shapely.union_all(boundary.to_crs(net.crs).geometry.to_numpy())
+    cover = shapely.convex_hull(shapely.multipoints(net.node_xy)).buffer(2000.0)
+    return float(shapely.difference(region, cover).area / region.area) if region.area > 0 else 0.0
 
 
 def _with_hours(services: gpd.GeoDataFrame, hours_file, assume: dict[str, str]) -> gpd.GeoDataFrame:

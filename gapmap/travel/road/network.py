@@ -661,7 +661,8 @@ def read_network_file(
         G = _read_graphml(path)
     else:
         raise InputError(
-            f"Road network file {path} has an unknown extension; use .osm.pbf, .osm, .osm.xml or .graphml."
+            f"Road network file {path} has an unknown extension; use .osm.pbf, .osm, .osm.xml, .graphml, or a road "
+            "centreline file (.shp, .gpkg, .geojson, .csv) with --network-map."
         )
     if G.number_of_edges() == 0:
         raise InputError(f"Road network file {path} has no {mode} roads; use a file that covers the region.")
