@@ -342,3 +342,44 @@ def test_pseudohouseholds_as_population_sum_to_the_census_total(mirror):
     inside = raw.to_crs(boundary.gdf.crs).within(boundary.gdf.geometry.iloc[0]).to_numpy()
     assert kept == pytest.approx(raw["dbpop"].to_numpy()[inside].sum(), abs=0.5) or layer.rows_rejected == 0
     assert kept == pytest.approx(104_316, rel=0.01)
+
+
+# ------------------------------------------------------------------ a real Toronto OSM extract
+
+
+@pytest.mark.parametrize("dataset", ["osm_toronto_uoft_2020_osm", "osm_toronto_uoft_2020_pbf"])
+def test_toronto_osm_extract_reads_with_one_ways_and_a_two_way_walk_network(mirror, dataset):
+    drive = rn.read_network_file(catalog.resolve(dataset), mode="drive")
+    walk = rn.read_network_file(catalog.resolve(dataset), mode="walk")
+    assert drive.edges["oneway"].any()  # downtown Toronto has one-way streets (e.g. around Queen's Park)
+    assert not walk.edges["oneway"].any() and walk.n_nodes > drive.n_nodes
+
+
+def test_toronto_walk_times_equal_networkx_on_the_osmnx_graph(mirror):
+    """Walk times against networkx on the graph OSMnx itself builds from the .osm file (lengths / 4.8 km/h)."""
+    import osmnx as ox
+
+    path = catalog.resolve("osm_toronto_uoft_2020_osm")
+    net = rn.read_network_file(path, mode="walk").with_speed(4.8)
+    G = ox.graph_from_xml(path, bidirectional=True, retain_all=True)
+    from gapmap.travel import modes
+
+    excluded = modes.get("walk").osm_excluded_highways  # the documented walk filter (motorways, ...)
+    first = lambda h: h[0] if isinstance(h, list) else h  # noqa: E731
+    keep = [(u, v, k) for u, v, k, h in G.edges(keys=True, data="highway") if h is not None and first(h) not in excluded]
+    H = nx.DiGraph()
+    for u, v, k in keep:
+        w = G.edges[u, v, k]["length"] / (4.8 / 3.6)
+        if not H.has_edge(u, v) or H[u][v]["w"] > w:
+            H.add_edge(u, v, w=w)
+    ids = pd.Index(net.node_ids)
+    rng = np.random.default_rng(6)
+    svc_idx = rng.choice(net.n_nodes, 3, replace=False)
+    services = gpd.GeoDataFrame({"service_id": ["a", "b", "c"], "category": "x"},
+                                geometry=shapely.points(net.node_xy[svc_idx]), crs=net.crs)
+    nt = rn.node_travel_times(net, services, ["x"])
+    expect = nx.multi_source_dijkstra_path_length(H.reverse(copy=False), set(net.node_ids[svc_idx].tolist()), weight="w")
+    sample = rng.choice(net.n_nodes, 200, replace=False)
+    want = np.array([expect.get(net.node_ids[i], np.inf) for i in sample]) / 60
+    got = nt["minutes"].to_numpy()[sample]
+    np.testing.assert_allclose(np.where(np.isnan(got), np.inf, got), want, rtol=1e-9)
