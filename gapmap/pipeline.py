@@ -408,6 +408,7 @@ def _resolve_network(spec, boundary: gpd.GeoDataFrame, settings: Settings, notes
     _say(progress, f"      road network: {spec} ({net_mode})")
     load = load_network(spec, boundary=boundary, mode=net_mode, speed_kmh=settings.speeds_kmh.get(net_mode),
                         network_map=network_map, speed_table=speed_table, source_crs=network_crs, data_dir=data_dir)
+    first = len(notes)
     if load.network is None:
         notes.append(f"Road network: {load.reason}; travel times use the straight-line approximation.")
     else:
@@ -418,8 +419,9 @@ def _resolve_network(spec, boundary: gpd.GeoDataFrame, settings: Settings, notes
         if outside > 0.05:
             # e.g. the City of Kingston's centreline inside the larger Frontenac census division
             notes.append(f"The road network covers only {1 - outside:.0%} of the region's area: places beyond it are "
-                         "timed with a long off-road walk (snap_flag), not on roads; pass --boundary to analyse the covered part.")
-    _say(progress, f"note: {notes[-1]}")
+                         "timed with a long off-road walk (snap_flag), not on roads.")
+    for n in notes[first:]:
+        _say(progress, f"note: {n}")
     return load.network
 
 
