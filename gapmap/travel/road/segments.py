@@ -139,6 +139,7 @@ class SegmentReport:
     segments: int
     nodes: int
     oneway_segments: int
+    speed_table: str = ""
 
     def sentence(self) -> str:
         """One sentence for the notes."""
@@ -152,6 +153,7 @@ class SegmentReport:
             + f"{self.dropped_zero_length:,} zero-length dropped; {self.junctions_split:,} T-junctions split; "
             f"largest of {self.components:,} components kept ({self.dropped_small_components:,} segments, "
             f"{self.share_length_dropped:.1%} of the length dropped)"
+            + (f"; speeds by class from {self.speed_table} where it names a class" if self.speed_table else "")
         )
 
 
@@ -479,6 +481,7 @@ def read_segments(
         dropped_no_geometry=no_geom, dropped_excluded=dropped, dropped_zero_length=int(zero.sum()),
         junctions_split=n_split, components=n_comp, dropped_small_components=n_small, share_length_dropped=share,
         segments=len(sel), nodes=len(used), oneway_segments=int(oneway.sum()),
+        speed_table="" if speed_table is None else ("the given table" if isinstance(speed_table, dict) else Path(speed_table).name),
     )
     return net, report
 
