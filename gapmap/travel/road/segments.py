@@ -38,7 +38,7 @@ import os
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -49,6 +49,9 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from gapmap.errors import InputError
+
+if TYPE_CHECKING:
+    from gapmap.travel.road.network import RoadNetwork
 
 SNAP_M = 0.5
 SPLIT_M = 1.0

@@ -48,10 +48,10 @@ def kingston(mirror):
 # ------------------------------------------------------------------ independent oracle
 
 
-def _oracle_graph(raw: gpd.GeoDataFrame, kmh: np.ndarray, direction: np.ndarray) -> tuple[nx.DiGraph, dict]:
+def _oracle_graph(raw: gpd.GeoDataFrame, kmh: np.ndarray, direction: np.ndarray) -> nx.DiGraph:
     """A networkx DiGraph from raw segments: nodes at ends rounded to 1 cm, weight seconds.
 
-    ``direction``: +1 one-way as digitised, -1 against, 0 two-way, None-like NaN dropped.
+    ``direction``: +1 one-way as digitised, -1 against, 0 two-way.
     """
     G = nx.DiGraph()
     starts = shapely.get_coordinates(shapely.get_point(raw.geometry.values, 0))
@@ -64,7 +64,7 @@ def _oracle_graph(raw: gpd.GeoDataFrame, kmh: np.ndarray, direction: np.ndarray)
         for p, q in pairs:
             if p != q and (not G.has_edge(p, q) or G[p][q]["w"] > t):
                 G.add_edge(p, q, w=t)
-    return G, {}
+    return G
 
 
 def _points(xy: np.ndarray, crs) -> gpd.GeoDataFrame:
@@ -84,7 +84,7 @@ def test_hamilton_times_equal_an_independent_networkx_graph(hamilton_raw, mirror
     raw = hamilton_raw[~((hamilton_raw["ROAD_TYPE"] == "Pedestrian") | (hamilton_raw["ONE_WAY_CO"] == "no traffic permitted"))]
     d = raw["ONE_WAY_CO"].map({"2-way traffic flow": 0, "1-way traffic with the direction of digitization": 1,
                                "1-way traffic flow against direction of digitization": -1}).to_numpy()
-    G, _ = _oracle_graph(raw, raw["ROAD_CLASS"].map(own).to_numpy(float), d)
+    G = _oracle_graph(raw, raw["ROAD_CLASS"].map(own).to_numpy(float), d)
     rng = np.random.default_rng(18)
     nodes = net.node_xy
     svc_xy = nodes[rng.choice(len(nodes), 5, replace=False)]
@@ -107,11 +107,10 @@ def test_ottawa_sites_and_blocks_equal_an_independent_graph_with_edge_snapping(o
     table = tomllib.loads((MAPPINGS / "rnf.toml").read_text())["speeds_kmh"]
     raw = raw[raw["CLASS"] != "27"].reset_index(drop=True)
     kmh = np.array([table.get(f"{c}/{r}", table.get(c)) for c, r in zip(raw["CLASS"], raw["RANK"])], dtype=float)
-    G, _ = _oracle_graph(raw, kmh, np.zeros(len(raw)))
+    G = _oracle_graph(raw, kmh, np.zeros(len(raw)))
     blocks = gpd.read_file(catalog.resolve("db_population_ottawa_2021"), layer="dissemination_blocks_pop2021").to_crs(net.crs)
     rng = np.random.default_rng(20)
     org = blocks.geometry.representative_point().to_numpy()[rng.choice(len(blocks), 40, replace=False)]
-    svc = org[:0]
     svc = shapely.points(np.column_stack([rng.uniform(430000, 460000, 4), rng.uniform(5010000, 5030000, 4)]))
     lines = raw.geometry.to_numpy()
     tree = shapely.STRtree(lines)
