@@ -119,7 +119,12 @@ def main() -> None:
                    "replacing the bundled table whose licence is not stated.")
 @click.option("--network", "network_spec", default="auto", show_default=True,
               help="Road network: auto (cached, else OSMnx download, else the labelled straight-line fallback), "
-                   "straight, or a .osm.pbf / .osm / .graphml PATH.")
+                   "straight, or a .osm.pbf / .osm / .graphml PATH, or a road centreline FILE (shapefile, GeoPackage, "
+                   "GeoJSON, CSV with WKT/GeoJSON geometry). Ottawa, Hamilton and Kingston use their offline network by default.")
+@click.option("--network-map", "network_map", help="How to read a centreline FILE: rnf, hamilton, kingston or a mapping TOML "
+                                                    "(class field, speeds, one-way rule) [default: detected from the fields].")
+@click.option("--speed-table", "speed_table", type=click.Path(), help="CSV class,speed_kmh replacing the network mapping's speeds by road class.")
+@click.option("--crs", "network_crs", help="CRS of a centreline FILE that states none, e.g. EPSG:26918.")
 @click.option("--when", help='Analysis window: only services open then count, e.g. "weekday 18:00-21:00", "Sunday".')
 @click.option("--language", help="Only services offering this language count (ISO 639-1, e.g. es).")
 @click.option("--hours", "hours_file", type=click.Path(), help="Opening hours CSV: service_id, opening_hours (or day, open, close).")
@@ -134,7 +139,7 @@ def main() -> None:
 @_user_errors
 def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_file, mode, gtfs, transit_date, transit_window, max_walk_m, max_transfers, categories, thresholds, streams, speeds, circuity,
             headline_category, headline_threshold, privacy, boundary_file, areas_file, services_file, category_map, osm_services, sites_file, population_file,
-            postal_points_file, network_spec, when, language, hours_file, assume_hours, recommend, recommend_target, candidates, objective,
+            postal_points_file, network_spec, network_map, speed_table, network_crs, when, language, hours_file, assume_hours, recommend, recommend_target, candidates, objective,
             add_services, lang, quiet):
     """Run the service-gap analysis for one region and write map, GeoPackage, tables and summary.
 
@@ -181,7 +186,8 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
         result, files = pipeline.run(reg, out_dir, settings=settings, data_dir=data_dir, boundary_file=boundary_file,
                                 areas_file=areas_file, services_file=services_file, category_map=category_map,
                                 osm_services=osm_services, sites_file=sites_file, population_file=population_file,
-                                postal_points_file=postal_points_file, gtfs=gtfs, network=network_spec, client=client, progress=say, when=when, language=language,
+                                postal_points_file=postal_points_file, gtfs=gtfs, network=network_spec, network_map=network_map,
+                                speed_table=speed_table, network_crs=network_crs, client=client, progress=say, when=when, language=language,
                                 hours_file=hours_file,
                                 assume_hours=_pairs(assume_hours, "--assume-hours", "primary_care=Mo-Fr 09:00-17:00"),
                                 recommend=recommend, recommend_target=recommend_target, candidates=candidates,

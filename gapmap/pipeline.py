@@ -107,6 +107,9 @@ def analyze(
     hours_file: str | os.PathLike | None = None,
     assume_hours: dict[str, str] | None = None,
     network=None,
+    network_map: str | os.PathLike | None = None,
+    speed_table: str | os.PathLike | None = None,
+    network_crs: str | None = None,
     client=None,
     progress: Progress | None = None,
 ) -> Result:
@@ -155,7 +158,13 @@ def analyze(
     network : str, path or RoadNetwork, optional
         ``"auto"`` (cached network for the region, else an OSMnx download, else the labelled
         straight-line fallback, said once in the notes), ``"straight"``, a ``.osm.pbf`` /
-        ``.osm`` / ``.graphml`` path, or a loaded :class:`gapmap.travel.road.network.RoadNetwork`.
+        ``.osm`` / ``.graphml`` path, a road centreline file (shapefile, GeoPackage, GeoJSON, CSV;
+        see :mod:`gapmap.travel.road.segments`), a network dataset id (``rnf_ottawa_2021``), or a
+        loaded :class:`gapmap.travel.road.network.RoadNetwork`. With ``"auto"``, a region whose
+        network is in the offline mirror (Ottawa, Hamilton, Kingston) uses it, without internet.
+    network_map, speed_table, network_crs : optional
+        Centreline files: the mapping (``rnf``, ``hamilton``, ``kingston`` or a TOML file), a CSV
+        ``class,speed_kmh`` replacing its speeds, and the file's CRS when it states none.
     client : distributed.Client, optional
         Runs the road-network shortest-path work as one Dask task per category.
     progress : callable, optional
@@ -175,7 +184,8 @@ def analyze(
     mirror = catalog.find_mirror(data_dir)
     _say(progress, f"[1/5] boundary and areas for {region.name}")
     boundary, areas = layers.build_boundary(region, data_dir, boundary_file, areas_file)
-    network = _resolve_network(network, boundary.gdf, settings, notes, progress)
+    network = _resolve_network(network, boundary.gdf, settings, notes, progress, region=region, data_dir=data_dir,
+                               network_map=network_map, speed_table=speed_table, network_crs=network_crs)
     service_sources = {"services_file": services_file, "category_map": category_map, "osm_services": osm_services}
     all_layers, census_total = _build_layers(region, settings, boundary, areas, data_dir, service_sources, sites_file,
                                              population_file, notes, progress, clip=boundary_file is not None,
@@ -200,7 +210,7 @@ def analyze(
         filter_effect = _filter_effect(tt_any, tt, sites.gdf, population.gdf, settings, when, language, services_used)
     raster_sums = _raster_sums(population_file, bands, areas.gdf)
     approximations = _approximations(settings, network, tt, method, sites.gdf, sites_file, population_file,
-                                     assumed_hours_note)
+                                     assumed_hours_note, tuple(population.datasets))
     crs = boundary.gdf.crs
     result = Result(
         region=region, settings=settings, layers=all_layers, sites=gpd.GeoDataFrame(sites_w, geometry="geometry", crs=crs),
@@ -229,6 +239,8 @@ def _build_layers(region, settings, boundary, areas, data_dir, service_sources: 
         sites = layers.build_sites(region, boundary.gdf, areas.gdf, data_dir, streams=settings.streams,
                                    postal_points_file=postal_points_file)
     if population_file is not None:
+        if isinstance(population_file, str) and population_file in catalog.DATASETS:
+            population_file = catalog.resolve(population_file, data_dir)  # e.g. ck_pseudohouseholds_2021
         population, census_total = layers.build_user_population(population_file, boundary.gdf, areas.gdf), None
     else:
         population, census_total = layers.build_population(region, boundary.gdf, areas.gdf, data_dir, clip=clip)
@@ -345,7 +357,7 @@ def _raster_sums(population_file, bands: gpd.GeoDataFrame, areas: gpd.GeoDataFra
 
 
 def _approximations(settings: Settings, network, tt: pd.DataFrame, method: str, sites: gpd.GeoDataFrame, sites_file,
-                    population_file, assumed_hours_note: str | None) -> list[str]:
+                    population_file, assumed_hours_note: str | None, population_sources: tuple = ()) -> list[str]:
     """Every approximation a number of this run rests on, in words, for the map, report and summary."""
     approximations = []
     if settings.mode == "transit":
@@ -379,8 +391,10 @@ def _approximations(settings: Settings, network, tt: pd.DataFrame, method: str, 
         )
     if assumed_hours_note:
         approximations.append(assumed_hours_note)
-    if population_file is None:
+    if population_file is None and "da_centroids_2016" in population_sources:
         approximations.append("Population sits at 2016 DA representative points carrying 2021 counts.")
+    elif population_file is None:
+        approximations.append("Population sits at a point inside each 2021 dissemination block (representative point).")
     return approximations
 
 
@@ -422,7 +436,8 @@ def _attach_plan(result: Result, network) -> None:
             frame[col] = scores[col].reindex(ids.to_numpy()).round(4).to_numpy()
 
 
-def _resolve_network(spec, boundary: gpd.GeoDataFrame, settings: Settings, notes: list[str], progress):
+def _resolve_network(spec, boundary: gpd.GeoDataFrame, settings: Settings, notes: list[str], progress, *,
+                     region: Region | None = None, data_dir=None, network_map=None, speed_table=None, network_crs=None):
     """A RoadNetwork or None, from a spec; the fallback reason goes into ``notes`` once."""
     if spec is None or isinstance(spec, str) and spec == "straight":
         return None
@@ -430,16 +445,41 @@ def _resolve_network(spec, boundary: gpd.GeoDataFrame, settings: Settings, notes
         return spec  # already a RoadNetwork
     from gapmap.travel.road.network import load_network
 
+    chosen = ""
+    if (str(spec) == "auto" and network_map is None and region is not None and region.network_dataset
+            and catalog.available(region.network_dataset, data_dir)):
+        # The region's own network is in the offline mirror: no download, no flag needed.
+        spec = region.network_dataset
+        chosen = f"chosen by default for {region.name} from the offline mirror ({catalog.dataset(spec).title}): "
     # Transit runs use a walking network for the legs to, between and from stops.
     net_mode = "walk" if settings.mode == "transit" else settings.mode
     _say(progress, f"      road network: {spec} ({net_mode})")
-    load = load_network(spec, boundary=boundary, mode=net_mode, speed_kmh=settings.speeds_kmh.get(net_mode))
+    load = load_network(spec, boundary=boundary, mode=net_mode, speed_kmh=settings.speeds_kmh.get(net_mode),
+                        network_map=network_map, speed_table=speed_table, source_crs=network_crs, data_dir=data_dir)
+    first = len(notes)
     if load.network is None:
         notes.append(f"Road network: {load.reason}; travel times use the straight-line approximation.")
     else:
-        notes.append(f"Road network: {load.reason}.")
-    _say(progress, f"note: {notes[-1]}")
+        net = load.network
+        label = f" Travel times: {net.method}." if net.speed_note else ""
+        notes.append(f"Road network: {chosen}{load.reason}.{label}")
+        outside = _uncovered_share(net, boundary)
+        if outside > 0.05:
+            # e.g. the City of Kingston's centreline inside the larger Frontenac census division
+            notes.append(f"The road network covers only {1 - outside:.0%} of the region's area: places beyond it are "
+                         "timed with a long off-road walk (snap_flag), not on roads.")
+    for n in notes[first:]:
+        _say(progress, f"note: {n}")
     return load.network
+
+
+def _uncovered_share(net, boundary: gpd.GeoDataFrame) -> float:
+    """Share of the region's area farther than 2 km from the network's outline (convex hull of its nodes)."""
+    import shapely
+
+    region = shapely.union_all(boundary.to_crs(net.crs).geometry.to_numpy())
+    cover = shapely.convex_hull(shapely.multipoints(net.node_xy)).buffer(2000.0)
+    return float(shapely.difference(region, cover).area / region.area) if region.area > 0 else 0.0
 
 
 def _with_hours(services: gpd.GeoDataFrame, hours_file, assume: dict[str, str]) -> gpd.GeoDataFrame:

@@ -928,6 +928,8 @@ def build_population(region: Region, boundary: gpd.GeoDataFrame, areas: gpd.GeoD
         population file), or the city's published population for a city LIP
         (``region.census_population``), or None when neither applies (a user boundary).
     """
+    if region.blocks_dataset and catalog.available(region.blocks_dataset, data_dir):
+        return _block_population(region, boundary, areas, data_dir)
     crs = boundary.crs
     pop_path = catalog.resolve("da_population_2021", data_dir)
     pop = sources.read_da_population(pop_path)
@@ -989,10 +991,36 @@ def build_population(region: Region, boundary: gpd.GeoDataFrame, areas: gpd.GeoD
     return layer, census_total
 
 
+def _block_population(region: Region, boundary: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, data_dir=None) -> tuple[Layer, float | None]:
+    """The region's 2021 dissemination blocks (finer than DAs) at representative points, CIMD joined by DA."""
+    from gapmap.layers.demand import read_block_population
+
+    path = catalog.resolve(region.blocks_dataset, data_dir)
+    gdf = read_block_population(path, layer="dissemination_blocks_pop2021" if path.suffix == ".gpkg" else None).to_crs(boundary.crs)
+    if catalog.available("da_cimd_2021", data_dir):
+        gdf = gdf.merge(sources.read_cimd(catalog.resolve("da_cimd_2021", data_dir)), on="dauid", how="left")
+    gdf["area_id"] = assign_areas(gdf, areas).to_numpy()
+    # Ids stay in the ``dauid`` column (the pipeline's demand id); the block's DA is kept as ``da``.
+    gdf = gdf.rename(columns={"dauid": "da"}).rename(columns={"dbuid": "dauid"})
+    cols = ["dauid", "pop2021", *[c for c in gdf.columns if c.startswith("cimd_")], "area_id", "da", "geometry"]
+    gdf = gpd.GeoDataFrame(gdf[cols], geometry="geometry", crs=boundary.crs)
+    note = (f"Population: {len(gdf):,} 2021 dissemination blocks ({gdf['pop2021'].sum():,.0f} people), each at a point "
+            "inside the block (finer than the DAs).")
+    layer = Layer("population", gdf, len(gdf), len(gdf), _rejects("population", path, [], []),
+                  (region.blocks_dataset, "da_cimd_2021"), (note,))
+    census_total = None
+    if catalog.available("da_population_2021", data_dir) and region.cd_codes:
+        # The published CD totals, independent of the block file, so the two can be compared.
+        pop = sources.read_da_population(catalog.resolve("da_population_2021", data_dir))
+        totals = pop[pop["dauid"].isin(region.cd_codes)]
+        census_total = float(totals["pop2021"].sum()) if len(totals) == len(region.cd_codes) else None
+    return layer, census_total
+
+
 # --------------------------------------------------------------------------- user layers
 
 WORKER_NAMES = ("workers", "worker_count", "positions", "approved_positions", "count")
-POP_NAMES = ("pop2021", "population", "pop", "value", "people")
+POP_NAMES = ("pop2021", "population", "pop", "value", "people", "dbpop")
 
 
 def _number_column(table, names: tuple[str, ...], layer: str) -> str:

@@ -289,6 +289,35 @@ def read_demand(source, value_col: str | None = None, *, crs=None, id_col: str |
     return pts.to_crs(target).reset_index(drop=True)[DEMAND_COLUMNS]
 
 
+def read_block_population(path: str | os.PathLike, *, layer: str | None = None, pop_col: str = "dbpop2021",
+                          id_col: str = "DBUID") -> gpd.GeoDataFrame:
+    """2021 dissemination blocks (DBs) with population, each at a point inside the block.
+
+    A DB is the smallest census area (a city block, or a rural patch bounded by roads); its
+    11-digit id starts with the 8-digit DA id, so DA attributes (CIMD) join on ``dauid``.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``dbuid, dauid, pop2021, geometry`` (representative points, always inside the block), in
+        the file's CRS, sorted by ``dbuid``. Every block is kept, including those with no people.
+    """
+    try:
+        gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
+    except Exception as exc:  # noqa: BLE001 - GDAL raises several types for unreadable files
+        raise InputError(f"Dissemination block file {path} cannot be read ({type(exc).__name__}: {exc}).") from None
+    for col in (id_col, pop_col):
+        if col not in gdf.columns:
+            raise InputError(f"Dissemination block file {path} has no {col} column; use the 2021 DB file with populations.")
+    pop = pd.to_numeric(gdf[pop_col], errors="coerce")
+    if pop.isna().any() or (pop < 0).any():
+        raise InputError(f"Dissemination block file {path}, field {pop_col}: every block needs a non-negative population.")
+    ids = gdf[id_col].astype(str).str.strip()
+    out = gpd.GeoDataFrame({"dbuid": ids.to_numpy(), "dauid": ids.str[:8].to_numpy(), "pop2021": pop.to_numpy(float)},
+                           geometry=gdf.geometry.representative_point().to_numpy(), crs=gdf.crs)
+    return out.sort_values("dbuid").reset_index(drop=True)
+
+
 def demand_points(sites: gpd.GeoDataFrame | None = None, population: gpd.GeoDataFrame | None = None, *,
                   workers_col: str = "workers", people_col: str = "pop2021") -> gpd.GeoDataFrame:
     """Sites (workers) and population points (people) as one demand table for siting and access.

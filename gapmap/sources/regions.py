@@ -93,6 +93,8 @@ class Region:
     def in_annex(self) -> bool:
         """True when the LIP is in the 2012-13 annex list."""
         return self.annex_no is not None
+    network_dataset: str | None = None  # offline road network used by --network auto
+    blocks_dataset: str | None = None  # 2021 dissemination blocks with population (finer than DAs)
 
     @property
     def boundary_how(self) -> str:
@@ -242,6 +244,11 @@ REGIONS: dict[str, Region] = {
     ]
 }
 
+# Real road networks in the mirror (issues 18, 20) and Ottawa's dissemination blocks.
+for _slug, _net, _blocks in (("ottawa", "rnf_ottawa_2021", "db_population_ottawa_2021"),
+                             ("hamilton", "hamilton_centreline_2020", None), ("kingston", "kingston_road_segment_2017", None)):
+    REGIONS[_slug] = dataclasses.replace(REGIONS[_slug], network_dataset=_net, blocks_dataset=_blocks)
+
 # Old slugs of renamed regions: (new slug, why).
 ALIASES: dict[str, tuple[str, str]] = {
     "cornwall-sdg": ("five-eastern-counties", "'cornwall-sdg' is now 'five-eastern-counties': the annex's Five Eastern "
@@ -260,6 +267,7 @@ RETIRED: dict[str, str] = {
 
 def _key(slug: str) -> str:
     return slug.strip().lower().replace(" ", "-").replace("_", "-")
+
 
 
 def get_region(slug: str) -> Region:

@@ -127,6 +127,9 @@ class RoadNetwork:
     edges: gpd.GeoDataFrame
     source: str
     attribution: str = ATTRIBUTION
+    #: Data provider in the method label; ``speed_note`` labels speeds that rest on an assumption.
+    provider: str = "OpenStreetMap"
+    speed_note: str | None = None
 
     def __post_init__(self) -> None:
         self.crs = pyproj.CRS.from_user_input(self.crs)
@@ -274,7 +277,8 @@ class RoadNetwork:
     def method(self) -> str:
         """Label for output tables, e.g. ``road network (OpenStreetMap, drive)`` or ``(..., walk 4.8 km/h)``."""
         speed = self.speed_kmh
-        return f"road network (OpenStreetMap, {self.mode}{f' {speed:g} km/h' if speed is not None else ''})"
+        note = f"; {self.speed_note}" if self.speed_note else ""
+        return f"road network ({self.provider}, {self.mode}{f' {speed:g} km/h' if speed is not None else ''}{note})"
 
     @property
     def nodes(self) -> gpd.GeoDataFrame:
@@ -315,6 +319,7 @@ class RoadNetwork:
             self._projected[key] = RoadNetwork(
                 mode=self.mode, crs=target, node_ids=self.node_ids, node_xy=np.column_stack([x, y]),
                 edges=self.edges.to_crs(target), source=self.source, attribution=self.attribution,
+                provider=self.provider, speed_note=self.speed_note,
             )
         return self._projected[key]
 
@@ -335,7 +340,7 @@ class RoadNetwork:
         e["time_s"] = t
         e["time_back_s"] = np.where(e["oneway"].to_numpy(bool), np.nan, t)
         return RoadNetwork(mode=self.mode, crs=self.crs, node_ids=self.node_ids, node_xy=self.node_xy, edges=e,
-                           source=self.source, attribution=self.attribution)
+                           source=self.source, attribution=self.attribution, provider=self.provider, speed_note=None)
 
     @property
     def speed_kmh(self) -> float | None:
@@ -360,6 +365,7 @@ class RoadNetwork:
             meta=np.array(json.dumps({
                 "version": CACHE_VERSION, "mode": self.mode, "crs": self.crs.to_wkt(),
                 "source": self.source, "attribution": self.attribution,
+                "provider": self.provider, "speed_note": self.speed_note,
             })),
             node_ids=ids, node_xy=self.node_xy,
             u=e["u"].to_numpy(np.int64), v=e["v"].to_numpy(np.int64), key=e["key"].to_numpy(np.int64),
@@ -388,6 +394,8 @@ class RoadNetwork:
             source=meta["source"], node_ids=arrays["node_ids"], key=arrays["key"],
         )
         net.attribution = meta.get("attribution", ATTRIBUTION)
+        net.provider = meta.get("provider", "OpenStreetMap")
+        net.speed_note = meta.get("speed_note")
         return net
 
 
@@ -475,6 +483,10 @@ def load_network(
     cache_dir: str | os.PathLike | None = None,
     offline: bool | None = None,
     speed_kmh: float | None = None,
+    network_map: str | os.PathLike | None = None,
+    speed_table: str | os.PathLike | None = None,
+    source_crs: Any = None,
+    data_dir: str | os.PathLike | None = None,
 ) -> NetworkLoad:
     """Resolve ``--network auto|straight|PATH`` to a road network, or to none.
 
@@ -500,6 +512,12 @@ def load_network(
         (:meth:`RoadNetwork.with_speed`); it is applied after reading, so the cache holds
         geometry and lengths and one cached network serves every speed. Drive networks keep
         their per-edge speeds.
+    network_map, speed_table, source_crs : optional
+        For centreline files and dataset ids (:mod:`gapmap.travel.road.segments`): the mapping
+        (``rnf``, ``hamilton``, ``kingston`` or a TOML file; default detected from the fields), a
+        CSV ``class,speed_kmh`` overriding its speeds, and the file's CRS when it states none.
+    data_dir : path, optional
+        Data mirror root, for dataset ids such as ``rnf_ottawa_2021``.
 
     Returns
     -------
@@ -513,8 +531,23 @@ def load_network(
         return NetworkLoad(None, "road networks do not model transit; using the transit method instead")
     _check_mode(mode)
     crs = _boundary_crs(boundary)
+    from gapmap.travel.road import segments
+
     if str(spec) == "auto":
         load = _load_auto(boundary, mode, cache_dir, offline, crs)
+    elif str(spec) in segments.NETWORK_DATASETS or segments.is_segment_file(spec) or network_map is not None:
+        from gapmap.sources import catalog
+
+        layer = None
+        path, default_map = Path(spec), network_map
+        if str(spec) in segments.NETWORK_DATASETS:
+            default_map, layer = segments.NETWORK_DATASETS[str(spec)]
+            path = catalog.resolve(str(spec), data_dir)
+            default_map = network_map or default_map
+        net, report = segments.read_segments(path, default_map, mode=mode, crs=crs, source_crs=source_crs,
+                                             boundary=boundary if isinstance(boundary, gpd.GeoDataFrame) else None,
+                                             layer=layer, speed_table=speed_table)
+        load = NetworkLoad(net, report.sentence())
     else:
         net = read_network_file(spec, mode=mode, boundary=boundary, crs=crs)
         load = NetworkLoad(net, f"road network read from {net.source}")
@@ -629,7 +662,8 @@ def read_network_file(
         G = _read_graphml(path)
     else:
         raise InputError(
-            f"Road network file {path} has an unknown extension; use .osm.pbf, .osm, .osm.xml or .graphml."
+            f"Road network file {path} has an unknown extension; use .osm.pbf, .osm, .osm.xml, .graphml, or a road "
+            "centreline file (.shp, .gpkg, .geojson, .csv) with --network-map."
         )
     if G.number_of_edges() == 0:
         raise InputError(f"Road network file {path} has no {mode} roads; use a file that covers the region.")

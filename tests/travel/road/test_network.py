@@ -507,10 +507,14 @@ def test_read_graphml(tmp_path):
 def test_read_errors(tmp_path):
     with pytest.raises(InputError, match="does not exist"):
         nw.load_network(tmp_path / "nope.osm.pbf")
-    odd = tmp_path / "roads.shp"
+    odd = tmp_path / "roads.dwg"
     odd.write_text("x")
-    with pytest.raises(InputError, match=r"roads\.shp has an unknown extension"):
+    with pytest.raises(InputError, match=r"roads\.dwg has an unknown extension"):
         nw.load_network(odd)
+    broken_shp = tmp_path / "roads.shp"  # a centreline file type since issue 20: read, and refused in one line
+    broken_shp.write_text("x")
+    with pytest.raises(InputError, match=r"roads\.shp cannot be read"):
+        nw.load_network(broken_shp)
     bad = tmp_path / "broken.osm.pbf"
     bad.write_bytes(b"this is not a protocol buffer" * 10)
     with pytest.raises(InputError, match=r"broken\.osm\.pbf"):
