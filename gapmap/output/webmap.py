@@ -7,10 +7,10 @@ from input data is HTML-escaped before it reaches a popup or tooltip.
 
 from __future__ import annotations
 
-import html
 import re
+from dataclasses import dataclass
 from importlib import resources
-from typing import Iterable
+from typing import Any, Iterable
 
 import branca.colormap as cm
 import folium
@@ -18,6 +18,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+
+from gapmap.output.html import esc, ramp_legend
 
 CATEGORY_COLOURS = {
     "hospital": "#c0392b",
@@ -33,12 +35,6 @@ BAND_COLOURS = ["#1a9850", "#91cf60", "#d9ef8b", "#fee08b", "#fc8d59"]
 
 def category_colour(cat: str, i: int = 0) -> str:
     return CATEGORY_COLOURS.get(cat, _FALLBACK_COLOURS[i % len(_FALLBACK_COLOURS)])
-
-
-def _esc(value) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "–"
-    return html.escape(str(value))
 
 
 def to_geojson(gdf: gpd.GeoDataFrame, props: Iterable[str], *, simplify_m: float = 0.0, precision: int = 5) -> dict:
@@ -62,7 +58,7 @@ def to_geojson(gdf: gpd.GeoDataFrame, props: Iterable[str], *, simplify_m: float
             elif isinstance(v, (float, np.floating)):
                 properties[p] = None if np.isnan(v) else round(float(v), 4)
             else:
-                properties[p] = None if v is None else html.escape(str(v))
+                properties[p] = None if v is None else esc(str(v))
         feats.append({"type": "Feature", "properties": properties, "geometry": shapely.geometry.mapping(g)})
     return {"type": "FeatureCollection", "features": feats}
 
@@ -123,9 +119,31 @@ _ICON = ("<div style='background:{c};color:#fff;border:1.5px solid #fff;border-r
 _GLYPHS = {"hospital": ("H", "3px"), "primary_care": ("+", "50%"), "residential_care": ("R", "50%")}
 
 
+def _glyph(cat: str) -> tuple[str, str]:
+    """(HTML glyph, border radius) of a category's marker: its initial unless it has its own."""
+    return _GLYPHS.get(cat, (esc(cat[:1].upper()), "50%"))
+
+
 def _icon(cat: str, i: int) -> folium.DivIcon:
-    glyph, radius = _GLYPHS.get(cat, (html.escape(cat[:1].upper()), "50%"))
+    glyph, radius = _glyph(cat)
     return folium.DivIcon(html=_ICON.format(c=category_colour(cat, i), r=radius, g=glyph), icon_size=(18, 18), icon_anchor=(9, 9))
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    """What every step of :func:`build_map` reads: settings, labels and the headline column prefix."""
+
+    result: Any
+    s: Any
+    L: dict
+    head_cat: str
+    head_t: float
+    hc: str  # headline category label
+    pre: str  # column prefix of the headline category and threshold
+
+    @property
+    def t(self) -> str:
+        return f"{self.head_t:g}"
 
 
 def build_map(result, *, public_sites: gpd.GeoDataFrame | None = None, areas_table: pd.DataFrame | None = None,
@@ -141,26 +159,49 @@ def build_map(result, *, public_sites: gpd.GeoDataFrame | None = None, areas_tab
         The area table to show (the suppressed copy in public mode); default ``result.areas_table``.
     recommendations : GeoDataFrame, optional
         Recommended new service sites (``rank, name, workers_newly_covered, people_newly_covered``).
+    hexes : GeoDataFrame, optional
+        People per H3 hexagon with ``<cat>_<T>min_people_not`` (a layer off at start).
+    attributions : list of str
+        Data sources, listed in the legend.
     """
-    from gapmap.output.i18n import cat_label, headline_text, labels
+    from gapmap.output.i18n import cat_label, labels
 
     s = result.settings
-    L = labels(s.lang)
-    head_cat, head_t = s.headline_category, s.headline_threshold
-    hc = cat_label(head_cat, s.lang)
-    pre = f"{head_cat}_{head_t:g}min"
+    hc = cat_label(s.headline_category, s.lang)
+    ctx = _Ctx(result, s, labels(s.lang), s.headline_category, s.headline_threshold, hc,
+               f"{s.headline_category}_{s.headline_threshold:g}min")
     table = result.areas_table if areas_table is None else areas_table
-    boundary = result.layers["boundary"].gdf
+    m = _base_map(result.layers["boundary"].gdf)
+    cmap = _add_areas(m, ctx, table)
+    _add_hexes(m, ctx, hexes)
+    _add_catchments(m, ctx)
+    _add_transit(m, ctx)
+    _add_services(m, ctx)
+    _add_sites(m, ctx, public_sites)
+    _add_recommendations(m, ctx, recommendations)
+    _add_controls(m)
+    _add_title(m, ctx, table, internal=public_sites is None)
+    _add_legend(m, ctx, cmap, attributions)
+    return m
+
+
+def _base_map(boundary: gpd.GeoDataFrame) -> folium.Map:
+    """An empty map with the OSM base layer, framed on the region."""
     b4326 = boundary.to_crs("EPSG:4326").total_bounds
     m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
     folium.TileLayer("OpenStreetMap", name="OpenStreetMap", attr="© OpenStreetMap contributors (ODbL)").add_to(m)
     m.fit_bounds([[b4326[1], b4326[0]], [b4326[3], b4326[2]]])
+    return m
 
-    # Areas shaded by the share of workers beyond the headline threshold (grey: no sites or suppressed).
+
+def _add_areas(m: folium.Map, ctx: _Ctx, table: pd.DataFrame) -> cm.LinearColormap:
+    """Areas shaded by the share of workers beyond the headline threshold (grey: no sites or
+    suppressed), and the region outline. Returns the colour ramp for the legend."""
+    L, t, pre, result = ctx.L, ctx.t, ctx.pre, ctx.result
     areas = result.layers["areas"].gdf.merge(table, on=["area_id", "area_name"], how="left")
     share_col = f"{pre}_workers_not_share"
     cmap = cm.LinearColormap(["#ffffcc", "#fd8d3c", "#bd0026"], vmin=0.0, vmax=1.0,
-                             caption=L["share_caption"].format(t=f"{head_t:g}", cat=hc))
+                             caption=L["share_caption"].format(t=t, cat=ctx.hc))
     props = ["area_name", "sites", "workers", f"{pre}_workers_not", share_col, "population", f"{pre}_pop_not"]
     gj = to_geojson(areas, props, simplify_m=25)
 
@@ -169,75 +210,97 @@ def build_map(result, *, public_sites: gpd.GeoDataFrame | None = None, areas_tab
         return {"fillColor": "#cccccc" if v is None else cmap(v), "color": "#444", "weight": 1.2, "fillOpacity": 0.6}
 
     folium.GeoJson(
-        gj, name=L["areas_layer"].format(t=f"{head_t:g}", cat=hc), style_function=area_style,
-        tooltip=folium.GeoJsonTooltip(props, aliases=[L["area"], L["sites"], L["workers"], L["workers_beyond"].format(t=f"{head_t:g}"),
-                                                      L["share_beyond"], L["population"], L["people_beyond"].format(t=f"{head_t:g}")]),
+        gj, name=L["areas_layer"].format(t=t, cat=ctx.hc), style_function=area_style,
+        tooltip=folium.GeoJsonTooltip(props, aliases=[L["area"], L["sites"], L["workers"], L["workers_beyond"].format(t=t),
+                                                      L["share_beyond"], L["population"], L["people_beyond"].format(t=t)]),
     ).add_to(m)
-    folium.GeoJson(to_geojson(boundary, ["name"], simplify_m=25), name=L["boundary"],
+    folium.GeoJson(to_geojson(result.layers["boundary"].gdf, ["name"], simplify_m=25), name=L["boundary"],
                    style_function=lambda f: {"fill": False, "color": "#000", "weight": 2.5}).add_to(m)
+    return cmap
 
-    # People beyond the headline threshold per H3 hexagon (off at start).
-    people_col = f"{pre}_people_not"
-    if hexes is not None and len(hexes) and people_col in hexes:
-        hx = hexes[hexes["people"] > 0]
-        top = float(hx[people_col].max()) or 1.0
-        folium.GeoJson(
-            to_geojson(hx, ["hex_id", "people", people_col]), name=L["hex_layer"].format(t=f"{head_t:g}", cat=hc), show=False,
-            style_function=lambda f: {"fillColor": "#08519c", "color": "#08519c", "weight": 0.3,
-                                      "fillOpacity": 0.1 + 0.7 * (f["properties"][people_col] or 0) / top},
-            tooltip=folium.GeoJsonTooltip(["people", people_col], aliases=[L["population"], L["people_beyond"].format(t=f"{head_t:g}")]),
-        ).add_to(m)
 
-    # Catchment bands: outlines with a light fill so the area shading stays readable underneath.
-    for ci, cat in enumerate(s.categories):
-        fg = folium.FeatureGroup(name=f"{L['catchments'].format(cat=cat_label(cat, s.lang))} ({result.method})", show=(cat == head_cat))
+def _add_hexes(m: folium.Map, ctx: _Ctx, hexes: gpd.GeoDataFrame | None) -> None:
+    """People beyond the headline threshold per H3 hexagon (off at start)."""
+    L, t = ctx.L, ctx.t
+    people_col = f"{ctx.pre}_people_not"
+    if hexes is None or not len(hexes) or people_col not in hexes:
+        return
+    hx = hexes[hexes["people"] > 0]
+    top = float(hx[people_col].max()) or 1.0
+    folium.GeoJson(
+        to_geojson(hx, ["hex_id", "people", people_col]), name=L["hex_layer"].format(t=t, cat=ctx.hc), show=False,
+        style_function=lambda f: {"fillColor": "#08519c", "color": "#08519c", "weight": 0.3,
+                                  "fillOpacity": 0.1 + 0.7 * (f["properties"][people_col] or 0) / top},
+        tooltip=folium.GeoJsonTooltip(["people", people_col], aliases=[L["population"], L["people_beyond"].format(t=t)]),
+    ).add_to(m)
+
+
+def _add_catchments(m: folium.Map, ctx: _Ctx) -> None:
+    """Catchment bands: outlines with a light fill so the area shading stays readable underneath."""
+    from gapmap.output.i18n import cat_label
+
+    L, s, result = ctx.L, ctx.s, ctx.result
+    for cat in s.categories:
+        fg = folium.FeatureGroup(name=f"{L['catchments'].format(cat=cat_label(cat, s.lang))} ({result.method})", show=(cat == ctx.head_cat))
         bands = result.catchments[result.catchments["category"] == cat].sort_values("threshold_min", ascending=False)
         for bi, (_, band) in enumerate(bands.iterrows()):
             colour = BAND_COLOURS[min(len(bands) - 1 - bi, len(BAND_COLOURS) - 1)]
             folium.GeoJson(
                 to_geojson(gpd.GeoDataFrame([band], geometry="geometry", crs=result.catchments.crs), ["category", "threshold_min"], simplify_m=50),
                 style_function=lambda f, c=colour: {"fillColor": c, "color": c, "weight": 1.5, "fillOpacity": 0.12},
-                tooltip=f"{L['within'].format(t=f'{band.threshold_min:g}')} · {_esc(cat_label(cat, s.lang))} ({_esc(result.method)})",
+                tooltip=f"{L['within'].format(t=f'{band.threshold_min:g}')} · {esc(cat_label(cat, s.lang))} ({esc(result.method)})",
             ).add_to(fg)
         fg.add_to(m)
 
-    # Transit routes in their own colours, and stops with trips per hour in the window.
-    if result.transit_routes is not None and len(result.transit_routes):
-        routes = result.transit_routes.copy()
-        routes["label"] = (routes["route_short_name"].fillna("").astype(str) + " " + routes["route_long_name"].fillna("").astype(str)).str.strip()
-        folium.GeoJson(
-            to_geojson(routes, ["label", "color"], simplify_m=5), name=L["transit_routes"],
-            style_function=lambda f: {"color": f["properties"]["color"] or "#1F77B4", "weight": 3, "opacity": 0.85},
-            tooltip=folium.GeoJsonTooltip(["label"], aliases=[L["route"]]),
-        ).add_to(m)
-        stops = result.transit_stops.to_crs("EPSG:4326")
-        fg = folium.FeatureGroup(name=L["transit_stops"], show=False)
-        for _, row in stops.iterrows():
-            tph = row.get("trips_per_hour")
-            tip = _esc(row["stop_name"]) + (f" · {float(tph):g} {L['trips_h']} ({s.transit_window[0]}-{s.transit_window[1]})"
-                                             if tph is not None and not pd.isna(tph) else "")
-            folium.CircleMarker([round(row.geometry.y, 5), round(row.geometry.x, 5)], radius=2.5, color="#333", weight=1,
-                                fill=True, fill_opacity=0.8, tooltip=tip).add_to(fg)
-        fg.add_to(m)
 
-    # Services by category: a glyph per category, clustered when dense.
+def _add_transit(m: folium.Map, ctx: _Ctx) -> None:
+    """Transit routes in their own colours, and stops with trips per hour in the window."""
+    L, s, result = ctx.L, ctx.s, ctx.result
+    if result.transit_routes is None or not len(result.transit_routes):
+        return
+    routes = result.transit_routes.copy()
+    routes["label"] = (routes["route_short_name"].fillna("").astype(str) + " " + routes["route_long_name"].fillna("").astype(str)).str.strip()
+    folium.GeoJson(
+        to_geojson(routes, ["label", "color"], simplify_m=5), name=L["transit_routes"],
+        style_function=lambda f: {"color": f["properties"]["color"] or "#1F77B4", "weight": 3, "opacity": 0.85},
+        tooltip=folium.GeoJsonTooltip(["label"], aliases=[L["route"]]),
+    ).add_to(m)
+    stops = result.transit_stops.to_crs("EPSG:4326")
+    fg = folium.FeatureGroup(name=L["transit_stops"], show=False)
+    for _, row in stops.iterrows():
+        tph = row.get("trips_per_hour")
+        tip = esc(row["stop_name"]) + (f" · {float(tph):g} {L['trips_h']} ({s.transit_window[0]}-{s.transit_window[1]})"
+                                       if tph is not None and not pd.isna(tph) else "")
+        folium.CircleMarker([round(row.geometry.y, 5), round(row.geometry.x, 5)], radius=2.5, color="#333", weight=1,
+                            fill=True, fill_opacity=0.8, tooltip=tip).add_to(fg)
+    fg.add_to(m)
+
+
+def _add_services(m: folium.Map, ctx: _Ctx) -> None:
+    """Services by category: a glyph per category, clustered when dense."""
     from folium.plugins import MarkerCluster
 
-    services = result.layers["services"].gdf
+    from gapmap.output.i18n import cat_label
+
+    L, s = ctx.L, ctx.s
+    services = ctx.result.layers["services"].gdf
     services = services[services["category"].isin(s.categories)].to_crs("EPSG:4326")
     for ci, cat in enumerate(s.categories):
         fg = folium.FeatureGroup(name=L["services"].format(cat=cat_label(cat, s.lang)))
         cluster = MarkerCluster(options={"maxClusterRadius": 30, "disableClusteringAtZoom": 13}).add_to(fg)
         for _, row in services[services["category"] == cat].iterrows():
-            extra = "".join(f"<br>{_esc(col.replace('_', ' '))}: {_esc(row[col])}" for col in ("opening_hours", "languages", "capacity")
+            extra = "".join(f"<br>{esc(col.replace('_', ' '))}: {esc(row[col])}" for col in ("opening_hours", "languages", "capacity")
                             if col in row.index and not pd.isna(row[col]) and str(row[col]) != "")
-            popup = (f"<b>{_esc(row['name'])}</b><br>{_esc(cat_label(cat, s.lang))} · {_esc(row['source_type'])}<br>"
-                     f"{_esc(row['address'])}<br>{L['in_region'] if row['in_region'] else L['outside_region']}{extra}")
+            popup = (f"<b>{esc(row['name'])}</b><br>{esc(cat_label(cat, s.lang))} · {esc(row['source_type'])}<br>"
+                     f"{esc(row['address'])}<br>{L['in_region'] if row['in_region'] else L['outside_region']}{extra}")
             folium.Marker([round(row.geometry.y, 5), round(row.geometry.x, 5)], icon=_icon(cat, ci),
-                          popup=folium.Popup(popup, max_width=300), tooltip=_esc(row["name"])).add_to(cluster)
+                          popup=folium.Popup(popup, max_width=300), tooltip=esc(row["name"])).add_to(cluster)
         fg.add_to(m)
 
-    # Sites: hexagon aggregates in public mode, exact geocoded points in internal mode.
+
+def _add_sites(m: folium.Map, ctx: _Ctx, public_sites: gpd.GeoDataFrame | None) -> None:
+    """Sites: hexagon aggregates in public mode, exact geocoded points in internal mode."""
+    L, s, result, pre = ctx.L, ctx.s, ctx.result, ctx.pre
     if public_sites is not None:
         if len(public_sites):
             cols = ["hex_id", "sites", "workers", *[c for c in public_sites.columns if c.endswith("_workers_not")]]
@@ -245,30 +308,39 @@ def build_map(result, *, public_sites: gpd.GeoDataFrame | None = None, areas_tab
                 to_geojson(public_sites, cols), name=L["sites_public"].format(k=s.k_anonymity),
                 style_function=lambda f: {"fillColor": "#6c3483", "color": "#4a235a", "weight": 1, "fillOpacity": 0.5},
                 tooltip=folium.GeoJsonTooltip(["sites", "workers", f"{pre}_workers_not"],
-                                              aliases=[L["sites"], L["workers"], L["workers_beyond"].format(t=f"{head_t:g}")]),
+                                              aliases=[L["sites"], L["workers"], L["workers_beyond"].format(t=ctx.t)]),
             ).add_to(m)
-    else:
-        fg = folium.FeatureGroup(name=L["sites_internal"])
-        for _, row in result.sites.to_crs("EPSG:4326").iterrows():
-            mins = row[f"{head_cat}_min"]
-            popup = (f"<b>{_esc(row['employer'])}</b><br>{_esc(row['community'])} ({_esc(row['geocode_precision'])})<br>"
-                     f"{L['workers']}: {int(row['workers'])}<br>{L['nearest'].format(cat=_esc(hc))}: {_esc(row[f'{head_cat}_nearest'])}, "
-                     f"{_esc(mins)} {L['minutes']} ({_esc(result.method)})")
-            folium.CircleMarker([round(row.geometry.y, 5), round(row.geometry.x, 5)], radius=float(3 + np.sqrt(row["workers"])),
-                                color="#4a235a", weight=1, fill=True, fill_color="#8e44ad", fill_opacity=0.6,
-                                popup=folium.Popup(popup, max_width=300)).add_to(fg)
-        fg.add_to(m)
+        return
+    fg = folium.FeatureGroup(name=L["sites_internal"])
+    head_cat = ctx.head_cat
+    for _, row in result.sites.to_crs("EPSG:4326").iterrows():
+        mins = row[f"{head_cat}_min"]
+        popup = (f"<b>{esc(row['employer'])}</b><br>{esc(row['community'])} ({esc(row['geocode_precision'])})<br>"
+                 f"{L['workers']}: {int(row['workers'])}<br>{L['nearest'].format(cat=esc(ctx.hc))}: {esc(row[f'{head_cat}_nearest'])}, "
+                 f"{esc(mins)} {L['minutes']} ({esc(result.method)})")
+        folium.CircleMarker([round(row.geometry.y, 5), round(row.geometry.x, 5)], radius=float(3 + np.sqrt(row["workers"])),
+                            color="#4a235a", weight=1, fill=True, fill_color="#8e44ad", fill_opacity=0.6,
+                            popup=folium.Popup(popup, max_width=300)).add_to(fg)
+    fg.add_to(m)
 
-    if recommendations is not None and len(recommendations):
-        fg = folium.FeatureGroup(name=L["recommended"])
-        for _, row in recommendations.to_crs("EPSG:4326").iterrows():
-            tip = (f"#{int(row['rank'])} {_esc(row['name'])}: {L['newly_workers']} {_esc(row['workers_newly_covered'])}, "
-                   f"{L['newly_people']} {_esc(row['people_newly_covered'])}")
-            folium.Marker([round(row.geometry.y, 5), round(row.geometry.x, 5)], tooltip=tip,
-                          icon=folium.DivIcon(html=_ICON.format(c="#111", r="3px", g=int(row["rank"])), icon_size=(18, 18),
-                                              icon_anchor=(9, 9))).add_to(fg)
-        fg.add_to(m)
 
+def _add_recommendations(m: folium.Map, ctx: _Ctx, recommendations: gpd.GeoDataFrame | None) -> None:
+    """Recommended new service sites, a numbered square each."""
+    L = ctx.L
+    if recommendations is None or not len(recommendations):
+        return
+    fg = folium.FeatureGroup(name=L["recommended"])
+    for _, row in recommendations.to_crs("EPSG:4326").iterrows():
+        tip = (f"#{int(row['rank'])} {esc(row['name'])}: {L['newly_workers']} {esc(row['workers_newly_covered'])}, "
+               f"{L['newly_people']} {esc(row['people_newly_covered'])}")
+        folium.Marker([round(row.geometry.y, 5), round(row.geometry.x, 5)], tooltip=tip,
+                      icon=folium.DivIcon(html=_ICON.format(c="#111", r="3px", g=int(row["rank"])), icon_size=(18, 18),
+                                          icon_anchor=(9, 9))).add_to(fg)
+    fg.add_to(m)
+
+
+def _add_controls(m: folium.Map) -> None:
+    """The layer control, the popup shim and the control's style."""
     folium.LayerControl(collapsed=False).add_to(m)
     # folium builds popup content with jQuery's $(html)[0]; this shim does that one job without
     # shipping jQuery (87 kB) in every map.
@@ -277,29 +349,37 @@ def build_map(result, *, public_sites: gpd.GeoDataFrame | None = None, areas_tab
         "t.innerHTML=String(h).trim();return [t.content.firstChild];};</script>"
         "<style>.leaflet-control-layers{font-size:12px;max-width:360px}.leaflet-control-layers label{line-height:1.25}</style>"))
 
-    approx = "".join(f"<li>{_esc(a)}</li>" for a in result.approximations)
+
+def _add_title(m: folium.Map, ctx: _Ctx, table: pd.DataFrame, *, internal: bool) -> None:
+    """The title box (region, headline, method, approximations) and, in internal mode, the warning banner."""
+    from gapmap.output.i18n import cat_label, headline_text
+
+    L, s, result = ctx.L, ctx.s, ctx.result
+    approx = "".join(f"<li>{esc(a)}</li>" for a in result.approximations)
     cats = ", ".join(cat_label(c, s.lang) for c in s.categories)
-    title = (f"<b style='font-size:14px'>{_esc(result.region.name)}</b><br>{_esc(L['title_sub'].format(cats=cats))}<br>"
-             f"{headline_text(table.iloc[-1], s, s.lang)}<br><i>{L['method']}: {_esc(result.method)}.</i><br>"
+    title = (f"<b style='font-size:14px'>{esc(result.region.name)}</b><br>{esc(L['title_sub'].format(cats=cats))}<br>"
+             f"{headline_text(table.iloc[-1], s, s.lang)}<br><i>{L['method']}: {esc(result.method)}.</i><br>"
              f"{L['data_as_of']}: ODHF v1.1 (2020), ESDC LMIA 2022-2023, Census 2021."
              f"<details><summary>{L['approximations']}</summary><ul style='padding-left:16px;margin:4px 0'>{approx}</ul></details>")
     m.get_root().html.add_child(_box(title, "bottomleft"))
-    if public_sites is None:
+    if internal:
         m.get_root().html.add_child(_box(f"<b>{L['internal_banner']}</b>", "topcenter", "background:#fdd;border-color:#c00"))
-    ramp = ", ".join(cmap(v / 4) for v in range(5))
-    legend = (f"<div>{_esc(cmap.caption)}</div><div style='height:10px;width:200px;background:linear-gradient(to right, {ramp})'></div>"
-              "<div style='width:200px;display:flex;justify-content:space-between'><span>0%</span><span>50%</span><span>100%</span></div>"
-              f"<div><span style='display:inline-block;width:10px;height:10px;background:#ccc'></span> "
-              f"{_esc(L['suppressed'].format(k=s.k_anonymity))}</div>")
+
+
+def _add_legend(m: folium.Map, ctx: _Ctx, cmap: cm.LinearColormap, attributions: list[str]) -> None:
+    """The legend box: area ramp, service glyphs, catchment bands, sites; then the data sources."""
+    from gapmap.output.i18n import cat_label
+
+    L, s = ctx.L, ctx.s
+    legend = ramp_legend(cmap.caption, (cmap(v / 4) for v in range(5)), L["suppressed"].format(k=s.k_anonymity))
     legend += "".join(
-        f"<div style='display:flex;gap:4px;align-items:center;margin:1px 0'>{_ICON.format(c=category_colour(c, i), r=_GLYPHS.get(c, ('', '50%'))[1], g=_GLYPHS.get(c, (html.escape(c[:1].upper()),))[0])}"
-        f" {_esc(cat_label(c, s.lang))}</div>" for i, c in enumerate(s.categories)
+        f"<div style='display:flex;gap:4px;align-items:center;margin:1px 0'>{_ICON.format(c=category_colour(c, i), r=_glyph(c)[1], g=_glyph(c)[0])}"
+        f" {esc(cat_label(c, s.lang))}</div>" for i, c in enumerate(s.categories)
     )
     legend += "".join(
         f"<div><span style='display:inline-block;width:10px;height:10px;border:1.5px solid {BAND_COLOURS[i]};background:{BAND_COLOURS[i]}40'></span> "
         f"{L['within'].format(t=f'{t:g}')}</div>" for i, t in enumerate(sorted(s.thresholds_min)) if i < len(BAND_COLOURS)
     )
     legend += f"<div><span style='display:inline-block;width:10px;height:10px;background:#6c3483;opacity:.6'></span> {L['worker_sites']}</div>"
-    sources = "<br>".join(_esc(a) for a in attributions)
+    sources = "<br>".join(esc(a) for a in attributions)
     m.get_root().html.add_child(_box(f"<b>{L['legend']}</b>{legend}<hr style='margin:4px 0'><b>{L['sources']}</b><br>{sources}", "bottomright"))
-    return m
