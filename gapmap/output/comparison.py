@@ -6,13 +6,12 @@ every text is escaped by :mod:`gapmap.output.html` for its context.
 
 from __future__ import annotations
 
-import html
 import math
 from typing import TYPE_CHECKING, Sequence
 
 import pandas as pd
 
-from gapmap.output.html import ramp_legend
+from gapmap.output.html import esc, ramp_legend, url_path
 from gapmap.settings import Settings
 
 if TYPE_CHECKING:
@@ -26,10 +25,6 @@ def _fmt(v, kind: str = "int") -> str:
         return f"{float(v):.1%}"
     return f"{int(v):,}"
 
-
-# folium builds popup content with jQuery's $(html)[0]; the same one-job shim as the region maps.
-_JQUERY_SHIM = ("<script>window.$=window.$||function(h){var t=document.createElement('template');"
-                "t.innerHTML=String(h).trim();return [t.content.firstChild];};</script>")
 
 _CSS = """<style>
 .gm-table-wrap{padding:10px 14px;font:13px/1.4 sans-serif;overflow-x:auto}
@@ -46,17 +41,17 @@ _CSS = """<style>
 def comparison_html(outcomes: Sequence[RegionOutcome], table: pd.DataFrame, settings: Settings) -> str:
     """Self-contained, deterministic HTML: a map of the regions shaded by the headline gap, then the table.
 
-    Every text is HTML-escaped; each region links to ``<slug>/map.html``.
+    Every text is escaped for its context (:mod:`gapmap.output.html`); popups and tooltips reach
+    Leaflet as JSON strings; each region links to ``<slug>/map.html``.
     """
     import branca.colormap as cm
     import folium
     import geopandas as gpd
 
-    from gapmap.output.webmap import render_html, to_geojson
+    from gapmap.output.webmap import RawHtml, SafePopup, SafeTooltip, render_html, to_geojson
 
     head_cat, head_t = settings.headline_category, settings.headline_threshold
     what = f"share of workers beyond {head_t:g} min of a {head_cat.replace('_', ' ')}"
-    esc = html.escape
     rows = table.set_index("slug")
     drawn = [o for o in outcomes if o.status == "ok" and o.boundary is not None and not o.boundary.is_empty]
     m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True, height="62%")
@@ -73,7 +68,7 @@ def comparison_html(outcomes: Sequence[RegionOutcome], table: pd.DataFrame, sett
         b = (focus if len(focus) else gdf[gdf["province"] == main_prov]).total_bounds
         m.fit_bounds([[float(b[1]), float(b[0])], [float(b[3]), float(b[2])]])
         gj = to_geojson(gdf, ["slug"], precision=4)
-        fg = folium.FeatureGroup(name=f"Regions: {what}")
+        fg = folium.FeatureGroup(name=esc(f"Regions: {what}"))
         for o, feat in zip(drawn, gj["features"]):
             r = rows.loc[o.slug]
             share = r["workers_beyond_share"]
@@ -84,24 +79,23 @@ def comparison_html(outcomes: Sequence[RegionOutcome], table: pd.DataFrame, sett
                       f"suppressed (fewer than {k} sites)" if bool(r["suppressed"]) else "no LMIA workers"
                       if pd.isna(r["workers"]) or not r["workers"] else f"suppressed (fewer than {k} workers)")
             popup = (f"<b>{esc(o.name)}</b><br>{esc(what)}: {esc(beyond)}<br>"
-                     f"<i>{esc(o.method)}</i><br><a href=\"{esc(o.slug)}/map.html\" target=\"_blank\">"
-                     f"Open the region map</a> · <a href=\"{esc(o.slug)}/report.html\" target=\"_blank\">report</a>")
+                     f"<i>{esc(o.method)}</i><br><a href=\"{url_path(o.slug, 'map.html')}\" target=\"_blank\">"
+                     f"Open the region map</a> · <a href=\"{url_path(o.slug, 'report.html')}\" target=\"_blank\">report</a>")
             folium.GeoJson(
                 {"type": "FeatureCollection", "features": [feat]},
                 style_function=lambda f, c=colour: {"fillColor": c, "color": "#555", "weight": 0.8, "fillOpacity": 0.7},
-                tooltip=esc(f"{o.name}: {beyond}"),
-                popup=folium.Popup(popup, max_width=320),
-            ).add_to(fg)
+            ).add_child(SafeTooltip(esc(f"{o.name}: {beyond}"))).add_child(SafePopup(popup, max_width=320)).add_to(fg)
         fg.add_to(m)
     else:
         m.fit_bounds([[41.7, -95.2], [56.9, -74.3]])  # Ontario
-    folium.LayerControl(collapsed=True).add_to(m)
+    # Expanded: the collapsed toggle needs Leaflet's images/layers.png, which is not inlined.
+    folium.LayerControl(collapsed=False).add_to(m)
     root = m.get_root()
-    root.header.add_child(folium.Element(_JQUERY_SHIM + _CSS))
+    root.header.add_child(RawHtml(_CSS))
     legend = ("<div style='position:absolute;top:calc(62% - 96px);right:10px;z-index:9999;background:rgba(255,255,255,.94);"
               "padding:6px 8px;border:1px solid #888;border-radius:4px;font:12px sans-serif'>"
               + ramp_legend(what, (cmap(v / 4) for v in range(5)), "no LMIA workers, or suppressed") + "</div>")
-    root.html.add_child(folium.Element(legend))
+    root.html.add_child(RawHtml(legend))
     page = render_html(m)
     # folium renders the map div after every element added to the page body; the table goes
     # below the map, so it is placed after rendering (it holds no folium id to renumber).
@@ -110,7 +104,6 @@ def comparison_html(outcomes: Sequence[RegionOutcome], table: pd.DataFrame, sett
 
 
 def _table_html(table: pd.DataFrame, settings: Settings, what: str) -> str:
-    esc = html.escape
     keys = [c[: -len("_workers_covered_share")] for c in table.columns if c.endswith("_workers_covered_share")]
     n = table["status"].value_counts()
     methods = sorted({m for m in table.loc[table["status"] == "ok", "method"]})
@@ -127,7 +120,7 @@ def _table_html(table: pd.DataFrame, settings: Settings, what: str) -> str:
     for r in table.to_dict("records"):
         name = esc(r["name"])
         if r["status"] == "ok":
-            name = f"<a href=\"{esc(r['slug'])}/map.html\">{name}</a>"
+            name = f"<a href=\"{url_path(r['slug'], 'map.html')}\">{name}</a>"
         status = esc(r["status"] + (f": {r['reason']}" if r["reason"] else ""))
         cells = [f"<td class='t'>{name}<br><small>{esc(r['slug'])}</small></td>", f"<td class='t status'>{status}</td>"]
         cells += [f"<td>{_fmt(r[c])}</td>" for c in ("sites", "workers", "population", "workers_beyond")]

@@ -1,8 +1,15 @@
 """The interactive folium map (``map.html``): self-contained, offline once opened, deterministic.
 
 Leaflet is inlined from the vendored copy in ``static`` (no CDN); element ids that folium
-draws at random are renumbered so the same inputs give the same bytes. Every text taken
-from input data is HTML-escaped before it reaches a popup or tooltip.
+draws at random are renumbered so the same inputs give the same bytes.
+
+Escaping (see :mod:`gapmap.output.html`): popup and tooltip HTML is built here from escaped
+pieces and reaches the page as a JSON string through :class:`SafeTooltip` and
+:class:`SafePopup`, never through folium's ``Tooltip``/``Popup``, which paste it into
+JavaScript template literals where ``${...}`` runs; layer names are HTML-escaped (Leaflet's
+layer control shows them as HTML; folium writes them as JSON keys); GeoJSON properties shown
+by ``GeoJsonTooltip`` are HTML-escaped strings inside folium's JSON; boxes of HTML go in as
+:class:`RawHtml`, never as folium templates (Jinja would evaluate ``{{ ... }}`` in input).
 """
 
 from __future__ import annotations
@@ -19,7 +26,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gapmap.output.html import esc, ramp_legend
+from branca.element import Element, MacroElement
+from folium.template import Template
+
+from gapmap.output.html import esc, js_string, ramp_legend
 
 CATEGORY_COLOURS = {
     "hospital": "#c0392b",
@@ -58,7 +68,7 @@ def to_geojson(gdf: gpd.GeoDataFrame, props: Iterable[str], *, simplify_m: float
             elif isinstance(v, (float, np.floating)):
                 properties[p] = None if np.isnan(v) else round(float(v), 4)
             else:
-                properties[p] = None if v is None else esc(str(v))
+                properties[p] = None if v is None else esc(v)
         feats.append({"type": "Feature", "properties": properties, "geometry": shapely.geometry.mapping(g)})
     return {"type": "FeatureCollection", "features": feats}
 
@@ -101,14 +111,91 @@ def _stable_ids(page: str) -> str:
     return re.sub(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])", repl, page)
 
 
+class SafeTooltip(MacroElement):
+    """A tooltip whose HTML reaches Leaflet as a JSON string literal.
+
+    Parameters
+    ----------
+    html : str
+        Tooltip content, already escaped (build it from :func:`gapmap.output.html.esc` pieces).
+    sticky : bool
+        Follow the mouse, as folium's default.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            {{ this._parent.get_name() }}.bindTooltip({{ this.content }}, {{ this.options|tojavascript }});
+        {% endmacro %}
+        """)
+
+    def __init__(self, html: str, sticky: bool = True):
+        super().__init__()
+        self._name = "Tooltip"
+        self.content = js_string(f"<div>{html}</div>")
+        self.options = {"sticky": sticky}
+
+
+class SafePopup(MacroElement):
+    """A popup whose HTML reaches Leaflet as a JSON string literal (no jQuery shim needed).
+
+    Parameters
+    ----------
+    html : str
+        Popup content, already escaped (build it from :func:`gapmap.output.html.esc` pieces).
+    max_width : int
+        Leaflet's ``maxWidth`` in pixels.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.popup({{ this.options|tojavascript }});
+            {{ this.get_name() }}.setContent({{ this.content }});
+            {{ this._parent.get_name() }}.bindPopup({{ this.get_name() }});
+        {% endmacro %}
+        """)
+
+    def __init__(self, html: str, max_width: int = 300):
+        super().__init__()
+        self._name = "Popup"
+        self.content = js_string(f"<div>{html}</div>")
+        self.options = {"maxWidth": max_width}
+
+
+def _geojson_tooltip(fields: list[str], aliases: list[str]) -> folium.GeoJsonTooltip:
+    """folium's table tooltip with escaped aliases; it puts aliases and values into innerHTML,
+    so the values must be the HTML-escaped strings of :func:`to_geojson`."""
+    return folium.GeoJsonTooltip(fields, aliases=[esc(a) for a in aliases])
+
+
+def safe_colour(value: Any, default: str) -> str:
+    """``value`` when it is a ``#rrggbb`` colour (as GTFS ``route_color`` gives), else ``default``."""
+    return value if isinstance(value, str) and _HEX_COLOUR.fullmatch(value) else default
+
+
+_HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
+
+
 def render_html(m: folium.Map) -> str:
     """Full, self-contained and deterministic HTML of a folium map."""
     return _stable_ids(_inline_assets(m.get_root().render()))
 
 
-def _box(html_text: str, position: str, extra_style: str = "") -> folium.Element:
+class RawHtml(Element):
+    """An HTML fragment placed in the page as it is.
+
+    ``folium.Element(text)`` compiles ``text`` as a Jinja template, so ``{{ ... }}`` in input
+    text would be evaluated in Python when the page renders; here the text is a value the
+    template prints, never a template.
+    """
+
+    def __init__(self, html: str):
+        super().__init__("{{ this.raw }}")
+        self.raw = html
+
+
+def _box(html_text: str, position: str, extra_style: str = "") -> RawHtml:
     pos = {"bottomleft": "bottom:20px;left:10px", "bottomright": "bottom:20px;right:10px", "topcenter": "top:10px;left:60px"}[position]
-    return folium.Element(
+    return RawHtml(
         f'<div class="gapmap-box" style="position:fixed;{pos};z-index:9999;background:rgba(255,255,255,.94);'
         f'padding:8px 10px;border:1px solid #888;border-radius:4px;font:12px/1.35 sans-serif;max-width:380px;{extra_style}">{html_text}</div>'
     )
@@ -210,11 +297,11 @@ def _add_areas(m: folium.Map, ctx: _Ctx, table: pd.DataFrame) -> cm.LinearColorm
         return {"fillColor": "#cccccc" if v is None else cmap(v), "color": "#444", "weight": 1.2, "fillOpacity": 0.6}
 
     folium.GeoJson(
-        gj, name=L["areas_layer"].format(t=t, cat=ctx.hc), style_function=area_style,
-        tooltip=folium.GeoJsonTooltip(props, aliases=[L["area"], L["sites"], L["workers"], L["workers_beyond"].format(t=t),
-                                                      L["share_beyond"], L["population"], L["people_beyond"].format(t=t)]),
+        gj, name=esc(L["areas_layer"].format(t=t, cat=ctx.hc)), style_function=area_style,
+        tooltip=_geojson_tooltip(props, [L["area"], L["sites"], L["workers"], L["workers_beyond"].format(t=t),
+                                         L["share_beyond"], L["population"], L["people_beyond"].format(t=t)]),
     ).add_to(m)
-    folium.GeoJson(to_geojson(result.layers["boundary"].gdf, ["name"], simplify_m=25), name=L["boundary"],
+    folium.GeoJson(to_geojson(result.layers["boundary"].gdf, ["name"], simplify_m=25), name=esc(L["boundary"]),
                    style_function=lambda f: {"fill": False, "color": "#000", "weight": 2.5}).add_to(m)
     return cmap
 
@@ -228,10 +315,10 @@ def _add_hexes(m: folium.Map, ctx: _Ctx, hexes: gpd.GeoDataFrame | None) -> None
     hx = hexes[hexes["people"] > 0]
     top = float(hx[people_col].max()) or 1.0
     folium.GeoJson(
-        to_geojson(hx, ["hex_id", "people", people_col]), name=L["hex_layer"].format(t=t, cat=ctx.hc), show=False,
+        to_geojson(hx, ["hex_id", "people", people_col]), name=esc(L["hex_layer"].format(t=t, cat=ctx.hc)), show=False,
         style_function=lambda f: {"fillColor": "#08519c", "color": "#08519c", "weight": 0.3,
                                   "fillOpacity": 0.1 + 0.7 * (f["properties"][people_col] or 0) / top},
-        tooltip=folium.GeoJsonTooltip(["people", people_col], aliases=[L["population"], L["people_beyond"].format(t=t)]),
+        tooltip=_geojson_tooltip(["people", people_col], [L["population"], L["people_beyond"].format(t=t)]),
     ).add_to(m)
 
 
@@ -241,15 +328,16 @@ def _add_catchments(m: folium.Map, ctx: _Ctx) -> None:
 
     L, s, result = ctx.L, ctx.s, ctx.result
     for cat in s.categories:
-        fg = folium.FeatureGroup(name=f"{L['catchments'].format(cat=cat_label(cat, s.lang))} ({result.method})", show=(cat == ctx.head_cat))
+        fg = folium.FeatureGroup(name=esc(f"{L['catchments'].format(cat=cat_label(cat, s.lang))} ({result.method})"),
+                                 show=(cat == ctx.head_cat))
         bands = result.catchments[result.catchments["category"] == cat].sort_values("threshold_min", ascending=False)
         for bi, (_, band) in enumerate(bands.iterrows()):
             colour = BAND_COLOURS[min(len(bands) - 1 - bi, len(BAND_COLOURS) - 1)]
+            tip = f"{L['within'].format(t=f'{band.threshold_min:g}')} · {esc(cat_label(cat, s.lang))} ({esc(result.method)})"
             folium.GeoJson(
                 to_geojson(gpd.GeoDataFrame([band], geometry="geometry", crs=result.catchments.crs), ["category", "threshold_min"], simplify_m=50),
                 style_function=lambda f, c=colour: {"fillColor": c, "color": c, "weight": 1.5, "fillOpacity": 0.12},
-                tooltip=f"{L['within'].format(t=f'{band.threshold_min:g}')} · {esc(cat_label(cat, s.lang))} ({esc(result.method)})",
-            ).add_to(fg)
+            ).add_child(SafeTooltip(tip)).add_to(fg)
         fg.add_to(m)
 
 
@@ -261,18 +349,18 @@ def _add_transit(m: folium.Map, ctx: _Ctx) -> None:
     routes = result.transit_routes.copy()
     routes["label"] = (routes["route_short_name"].fillna("").astype(str) + " " + routes["route_long_name"].fillna("").astype(str)).str.strip()
     folium.GeoJson(
-        to_geojson(routes, ["label", "color"], simplify_m=5), name=L["transit_routes"],
-        style_function=lambda f: {"color": f["properties"]["color"] or "#1F77B4", "weight": 3, "opacity": 0.85},
-        tooltip=folium.GeoJsonTooltip(["label"], aliases=[L["route"]]),
+        to_geojson(routes, ["label", "color"], simplify_m=5), name=esc(L["transit_routes"]),
+        style_function=lambda f: {"color": safe_colour(f["properties"]["color"], "#1F77B4"), "weight": 3, "opacity": 0.85},
+        tooltip=_geojson_tooltip(["label"], [L["route"]]),
     ).add_to(m)
     stops = result.transit_stops.to_crs("EPSG:4326")
-    fg = folium.FeatureGroup(name=L["transit_stops"], show=False)
+    fg = folium.FeatureGroup(name=esc(L["transit_stops"]), show=False)
     for _, row in stops.iterrows():
         tph = row.get("trips_per_hour")
         tip = esc(row["stop_name"]) + (f" · {float(tph):g} {L['trips_h']} ({s.transit_window[0]}-{s.transit_window[1]})"
                                        if tph is not None and not pd.isna(tph) else "")
         folium.CircleMarker([round(row.geometry.y, 5), round(row.geometry.x, 5)], radius=2.5, color="#333", weight=1,
-                            fill=True, fill_opacity=0.8, tooltip=tip).add_to(fg)
+                            fill=True, fill_opacity=0.8).add_child(SafeTooltip(tip)).add_to(fg)
     fg.add_to(m)
 
 
@@ -286,15 +374,15 @@ def _add_services(m: folium.Map, ctx: _Ctx) -> None:
     services = ctx.result.layers["services"].gdf
     services = services[services["category"].isin(s.categories)].to_crs("EPSG:4326")
     for ci, cat in enumerate(s.categories):
-        fg = folium.FeatureGroup(name=L["services"].format(cat=cat_label(cat, s.lang)))
+        fg = folium.FeatureGroup(name=esc(L["services"].format(cat=cat_label(cat, s.lang))))
         cluster = MarkerCluster(options={"maxClusterRadius": 30, "disableClusteringAtZoom": 13}).add_to(fg)
         for _, row in services[services["category"] == cat].iterrows():
             extra = "".join(f"<br>{esc(col.replace('_', ' '))}: {esc(row[col])}" for col in ("opening_hours", "languages", "capacity")
                             if col in row.index and not pd.isna(row[col]) and str(row[col]) != "")
             popup = (f"<b>{esc(row['name'])}</b><br>{esc(cat_label(cat, s.lang))} · {esc(row['source_type'])}<br>"
                      f"{esc(row['address'])}<br>{L['in_region'] if row['in_region'] else L['outside_region']}{extra}")
-            folium.Marker([round(row.geometry.y, 5), round(row.geometry.x, 5)], icon=_icon(cat, ci),
-                          popup=folium.Popup(popup, max_width=300), tooltip=esc(row["name"])).add_to(cluster)
+            marker = folium.Marker([round(row.geometry.y, 5), round(row.geometry.x, 5)], icon=_icon(cat, ci))
+            marker.add_child(SafePopup(popup, max_width=300)).add_child(SafeTooltip(esc(row["name"]))).add_to(cluster)
         fg.add_to(m)
 
 
@@ -305,13 +393,13 @@ def _add_sites(m: folium.Map, ctx: _Ctx, public_sites: gpd.GeoDataFrame | None) 
         if len(public_sites):
             cols = ["hex_id", "sites", "workers", *[c for c in public_sites.columns if c.endswith("_workers_not")]]
             folium.GeoJson(
-                to_geojson(public_sites, cols), name=L["sites_public"].format(k=s.k_anonymity),
+                to_geojson(public_sites, cols), name=esc(L["sites_public"].format(k=s.k_anonymity)),
                 style_function=lambda f: {"fillColor": "#6c3483", "color": "#4a235a", "weight": 1, "fillOpacity": 0.5},
-                tooltip=folium.GeoJsonTooltip(["sites", "workers", f"{pre}_workers_not"],
-                                              aliases=[L["sites"], L["workers"], L["workers_beyond"].format(t=ctx.t)]),
+                tooltip=_geojson_tooltip(["sites", "workers", f"{pre}_workers_not"],
+                                         [L["sites"], L["workers"], L["workers_beyond"].format(t=ctx.t)]),
             ).add_to(m)
         return
-    fg = folium.FeatureGroup(name=L["sites_internal"])
+    fg = folium.FeatureGroup(name=esc(L["sites_internal"]))
     head_cat = ctx.head_cat
     for _, row in result.sites.to_crs("EPSG:4326").iterrows():
         mins = row[f"{head_cat}_min"]
@@ -320,7 +408,7 @@ def _add_sites(m: folium.Map, ctx: _Ctx, public_sites: gpd.GeoDataFrame | None) 
                  f"{esc(mins)} {L['minutes']} ({esc(result.method)})")
         folium.CircleMarker([round(row.geometry.y, 5), round(row.geometry.x, 5)], radius=float(3 + np.sqrt(row["workers"])),
                             color="#4a235a", weight=1, fill=True, fill_color="#8e44ad", fill_opacity=0.6,
-                            popup=folium.Popup(popup, max_width=300)).add_to(fg)
+                            ).add_child(SafePopup(popup, max_width=300)).add_to(fg)
     fg.add_to(m)
 
 
@@ -329,24 +417,20 @@ def _add_recommendations(m: folium.Map, ctx: _Ctx, recommendations: gpd.GeoDataF
     L = ctx.L
     if recommendations is None or not len(recommendations):
         return
-    fg = folium.FeatureGroup(name=L["recommended"])
+    fg = folium.FeatureGroup(name=esc(L["recommended"]))
     for _, row in recommendations.to_crs("EPSG:4326").iterrows():
         tip = (f"#{int(row['rank'])} {esc(row['name'])}: {L['newly_workers']} {esc(row['workers_newly_covered'])}, "
                f"{L['newly_people']} {esc(row['people_newly_covered'])}")
-        folium.Marker([round(row.geometry.y, 5), round(row.geometry.x, 5)], tooltip=tip,
+        folium.Marker([round(row.geometry.y, 5), round(row.geometry.x, 5)],
                       icon=folium.DivIcon(html=_ICON.format(c="#111", r="3px", g=int(row["rank"])), icon_size=(18, 18),
-                                          icon_anchor=(9, 9))).add_to(fg)
+                                          icon_anchor=(9, 9))).add_child(SafeTooltip(tip)).add_to(fg)
     fg.add_to(m)
 
 
 def _add_controls(m: folium.Map) -> None:
-    """The layer control, the popup shim and the control's style."""
+    """The layer control and its style."""
     folium.LayerControl(collapsed=False).add_to(m)
-    # folium builds popup content with jQuery's $(html)[0]; this shim does that one job without
-    # shipping jQuery (87 kB) in every map.
-    m.get_root().header.add_child(folium.Element(
-        "<script>window.$=window.$||function(h){var t=document.createElement('template');"
-        "t.innerHTML=String(h).trim();return [t.content.firstChild];};</script>"
+    m.get_root().header.add_child(RawHtml(
         "<style>.leaflet-control-layers{font-size:12px;max-width:360px}.leaflet-control-layers label{line-height:1.25}</style>"))
 
 
