@@ -10,8 +10,10 @@ One rule per context, and no other way in:
   ``\\u`` escapes, so it can neither close the ``<script>`` element nor a string. Input text is
   never placed in a JS template literal (backticks), where ``${...}`` would run.
 
-HTML meant for a popup or tooltip is built here in Python from escaped pieces and reaches the
-page only through :func:`js_string`.
+HTML meant for a popup or tooltip is built in Python from escaped pieces and reaches the page
+only through :func:`js_string` (:class:`gapmap.output.webmap.SafePopup`, ``SafeTooltip``).
+Boxes of HTML go into folium as :class:`gapmap.output.webmap.RawHtml`: ``folium.Element``
+would compile input text as a Jinja template and evaluate ``{{ ... }}`` in Python.
 """
 
 from __future__ import annotations
