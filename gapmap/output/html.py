@@ -2,11 +2,13 @@
 
 One rule per context, and no other way in:
 
-- HTML text and quoted attribute values: :func:`esc` (``& < > " '`` as entities). Never build
-  an unquoted attribute.
+- HTML text and quoted attribute values: :func:`esc` (``& < > " ' {`` as entities). Never build
+  an unquoted attribute. ``{`` is there for folium: branca compiles every rendered script as a
+  Jinja template a second time, so ``{{ ... }}`` reaching a layer name, a GeoJSON property or a
+  tooltip would be evaluated in Python.
 - URLs in ``href``: :func:`url_path`, relative paths from percent-encoded segments, so no
   scheme (``javascript:``) can appear.
-- JavaScript: :func:`js_string`, a JSON string literal with ``< > &`` and U+2028/U+2029 as
+- JavaScript: :func:`js_string`, a JSON string literal with ``< > & {`` and U+2028/U+2029 as
   ``\\u`` escapes, so it can neither close the ``<script>`` element nor a string. Input text is
   never placed in a JS template literal (backticks), where ``${...}`` would run.
 
@@ -26,9 +28,10 @@ from urllib.parse import quote
 MISSING = "–"
 
 # After json.dumps, these are the characters that still matter inside <script>: "<" can open
-# "</script>" or "<!--", ">" and "&" are escaped as folium's own tojson does, and the two line
-# separators end a string literal in pre-2019 JavaScript.
-_JS_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+# "</script>" or "<!--", ">" and "&" are escaped as folium's own tojson does, "{" can open a
+# Jinja tag (folium renders scripts twice), and the two line separators end a string literal
+# in pre-2019 JavaScript.
+_JS_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "{": "\\u007b", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
 def is_missing(value: Any) -> bool:
@@ -54,11 +57,11 @@ def esc(value: Any, missing: str = MISSING) -> str:
     Returns
     -------
     str
-        ``value`` with ``& < > " '`` replaced by character references.
+        ``value`` with ``& < > " ' {`` replaced by character references.
     """
     if is_missing(value):
         return missing
-    return html.escape(str(value), quote=True)
+    return html.escape(str(value), quote=True).replace("{", "&#123;")
 
 
 def url_path(*segments: Any) -> str:

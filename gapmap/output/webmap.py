@@ -47,8 +47,19 @@ def category_colour(cat: str, i: int = 0) -> str:
     return CATEGORY_COLOURS.get(cat, _FALLBACK_COLOURS[i % len(_FALLBACK_COLOURS)])
 
 
+def prop_key(column: str) -> str:
+    """The GeoJSON property name of a column: the column name without ``{``.
+
+    Column names carry category ids, which can be input; folium's rendered scripts are compiled
+    as Jinja templates once more, so a ``{{`` in a property name would be evaluated in Python.
+    Property names are only matched against tooltip fields, which use the same mapping.
+    """
+    return column.replace("{", "(")
+
+
 def to_geojson(gdf: gpd.GeoDataFrame, props: Iterable[str], *, simplify_m: float = 0.0, precision: int = 5) -> dict:
-    """GeoJSON dict in EPSG:4326 with rounded coordinates and only ``props`` (escaped strings or numbers)."""
+    """GeoJSON dict in EPSG:4326 with rounded coordinates and only ``props`` (escaped strings or numbers),
+    named by :func:`prop_key`."""
     geom = gdf.geometry
     if simplify_m:
         geom = geom.simplify(simplify_m, preserve_topology=True)
@@ -60,15 +71,15 @@ def to_geojson(gdf: gpd.GeoDataFrame, props: Iterable[str], *, simplify_m: float
             continue
         properties = {}
         for p in props:
-            v = row[p]
+            v, key = row[p], prop_key(p)
             if isinstance(v, (bool, np.bool_)):
-                properties[p] = bool(v)
+                properties[key] = bool(v)
             elif isinstance(v, (int, np.integer)):
-                properties[p] = int(v)
+                properties[key] = int(v)
             elif isinstance(v, (float, np.floating)):
-                properties[p] = None if np.isnan(v) else round(float(v), 4)
+                properties[key] = None if np.isnan(v) else round(float(v), 4)
             else:
-                properties[p] = None if v is None else esc(v)
+                properties[key] = None if v is None else esc(v)
         feats.append({"type": "Feature", "properties": properties, "geometry": shapely.geometry.mapping(g)})
     return {"type": "FeatureCollection", "features": feats}
 
@@ -164,7 +175,7 @@ class SafePopup(MacroElement):
 def _geojson_tooltip(fields: list[str], aliases: list[str]) -> folium.GeoJsonTooltip:
     """folium's table tooltip with escaped aliases; it puts aliases and values into innerHTML,
     so the values must be the HTML-escaped strings of :func:`to_geojson`."""
-    return folium.GeoJsonTooltip(fields, aliases=[esc(a) for a in aliases])
+    return folium.GeoJsonTooltip([prop_key(f) for f in fields], aliases=[esc(a) for a in aliases])
 
 
 def safe_colour(value: Any, default: str) -> str:
@@ -293,7 +304,7 @@ def _add_areas(m: folium.Map, ctx: _Ctx, table: pd.DataFrame) -> cm.LinearColorm
     gj = to_geojson(areas, props, simplify_m=25)
 
     def area_style(feat):
-        v = feat["properties"].get(share_col)
+        v = feat["properties"].get(prop_key(share_col))
         return {"fillColor": "#cccccc" if v is None else cmap(v), "color": "#444", "weight": 1.2, "fillOpacity": 0.6}
 
     folium.GeoJson(
@@ -317,7 +328,7 @@ def _add_hexes(m: folium.Map, ctx: _Ctx, hexes: gpd.GeoDataFrame | None) -> None
     folium.GeoJson(
         to_geojson(hx, ["hex_id", "people", people_col]), name=esc(L["hex_layer"].format(t=t, cat=ctx.hc)), show=False,
         style_function=lambda f: {"fillColor": "#08519c", "color": "#08519c", "weight": 0.3,
-                                  "fillOpacity": 0.1 + 0.7 * (f["properties"][people_col] or 0) / top},
+                                  "fillOpacity": 0.1 + 0.7 * (f["properties"][prop_key(people_col)] or 0) / top},
         tooltip=_geojson_tooltip(["people", people_col], [L["population"], L["people_beyond"].format(t=t)]),
     ).add_to(m)
 

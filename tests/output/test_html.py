@@ -14,7 +14,8 @@ from gapmap.output.html import esc, js_string, ramp_legend, url_path
     ("</script><script>window.__pwned=1</script>", "&lt;/script&gt;&lt;script&gt;window.__pwned=1&lt;/script&gt;"),
     ('"><img src=x onerror="window.__pwned=1">', "&quot;&gt;&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;"),
     ("O'Brien & Sons", "O&#x27;Brien &amp; Sons"),
-    ("${window.__pwned=1}", "${window.__pwned=1}"),  # harmless in HTML; js_string guards the JS side
+    ("${window.__pwned=1}", "$&#123;window.__pwned=1}"),
+    ("{{ 7*7 }}{% if 1 %}", "&#123;&#123; 7*7 }}&#123;% if 1 %}"),  # no Jinja tag survives (folium renders twice)
     (12, "12"),
     (2.5, "2.5"),
     (None, "–"),
@@ -35,7 +36,8 @@ def test_esc_missing_marker_is_configurable():
     ("</script><script>x</script>", '"\\u003c/script\\u003e\\u003cscript\\u003ex\\u003c/script\\u003e"'),
     ("<!-- a", '"\\u003c!-- a"'),
     ("a & b", '"a \\u0026 b"'),
-    ("`${window.__pwned=1}`", '"`${window.__pwned=1}`"'),
+    ("`${window.__pwned=1}`", '"`$\\u007bwindow.__pwned=1}`"'),
+    ("{{ 7*7 }}{# c #}", '"\\u007b\\u007b 7*7 }}\\u007b# c #}"'),
     ("ends with \\", '"ends with \\\\"'),
     ('say "hi"', '"say \\"hi\\""'),
     ("it's", '"it\'s"'),

@@ -277,6 +277,11 @@ def test_transit_boundary_map_runs_no_payload(driver, boundary_transit_run):
     _assert_inert(state, "map.html (transit, boundary)")
     assert state["tooltips"] >= 7  # seven stops at least
     assert _shown(state, PAYLOADS[5]), "a stop name is not shown as text"
+    # The agency name (all payloads, Jinja included) is in the method, hence in layer names and
+    # catchment tooltips; the payload-named area shows in the areas tooltip table.
+    assert any(ALL in lbl for lbl in state["labels"]), "the agency name is not verbatim in the layer control"
+    assert any(ALL in t and t.startswith("within") for t in state["texts"]), "the agency name is not verbatim in a tooltip"
+    assert any(ALL in t and t.strip().startswith("Area") for t in state["texts"]), "the area name is not verbatim in its tooltip"
 
 
 @pytest.mark.parametrize("run", ["internal_run", "boundary_transit_run"])

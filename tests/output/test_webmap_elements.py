@@ -5,7 +5,7 @@ import re
 
 import folium
 
-from gapmap.output.webmap import RawHtml, SafePopup, SafeTooltip, render_html, safe_colour
+from gapmap.output.webmap import RawHtml, SafePopup, SafeTooltip, prop_key, render_html, safe_colour
 
 
 def _page(*children) -> str:
@@ -20,7 +20,7 @@ def _page(*children) -> str:
 def test_tooltip_is_a_json_string_not_a_template_literal():
     page = _page(SafeTooltip("a `${x}` \\ </script>"))
     call = re.search(r"\.bindTooltip\((.*?), \{", page, re.S).group(1)
-    assert call == '"\\u003cdiv\\u003ea `${x}` \\\\ \\u003c/script\\u003e\\u003c/div\\u003e"'
+    assert call == '"\\u003cdiv\\u003ea `$\\u007bx}` \\\\ \\u003c/script\\u003e\\u003c/div\\u003e"'
     assert json.loads(call) == "<div>a `${x}` \\ </script></div>"
     assert '"sticky": true' in page
 
@@ -51,3 +51,8 @@ def test_safe_colour():
     assert safe_colour("#AA0000", "#1F77B4") == "#AA0000"
     for bad in ["AA0000", "#AA00", "red", "#AA0000;background:url(x)", None, "</script>"]:
         assert safe_colour(bad, "#1F77B4") == "#1F77B4"
+
+
+def test_prop_key_drops_jinja_openers_only():
+    assert prop_key("hospital_30min_workers_not") == "hospital_30min_workers_not"
+    assert prop_key("{{ 7*7 }}_30min_pop_not") == "(( 7*7 }}_30min_pop_not"
