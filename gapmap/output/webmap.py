@@ -10,6 +10,9 @@ JavaScript template literals where ``${...}`` runs; layer names are HTML-escaped
 layer control shows them as HTML; folium writes them as JSON keys); GeoJSON properties shown
 by ``GeoJsonTooltip`` are HTML-escaped strings inside folium's JSON; boxes of HTML go in as
 :class:`RawHtml`, never as folium templates (Jinja would evaluate ``{{ ... }}`` in input).
+branca also compiles each rendered script as a Jinja template once more, so escaped text has
+no ``{`` left (:func:`gapmap.output.html.esc`, :func:`js_string`) and GeoJSON property names
+none either (:func:`prop_key`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-
 from branca.element import Element, MacroElement
 from folium.template import Template
 
