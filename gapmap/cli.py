@@ -263,7 +263,7 @@ def _analyze_batch(regions, out_dir, settings, data_dir, network, scheduler, wor
         elif pd.isna(row["workers_beyond_share"]):
             k = settings.k_anonymity
             why = (f"suppressed: fewer than {k} sites" if row["suppressed"] else "no LMIA workers"
-                   if pd.isna(row["workers"]) or not row["workers"] else f"suppressed: fewer than {k} workers")
+                   if pd.isna(row["workers"]) or not row["workers"] else f"suppressed: fewer than {k} sites or workers beyond, or protecting a cell that is")
             click.echo(f"{row['slug']:<18} ok: workers {head}: - ({why}) [{row['method']}]")
         else:
             click.echo(f"{row['slug']:<18} ok: {int(row['workers_beyond']):,} of {int(row['workers']):,} workers "

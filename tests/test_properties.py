@@ -115,4 +115,5 @@ def test_html_escapes_input_text(mirror, tmp_path):
     files = gapmap.write_outputs(result, tmp_path / "out")
     html = files["map.html"].read_text()
     assert "<img src=x onerror=alert(1)>" not in html
-    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    # HTML-escaped, then inside a JSON string literal ("&" as \u0026): the popup and tooltip.
+    assert html.count("\\u0026lt;img src=x onerror=alert(1)\\u0026gt;") == 2

@@ -8,12 +8,12 @@ the per-area table is the suppressed copy.
 from __future__ import annotations
 
 import base64
-import html
 import io
 
 import numpy as np
 import pandas as pd
 
+from gapmap.output.html import esc
 from gapmap.output.i18n import cat_label, headline_text, labels
 
 _CSS = """
@@ -75,7 +75,7 @@ def _curve_png(result, cat: str, L: dict, coverage: list[dict] | None = None) ->
 
 
 def _table(df: pd.DataFrame, pct_cols: set[int] = frozenset()) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    head = "".join(f"<th>{esc(c)}</th>" for c in df.columns)
     rows = []
     for _, r in df.iterrows():
         cells = []
@@ -87,7 +87,7 @@ def _table(df: pd.DataFrame, pct_cols: set[int] = frozenset()) -> str:
             elif isinstance(v, (int, float, np.integer, np.floating)):
                 cells.append(f"<td>{v:,.0f}</td>")
             else:
-                cells.append(f"<td>{html.escape(str(v))}</td>")
+                cells.append(f"<td>{esc(v)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
@@ -97,7 +97,6 @@ def build_report(result, areas_table: pd.DataFrame, coverage: list[dict], attrib
     """HTML text of the report."""
     s = result.settings
     L = labels(s.lang)
-    esc = html.escape
     pre = f"{s.headline_category}_{s.headline_threshold:g}min"
     parts = [f"<!DOCTYPE html><html lang='{s.lang}'><head><meta charset='utf-8'><title>{esc(result.region.name)}: {L['report_title']}</title>",
              f"<style>{_CSS}</style></head><body>",

@@ -1,16 +1,26 @@
 """The interactive folium map (``map.html``): self-contained, offline once opened, deterministic.
 
 Leaflet is inlined from the vendored copy in ``static`` (no CDN); element ids that folium
-draws at random are renumbered so the same inputs give the same bytes. Every text taken
-from input data is HTML-escaped before it reaches a popup or tooltip.
+draws at random are renumbered so the same inputs give the same bytes.
+
+Escaping (see :mod:`gapmap.output.html`): popup and tooltip HTML is built here from escaped
+pieces and reaches the page as a JSON string through :class:`SafeTooltip` and
+:class:`SafePopup`, never through folium's ``Tooltip``/``Popup``, which paste it into
+JavaScript template literals where ``${...}`` runs; layer names are HTML-escaped (Leaflet's
+layer control shows them as HTML; folium writes them as JSON keys); GeoJSON properties shown
+by ``GeoJsonTooltip`` are HTML-escaped strings inside folium's JSON; boxes of HTML go in as
+:class:`RawHtml`, never as folium templates (Jinja would evaluate ``{{ ... }}`` in input).
+branca also compiles each rendered script as a Jinja template once more, so escaped text has
+no ``{`` left (:func:`gapmap.output.html.esc`, :func:`js_string`) and GeoJSON property names
+none either (:func:`prop_key`).
 """
 
 from __future__ import annotations
 
-import html
 import re
+from dataclasses import dataclass
 from importlib import resources
-from typing import Iterable
+from typing import Any, Iterable
 
 import branca.colormap as cm
 import folium
@@ -18,6 +28,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from branca.element import Element, MacroElement
+from folium.template import Template
+
+from gapmap.output.html import esc, js_string, ramp_legend
 
 BAND_COLOURS = ["#1a9850", "#91cf60", "#d9ef8b", "#fee08b", "#fc8d59"]
 
@@ -29,14 +43,19 @@ def category_colour(cat: str, i: int = 0) -> str:
     return categories.colour(cat, i)
 
 
-def _esc(value) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "–"
-    return html.escape(str(value))
+def prop_key(column: str) -> str:
+    """The GeoJSON property name of a column: the column name without ``{``.
+
+    Column names carry category ids, which can be input; folium's rendered scripts are compiled
+    as Jinja templates once more, so a ``{{`` in a property name would be evaluated in Python.
+    Property names are only matched against tooltip fields, which use the same mapping.
+    """
+    return column.replace("{", "(")
 
 
 def to_geojson(gdf: gpd.GeoDataFrame, props: Iterable[str], *, simplify_m: float = 0.0, precision: int = 5) -> dict:
-    """GeoJSON dict in EPSG:4326 with rounded coordinates and only ``props`` (escaped strings or numbers)."""
+    """GeoJSON dict in EPSG:4326 with rounded coordinates and only ``props`` (escaped strings or numbers),
+    named by :func:`prop_key`."""
     geom = gdf.geometry
     if simplify_m:
         geom = geom.simplify(simplify_m, preserve_topology=True)
@@ -48,15 +67,15 @@ def to_geojson(gdf: gpd.GeoDataFrame, props: Iterable[str], *, simplify_m: float
             continue
         properties = {}
         for p in props:
-            v = row[p]
+            v, key = row[p], prop_key(p)
             if isinstance(v, (bool, np.bool_)):
-                properties[p] = bool(v)
+                properties[key] = bool(v)
             elif isinstance(v, (int, np.integer)):
-                properties[p] = int(v)
+                properties[key] = int(v)
             elif isinstance(v, (float, np.floating)):
-                properties[p] = None if np.isnan(v) else round(float(v), 4)
+                properties[key] = None if np.isnan(v) else round(float(v), 4)
             else:
-                properties[p] = None if v is None else html.escape(str(v))
+                properties[key] = None if v is None else esc(v)
         feats.append({"type": "Feature", "properties": properties, "geometry": shapely.geometry.mapping(g)})
     return {"type": "FeatureCollection", "features": feats}
 
@@ -99,14 +118,91 @@ def _stable_ids(page: str) -> str:
     return re.sub(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])", repl, page)
 
 
+class SafeTooltip(MacroElement):
+    """A tooltip whose HTML reaches Leaflet as a JSON string literal.
+
+    Parameters
+    ----------
+    html : str
+        Tooltip content, already escaped (build it from :func:`gapmap.output.html.esc` pieces).
+    sticky : bool
+        Follow the mouse, as folium's default.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            {{ this._parent.get_name() }}.bindTooltip({{ this.content }}, {{ this.options|tojavascript }});
+        {% endmacro %}
+        """)
+
+    def __init__(self, html: str, sticky: bool = True):
+        super().__init__()
+        self._name = "Tooltip"
+        self.content = js_string(f"<div>{html}</div>")
+        self.options = {"sticky": sticky}
+
+
+class SafePopup(MacroElement):
+    """A popup whose HTML reaches Leaflet as a JSON string literal (no jQuery shim needed).
+
+    Parameters
+    ----------
+    html : str
+        Popup content, already escaped (build it from :func:`gapmap.output.html.esc` pieces).
+    max_width : int
+        Leaflet's ``maxWidth`` in pixels.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.popup({{ this.options|tojavascript }});
+            {{ this.get_name() }}.setContent({{ this.content }});
+            {{ this._parent.get_name() }}.bindPopup({{ this.get_name() }});
+        {% endmacro %}
+        """)
+
+    def __init__(self, html: str, max_width: int = 300):
+        super().__init__()
+        self._name = "Popup"
+        self.content = js_string(f"<div>{html}</div>")
+        self.options = {"maxWidth": max_width}
+
+
+def _geojson_tooltip(fields: list[str], aliases: list[str]) -> folium.GeoJsonTooltip:
+    """folium's table tooltip with escaped aliases; it puts aliases and values into innerHTML,
+    so the values must be the HTML-escaped strings of :func:`to_geojson`."""
+    return folium.GeoJsonTooltip([prop_key(f) for f in fields], aliases=[esc(a) for a in aliases])
+
+
+def safe_colour(value: Any, default: str) -> str:
+    """``value`` when it is a ``#rrggbb`` colour (as GTFS ``route_color`` gives), else ``default``."""
+    return value if isinstance(value, str) and _HEX_COLOUR.fullmatch(value) else default
+
+
+_HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
+
+
 def render_html(m: folium.Map) -> str:
     """Full, self-contained and deterministic HTML of a folium map."""
     return _stable_ids(_inline_assets(m.get_root().render()))
 
 
-def _box(html_text: str, position: str, extra_style: str = "") -> folium.Element:
+class RawHtml(Element):
+    """An HTML fragment placed in the page as it is.
+
+    ``folium.Element(text)`` compiles ``text`` as a Jinja template, so ``{{ ... }}`` in input
+    text would be evaluated in Python when the page renders; here the text is a value the
+    template prints, never a template.
+    """
+
+    def __init__(self, html: str):
+        super().__init__("{{ this.raw }}")
+        self.raw = html
+
+
+def _box(html_text: str, position: str, extra_style: str = "") -> RawHtml:
     pos = {"bottomleft": "bottom:20px;left:10px", "bottomright": "bottom:20px;right:10px", "topcenter": "top:10px;left:60px"}[position]
-    return folium.Element(
+    return RawHtml(
         f'<div class="gapmap-box" style="position:fixed;{pos};z-index:9999;background:rgba(255,255,255,.94);'
         f'padding:8px 10px;border:1px solid #888;border-radius:4px;font:12px/1.35 sans-serif;max-width:380px;{extra_style}">{html_text}</div>'
     )
@@ -114,16 +210,36 @@ def _box(html_text: str, position: str, extra_style: str = "") -> folium.Element
 
 _ICON = ("<div style='background:{c};color:#fff;border:1.5px solid #fff;border-radius:{r};width:18px;height:18px;"
          "line-height:17px;text-align:center;font:bold 12px sans-serif;box-shadow:0 0 2px #000'>{g}</div>")
+
+
 def _glyph(cat: str) -> tuple[str, str]:
+    """(HTML glyph, border radius) of a category's marker, from :mod:`gapmap.categories`."""
     from gapmap import categories
 
     glyph, radius = categories.glyph(cat)
-    return html.escape(glyph), radius
+    return esc(glyph), radius
 
 
 def _icon(cat: str, i: int) -> folium.DivIcon:
     glyph, radius = _glyph(cat)
     return folium.DivIcon(html=_ICON.format(c=category_colour(cat, i), r=radius, g=glyph), icon_size=(18, 18), icon_anchor=(9, 9))
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    """What every step of :func:`build_map` reads: settings, labels and the headline column prefix."""
+
+    result: Any
+    s: Any
+    L: dict
+    head_cat: str
+    head_t: float
+    hc: str  # headline category label
+    pre: str  # column prefix of the headline category and threshold
+
+    @property
+    def t(self) -> str:
+        return f"{self.head_t:g}"
 
 
 def build_map(result, *, public_sites: gpd.GeoDataFrame | None = None, areas_table: pd.DataFrame | None = None,
@@ -139,167 +255,226 @@ def build_map(result, *, public_sites: gpd.GeoDataFrame | None = None, areas_tab
         The area table to show (the suppressed copy in public mode); default ``result.areas_table``.
     recommendations : GeoDataFrame, optional
         Recommended new service sites (``rank, name, workers_newly_covered, people_newly_covered``).
+    hexes : GeoDataFrame, optional
+        People per H3 hexagon with ``<cat>_<T>min_people_not`` (a layer off at start).
+    attributions : list of str
+        Data sources, listed in the legend.
     """
-    from gapmap.output.i18n import cat_label, headline_text, labels
+    from gapmap.output.i18n import cat_label, labels
 
     s = result.settings
-    L = labels(s.lang)
-    head_cat, head_t = s.headline_category, s.headline_threshold
-    hc = cat_label(head_cat, s.lang)
-    pre = f"{head_cat}_{head_t:g}min"
+    hc = cat_label(s.headline_category, s.lang)
+    ctx = _Ctx(result, s, labels(s.lang), s.headline_category, s.headline_threshold, hc,
+               f"{s.headline_category}_{s.headline_threshold:g}min")
     table = result.areas_table if areas_table is None else areas_table
-    boundary = result.layers["boundary"].gdf
+    m = _base_map(result.layers["boundary"].gdf)
+    cmap = _add_areas(m, ctx, table)
+    _add_hexes(m, ctx, hexes)
+    _add_catchments(m, ctx)
+    _add_transit(m, ctx)
+    _add_services(m, ctx)
+    _add_sites(m, ctx, public_sites)
+    _add_recommendations(m, ctx, recommendations)
+    _add_controls(m)
+    _add_title(m, ctx, table, internal=public_sites is None)
+    _add_legend(m, ctx, cmap, attributions)
+    return m
+
+
+def _base_map(boundary: gpd.GeoDataFrame) -> folium.Map:
+    """An empty map with the OSM base layer, framed on the region."""
     from gapmap.layers.build import initial_bounds
 
     b4326 = initial_bounds(boundary)  # frames the region without far, small parts (Sable Island)
     m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
     folium.TileLayer("OpenStreetMap", name="OpenStreetMap", attr="© OpenStreetMap contributors (ODbL)").add_to(m)
     m.fit_bounds([[b4326[1], b4326[0]], [b4326[3], b4326[2]]])
+    return m
 
-    # Areas shaded by the share of workers beyond the headline threshold (grey: no sites or suppressed).
+
+def _add_areas(m: folium.Map, ctx: _Ctx, table: pd.DataFrame) -> cm.LinearColormap:
+    """Areas shaded by the share of workers beyond the headline threshold (grey: no sites or
+    suppressed), and the region outline. Returns the colour ramp for the legend."""
+    L, t, pre, result = ctx.L, ctx.t, ctx.pre, ctx.result
     areas = result.layers["areas"].gdf.merge(table, on=["area_id", "area_name"], how="left")
     share_col = f"{pre}_workers_not_share"
     cmap = cm.LinearColormap(["#ffffcc", "#fd8d3c", "#bd0026"], vmin=0.0, vmax=1.0,
-                             caption=L["share_caption"].format(t=f"{head_t:g}", cat=hc))
+                             caption=L["share_caption"].format(t=t, cat=ctx.hc))
     props = ["area_name", "sites", "workers", f"{pre}_workers_not", share_col, "population", f"{pre}_pop_not"]
     gj = to_geojson(areas, props, simplify_m=25)
 
     def area_style(feat):
-        v = feat["properties"].get(share_col)
+        v = feat["properties"].get(prop_key(share_col))
         return {"fillColor": "#cccccc" if v is None else cmap(v), "color": "#444", "weight": 1.2, "fillOpacity": 0.6}
 
     folium.GeoJson(
-        gj, name=L["areas_layer"].format(t=f"{head_t:g}", cat=hc), style_function=area_style,
-        tooltip=folium.GeoJsonTooltip(props, aliases=[L["area"], L["sites"], L["workers"], L["workers_beyond"].format(t=f"{head_t:g}"),
-                                                      L["share_beyond"], L["population"], L["people_beyond"].format(t=f"{head_t:g}")]),
+        gj, name=esc(L["areas_layer"].format(t=t, cat=ctx.hc)), style_function=area_style,
+        tooltip=_geojson_tooltip(props, [L["area"], L["sites"], L["workers"], L["workers_beyond"].format(t=t),
+                                         L["share_beyond"], L["population"], L["people_beyond"].format(t=t)]),
     ).add_to(m)
-    folium.GeoJson(to_geojson(boundary, ["name"], simplify_m=25), name=L["boundary"],
+    folium.GeoJson(to_geojson(result.layers["boundary"].gdf, ["name"], simplify_m=25), name=esc(L["boundary"]),
                    style_function=lambda f: {"fill": False, "color": "#000", "weight": 2.5}).add_to(m)
+    return cmap
 
-    # People beyond the headline threshold per H3 hexagon (off at start).
-    people_col = f"{pre}_people_not"
-    if hexes is not None and len(hexes) and people_col in hexes:
-        hx = hexes[hexes["people"] > 0]
-        top = float(hx[people_col].max()) or 1.0
-        folium.GeoJson(
-            to_geojson(hx, ["hex_id", "people", people_col]), name=L["hex_layer"].format(t=f"{head_t:g}", cat=hc), show=False,
-            style_function=lambda f: {"fillColor": "#08519c", "color": "#08519c", "weight": 0.3,
-                                      "fillOpacity": 0.1 + 0.7 * (f["properties"][people_col] or 0) / top},
-            tooltip=folium.GeoJsonTooltip(["people", people_col], aliases=[L["population"], L["people_beyond"].format(t=f"{head_t:g}")]),
-        ).add_to(m)
 
-    # Catchment bands: outlines with a light fill so the area shading stays readable underneath.
-    for ci, cat in enumerate(s.categories):
-        fg = folium.FeatureGroup(name=f"{L['catchments'].format(cat=cat_label(cat, s.lang))} ({result.method})", show=(cat == head_cat))
+def _add_hexes(m: folium.Map, ctx: _Ctx, hexes: gpd.GeoDataFrame | None) -> None:
+    """People beyond the headline threshold per H3 hexagon (off at start)."""
+    L, t = ctx.L, ctx.t
+    people_col = f"{ctx.pre}_people_not"
+    if hexes is None or not len(hexes) or people_col not in hexes:
+        return
+    hx = hexes[hexes["people"] > 0]
+    top = float(hx[people_col].max()) or 1.0
+    folium.GeoJson(
+        to_geojson(hx, ["hex_id", "people", people_col]), name=esc(L["hex_layer"].format(t=t, cat=ctx.hc)), show=False,
+        style_function=lambda f: {"fillColor": "#08519c", "color": "#08519c", "weight": 0.3,
+                                  "fillOpacity": 0.1 + 0.7 * (f["properties"][prop_key(people_col)] or 0) / top},
+        tooltip=_geojson_tooltip(["people", people_col], [L["population"], L["people_beyond"].format(t=t)]),
+    ).add_to(m)
+
+
+def _add_catchments(m: folium.Map, ctx: _Ctx) -> None:
+    """Catchment bands: outlines with a light fill so the area shading stays readable underneath."""
+    from gapmap.output.i18n import cat_label
+
+    L, s, result = ctx.L, ctx.s, ctx.result
+    for cat in s.categories:
+        fg = folium.FeatureGroup(name=esc(f"{L['catchments'].format(cat=cat_label(cat, s.lang))} ({result.method})"),
+                                 show=(cat == ctx.head_cat))
         bands = result.catchments[result.catchments["category"] == cat].sort_values("threshold_min", ascending=False)
         for bi, (_, band) in enumerate(bands.iterrows()):
             colour = BAND_COLOURS[min(len(bands) - 1 - bi, len(BAND_COLOURS) - 1)]
+            tip = f"{L['within'].format(t=f'{band.threshold_min:g}')} · {esc(cat_label(cat, s.lang))} ({esc(result.method)})"
             folium.GeoJson(
                 to_geojson(gpd.GeoDataFrame([band], geometry="geometry", crs=result.catchments.crs), ["category", "threshold_min"], simplify_m=50),
                 style_function=lambda f, c=colour: {"fillColor": c, "color": c, "weight": 1.5, "fillOpacity": 0.12},
-                tooltip=f"{L['within'].format(t=f'{band.threshold_min:g}')} · {_esc(cat_label(cat, s.lang))} ({_esc(result.method)})",
-            ).add_to(fg)
+            ).add_child(SafeTooltip(tip)).add_to(fg)
         fg.add_to(m)
 
-    # Transit routes in their own colours, and stops with trips per hour in the window.
-    if result.transit_routes is not None and len(result.transit_routes):
-        routes = result.transit_routes.copy()
-        routes["label"] = (routes["route_short_name"].fillna("").astype(str) + " " + routes["route_long_name"].fillna("").astype(str)).str.strip()
-        folium.GeoJson(
-            to_geojson(routes, ["label", "color"], simplify_m=5), name=L["transit_routes"],
-            style_function=lambda f: {"color": f["properties"]["color"] or "#1F77B4", "weight": 3, "opacity": 0.85},
-            tooltip=folium.GeoJsonTooltip(["label"], aliases=[L["route"]]),
-        ).add_to(m)
-        stops = result.transit_stops.to_crs("EPSG:4326")
-        fg = folium.FeatureGroup(name=L["transit_stops"], show=False)
-        for _, row in stops.iterrows():
-            tph = row.get("trips_per_hour")
-            tip = _esc(row["stop_name"]) + (f" · {float(tph):g} {L['trips_h']} ({s.transit_window[0]}-{s.transit_window[1]})"
-                                             if tph is not None and not pd.isna(tph) else "")
-            folium.CircleMarker([round(row.geometry.y, 5), round(row.geometry.x, 5)], radius=2.5, color="#333", weight=1,
-                                fill=True, fill_opacity=0.8, tooltip=tip).add_to(fg)
-        fg.add_to(m)
 
-    # Services by category: a glyph per category, clustered when dense.
+def _add_transit(m: folium.Map, ctx: _Ctx) -> None:
+    """Transit routes in their own colours, and stops with trips per hour in the window."""
+    L, s, result = ctx.L, ctx.s, ctx.result
+    if result.transit_routes is None or not len(result.transit_routes):
+        return
+    routes = result.transit_routes.copy()
+    routes["label"] = (routes["route_short_name"].fillna("").astype(str) + " " + routes["route_long_name"].fillna("").astype(str)).str.strip()
+    folium.GeoJson(
+        to_geojson(routes, ["label", "color"], simplify_m=5), name=esc(L["transit_routes"]),
+        style_function=lambda f: {"color": safe_colour(f["properties"]["color"], "#1F77B4"), "weight": 3, "opacity": 0.85},
+        tooltip=_geojson_tooltip(["label"], [L["route"]]),
+    ).add_to(m)
+    stops = result.transit_stops.to_crs("EPSG:4326")
+    fg = folium.FeatureGroup(name=esc(L["transit_stops"]), show=False)
+    for _, row in stops.iterrows():
+        tph = row.get("trips_per_hour")
+        tip = esc(row["stop_name"]) + (f" · {float(tph):g} {L['trips_h']} ({s.transit_window[0]}-{s.transit_window[1]})"
+                                       if tph is not None and not pd.isna(tph) else "")
+        folium.CircleMarker([round(row.geometry.y, 5), round(row.geometry.x, 5)], radius=2.5, color="#333", weight=1,
+                            fill=True, fill_opacity=0.8).add_child(SafeTooltip(tip)).add_to(fg)
+    fg.add_to(m)
+
+
+def _add_services(m: folium.Map, ctx: _Ctx) -> None:
+    """Services by category: a glyph per category, clustered when dense."""
     from folium.plugins import MarkerCluster
 
-    services = result.layers["services"].gdf
+    from gapmap.output.i18n import cat_label
+
+    L, s = ctx.L, ctx.s
+    services = ctx.result.layers["services"].gdf
     services = services[services["category"].isin(s.categories)].to_crs("EPSG:4326")
     for ci, cat in enumerate(s.categories):
-        fg = folium.FeatureGroup(name=L["services"].format(cat=cat_label(cat, s.lang)))
+        fg = folium.FeatureGroup(name=esc(L["services"].format(cat=cat_label(cat, s.lang))))
         cluster = MarkerCluster(options={"maxClusterRadius": 30, "disableClusteringAtZoom": 13}).add_to(fg)
         for _, row in services[services["category"] == cat].iterrows():
-            extra = "".join(f"<br>{_esc(col.replace('_', ' '))}: {_esc(row[col])}" for col in ("opening_hours", "languages", "capacity")
+            extra = "".join(f"<br>{esc(col.replace('_', ' '))}: {esc(row[col])}" for col in ("opening_hours", "languages", "capacity")
                             if col in row.index and not pd.isna(row[col]) and str(row[col]) != "")
-            popup = (f"<b>{_esc(row['name'])}</b><br>{_esc(cat_label(cat, s.lang))} · {_esc(row['source_type'])}<br>"
-                     f"{_esc(row['address'])}<br>{L['in_region'] if row['in_region'] else L['outside_region']}{extra}")
-            folium.Marker([round(row.geometry.y, 5), round(row.geometry.x, 5)], icon=_icon(cat, ci),
-                          popup=folium.Popup(popup, max_width=300), tooltip=_esc(row["name"])).add_to(cluster)
+            popup = (f"<b>{esc(row['name'])}</b><br>{esc(cat_label(cat, s.lang))} · {esc(row['source_type'])}<br>"
+                     f"{esc(row['address'])}<br>{L['in_region'] if row['in_region'] else L['outside_region']}{extra}")
+            marker = folium.Marker([round(row.geometry.y, 5), round(row.geometry.x, 5)], icon=_icon(cat, ci))
+            marker.add_child(SafePopup(popup, max_width=300)).add_child(SafeTooltip(esc(row["name"]))).add_to(cluster)
         fg.add_to(m)
 
-    # Sites: hexagon aggregates in public mode, exact geocoded points in internal mode.
+
+def _add_sites(m: folium.Map, ctx: _Ctx, public_sites: gpd.GeoDataFrame | None) -> None:
+    """Sites: hexagon aggregates in public mode, exact geocoded points in internal mode."""
+    L, s, result, pre = ctx.L, ctx.s, ctx.result, ctx.pre
     if public_sites is not None:
         if len(public_sites):
             cols = ["hex_id", "sites", "workers", *[c for c in public_sites.columns if c.endswith("_workers_not")]]
             folium.GeoJson(
-                to_geojson(public_sites, cols), name=L["sites_public"].format(k=s.k_anonymity),
+                to_geojson(public_sites, cols), name=esc(L["sites_public"].format(k=s.k_anonymity)),
                 style_function=lambda f: {"fillColor": "#6c3483", "color": "#4a235a", "weight": 1, "fillOpacity": 0.5},
-                tooltip=folium.GeoJsonTooltip(["sites", "workers", f"{pre}_workers_not"],
-                                              aliases=[L["sites"], L["workers"], L["workers_beyond"].format(t=f"{head_t:g}")]),
+                tooltip=_geojson_tooltip(["sites", "workers", f"{pre}_workers_not"],
+                                         [L["sites"], L["workers"], L["workers_beyond"].format(t=ctx.t)]),
             ).add_to(m)
-    else:
-        fg = folium.FeatureGroup(name=L["sites_internal"])
-        for _, row in result.sites.to_crs("EPSG:4326").iterrows():
-            mins = row[f"{head_cat}_min"]
-            popup = (f"<b>{_esc(row['employer'])}</b><br>{_esc(row['community'])} ({_esc(row['geocode_precision'])})<br>"
-                     f"{L['workers']}: {int(row['workers'])}<br>{L['nearest'].format(cat=_esc(hc))}: {_esc(row[f'{head_cat}_nearest'])}, "
-                     f"{_esc(mins)} {L['minutes']} ({_esc(result.method)})")
-            folium.CircleMarker([round(row.geometry.y, 5), round(row.geometry.x, 5)], radius=float(3 + np.sqrt(row["workers"])),
-                                color="#4a235a", weight=1, fill=True, fill_color="#8e44ad", fill_opacity=0.6,
-                                popup=folium.Popup(popup, max_width=300)).add_to(fg)
-        fg.add_to(m)
+        return
+    fg = folium.FeatureGroup(name=esc(L["sites_internal"]))
+    head_cat = ctx.head_cat
+    for _, row in result.sites.to_crs("EPSG:4326").iterrows():
+        mins = row[f"{head_cat}_min"]
+        popup = (f"<b>{esc(row['employer'])}</b><br>{esc(row['community'])} ({esc(row['geocode_precision'])})<br>"
+                 f"{L['workers']}: {int(row['workers'])}<br>{L['nearest'].format(cat=esc(ctx.hc))}: {esc(row[f'{head_cat}_nearest'])}, "
+                 f"{esc(mins)} {L['minutes']} ({esc(result.method)})")
+        folium.CircleMarker([round(row.geometry.y, 5), round(row.geometry.x, 5)], radius=float(3 + np.sqrt(row["workers"])),
+                            color="#4a235a", weight=1, fill=True, fill_color="#8e44ad", fill_opacity=0.6,
+                            ).add_child(SafePopup(popup, max_width=300)).add_to(fg)
+    fg.add_to(m)
 
-    if recommendations is not None and len(recommendations):
-        fg = folium.FeatureGroup(name=L["recommended"])
-        for _, row in recommendations.to_crs("EPSG:4326").iterrows():
-            tip = (f"#{int(row['rank'])} {_esc(row['name'])}: {L['newly_workers']} {_esc(row['workers_newly_covered'])}, "
-                   f"{L['newly_people']} {_esc(row['people_newly_covered'])}")
-            folium.Marker([round(row.geometry.y, 5), round(row.geometry.x, 5)], tooltip=tip,
-                          icon=folium.DivIcon(html=_ICON.format(c="#111", r="3px", g=int(row["rank"])), icon_size=(18, 18),
-                                              icon_anchor=(9, 9))).add_to(fg)
-        fg.add_to(m)
 
+def _add_recommendations(m: folium.Map, ctx: _Ctx, recommendations: gpd.GeoDataFrame | None) -> None:
+    """Recommended new service sites, a numbered square each."""
+    L = ctx.L
+    if recommendations is None or not len(recommendations):
+        return
+    fg = folium.FeatureGroup(name=esc(L["recommended"]))
+    for _, row in recommendations.to_crs("EPSG:4326").iterrows():
+        tip = (f"#{int(row['rank'])} {esc(row['name'])}: {L['newly_workers']} {esc(row['workers_newly_covered'])}, "
+               f"{L['newly_people']} {esc(row['people_newly_covered'])}")
+        folium.Marker([round(row.geometry.y, 5), round(row.geometry.x, 5)],
+                      icon=folium.DivIcon(html=_ICON.format(c="#111", r="3px", g=int(row["rank"])), icon_size=(18, 18),
+                                          icon_anchor=(9, 9))).add_child(SafeTooltip(tip)).add_to(fg)
+    fg.add_to(m)
+
+
+def _add_controls(m: folium.Map) -> None:
+    """The layer control and its style."""
     folium.LayerControl(collapsed=False).add_to(m)
-    # folium builds popup content with jQuery's $(html)[0]; this shim does that one job without
-    # shipping jQuery (87 kB) in every map.
-    m.get_root().header.add_child(folium.Element(
-        "<script>window.$=window.$||function(h){var t=document.createElement('template');"
-        "t.innerHTML=String(h).trim();return [t.content.firstChild];};</script>"
+    m.get_root().header.add_child(RawHtml(
         "<style>.leaflet-control-layers{font-size:12px;max-width:360px}.leaflet-control-layers label{line-height:1.25}</style>"))
 
-    approx = "".join(f"<li>{_esc(a)}</li>" for a in result.approximations)
+
+def _add_title(m: folium.Map, ctx: _Ctx, table: pd.DataFrame, *, internal: bool) -> None:
+    """The title box (region, headline, method, approximations) and, in internal mode, the warning banner."""
+    from gapmap.output.i18n import cat_label, headline_text
+
+    L, s, result = ctx.L, ctx.s, ctx.result
+    approx = "".join(f"<li>{esc(a)}</li>" for a in result.approximations)
     cats = ", ".join(cat_label(c, s.lang) for c in s.categories)
-    title = (f"<b style='font-size:14px'>{_esc(result.region.name)}</b><br>{_esc(L['title_sub'].format(cats=cats))}<br>"
-             f"{headline_text(table.iloc[-1], s, s.lang)}<br><i>{L['method']}: {_esc(result.method)}.</i><br>"
+    title = (f"<b style='font-size:14px'>{esc(result.region.name)}</b><br>{esc(L['title_sub'].format(cats=cats))}<br>"
+             f"{headline_text(table.iloc[-1], s, s.lang)}<br><i>{L['method']}: {esc(result.method)}.</i><br>"
              f"{L['data_as_of']}: ODHF v1.1 (2020), ESDC LMIA 2022-2023, Census 2021."
              f"<details><summary>{L['approximations']}</summary><ul style='padding-left:16px;margin:4px 0'>{approx}</ul></details>")
     m.get_root().html.add_child(_box(title, "bottomleft"))
-    if public_sites is None:
+    if internal:
         m.get_root().html.add_child(_box(f"<b>{L['internal_banner']}</b>", "topcenter", "background:#fdd;border-color:#c00"))
-    ramp = ", ".join(cmap(v / 4) for v in range(5))
-    legend = (f"<div>{_esc(cmap.caption)}</div><div style='height:10px;width:200px;background:linear-gradient(to right, {ramp})'></div>"
-              "<div style='width:200px;display:flex;justify-content:space-between'><span>0%</span><span>50%</span><span>100%</span></div>"
-              f"<div><span style='display:inline-block;width:10px;height:10px;background:#ccc'></span> "
-              f"{_esc(L['suppressed'].format(k=s.k_anonymity))}</div>")
+
+
+def _add_legend(m: folium.Map, ctx: _Ctx, cmap: cm.LinearColormap, attributions: list[str]) -> None:
+    """The legend box: area ramp, service glyphs, catchment bands, sites; then the data sources."""
+    from gapmap.output.i18n import cat_label
+
+    L, s = ctx.L, ctx.s
+    legend = ramp_legend(cmap.caption, (cmap(v / 4) for v in range(5)), L["suppressed"].format(k=s.k_anonymity))
     legend += "".join(
         f"<div style='display:flex;gap:4px;align-items:center;margin:1px 0'>{_ICON.format(c=category_colour(c, i), r=_glyph(c)[1], g=_glyph(c)[0])}"
-        f" {_esc(cat_label(c, s.lang))}</div>" for i, c in enumerate(s.categories)
+        f" {esc(cat_label(c, s.lang))}</div>" for i, c in enumerate(s.categories)
     )
     legend += "".join(
         f"<div><span style='display:inline-block;width:10px;height:10px;border:1.5px solid {BAND_COLOURS[i]};background:{BAND_COLOURS[i]}40'></span> "
         f"{L['within'].format(t=f'{t:g}')}</div>" for i, t in enumerate(sorted(s.thresholds_min)) if i < len(BAND_COLOURS)
     )
     legend += f"<div><span style='display:inline-block;width:10px;height:10px;background:#6c3483;opacity:.6'></span> {L['worker_sites']}</div>"
-    sources = "<br>".join(_esc(a) for a in attributions)
+    sources = "<br>".join(esc(a) for a in attributions)
     m.get_root().html.add_child(_box(f"<b>{L['legend']}</b>{legend}<hr style='margin:4px 0'><b>{L['sources']}</b><br>{sources}", "bottomright"))
-    return m
