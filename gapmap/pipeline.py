@@ -20,8 +20,10 @@ import pandas as pd
 from gapmap import layers, travel
 from gapmap.analysis import gaps
 from gapmap.errors import InputError
+from gapmap.layers.demand import da_origin_ids, site_origin_ids
 from gapmap.settings import Settings, load_settings
 from gapmap.sources import catalog
+from gapmap.sources.inputs import uncovered_km
 from gapmap.sources.regions import Region, get_region
 
 Progress = Callable[[str], None]
@@ -157,7 +159,7 @@ def analyze(
     boundary, areas = layers.build_boundary(region, data_dir, boundary_file)
     network = _resolve_network(network, boundary.gdf, settings, notes, progress)
     all_layers, census_total = _build_layers(region, settings, boundary, areas, data_dir, services_file, sites_file,
-                                             population_file, notes, progress)
+                                             population_file, notes, progress, clip=boundary_file is not None)
     services, sites, population = all_layers["services"], all_layers["sites"], all_layers["population"]
     settings = _drop_absent_categories(settings, services.gdf, notes, progress)
     feed, transit_routes, transit_stops, transit_source = _read_transit(region, gtfs, data_dir, boundary.gdf, settings,
@@ -194,7 +196,7 @@ def analyze(
 
 
 def _build_layers(region, settings, boundary, areas, data_dir, services_file, sites_file, population_file,
-                  notes: list[str], progress) -> tuple[dict[str, "layers.Layer"], float | None]:
+                  notes: list[str], progress, *, clip: bool = False) -> tuple[dict[str, "layers.Layer"], float | None]:
     """Step 1-3: services, sites and population beside the boundary and areas, each row accounted for."""
     _say(progress, "[2/5] services (ODHF)")
     services = layers.build_services(boundary.gdf, data_dir, services_file=services_file)
@@ -206,7 +208,7 @@ def _build_layers(region, settings, boundary, areas, data_dir, services_file, si
     if population_file is not None:
         population, census_total = layers.build_user_population(population_file, boundary.gdf, areas.gdf), None
     else:
-        population, census_total = layers.build_population(region, boundary.gdf, areas.gdf, data_dir)
+        population, census_total = layers.build_population(region, boundary.gdf, areas.gdf, data_dir, clip=clip)
     all_layers = {lay.name: lay for lay in (boundary, areas, services, sites, population)}
     layer_notes = [n for lay in all_layers.values() for n in lay.notes]
     for n in layer_notes:
@@ -247,6 +249,11 @@ def _read_transit(region, gtfs, data_dir, boundary: gpd.GeoDataFrame, settings: 
         notes.append(f"Transit feed {Path(gtfs_path).name}: {w}")
         _say(progress, f"note: {notes[-1]}")
     crs = boundary.crs
+    stops_ll = feed.stops.dropna(subset=["lat", "lon"])
+    km = uncovered_km(gpd.GeoSeries(gpd.points_from_xy(stops_ll["lon"], stops_ll["lat"]), crs="EPSG:4326"), boundary)
+    if km is not None:
+        raise InputError(f"GTFS feed {gtfs_path} does not cover the region: its nearest stop is {km:,.0f} km from the "
+                         "region's boundary; give this region's feed.")
     routes = feed.routes_layer().to_crs(crs)
     stops = feed.stops_layer(**({"window": settings.transit_window} if feed.has_schedule else {})).to_crs(crs)
     if settings.mode == "transit" and not feed.has_schedule:
@@ -255,10 +262,10 @@ def _read_transit(region, gtfs, data_dir, boundary: gpd.GeoDataFrame, settings: 
 
 
 def _origins(sites: gpd.GeoDataFrame, population: gpd.GeoDataFrame, crs) -> gpd.GeoDataFrame:
-    """Every place a trip starts from: sites by ``site_id``, DA points as ``da-<dauid>``."""
+    """Every place a trip starts from: sites as ``site:<site_id>``, DA points as ``da-<dauid>`` (never equal)."""
     origins = pd.concat([
-        sites.set_index("site_id")[["geometry"]],
-        population.assign(origin_id="da-" + population["dauid"]).set_index("origin_id")[["geometry"]],
+        sites[["geometry"]].set_axis(site_origin_ids(sites["site_id"]).to_numpy()),
+        population[["geometry"]].set_axis(da_origin_ids(population["dauid"]).to_numpy()),
     ])
     return gpd.GeoDataFrame(origins, geometry="geometry", crs=crs)
 
@@ -292,10 +299,11 @@ def _services_in_window(services: "layers.Layer", hours_file, assume_hours, when
 def _gaps(tt: pd.DataFrame, sites: gpd.GeoDataFrame, population: gpd.GeoDataFrame, areas: gpd.GeoDataFrame,
           settings: Settings, region_name: str):
     """Wide per-site and per-DA tables and the per-area table."""
-    site_tt = tt[tt["origin_id"].isin(sites["site_id"].astype(str))]
-    pop_tt = tt[tt["origin_id"].str.startswith("da-")]
-    sites_w = gaps.wide_times(sites.set_index("site_id", drop=False), site_tt, settings).reset_index(drop=True)
-    pop_w = gaps.wide_times(population.set_index("da-" + population["dauid"]), pop_tt, settings).reset_index(drop=True)
+    site_ids, da_ids = site_origin_ids(sites["site_id"]).to_numpy(), da_origin_ids(population["dauid"]).to_numpy()
+    site_tt = tt[tt["origin_id"].isin(site_ids)]
+    pop_tt = tt[tt["origin_id"].isin(da_ids)]
+    sites_w = gaps.wide_times(sites.set_axis(site_ids), site_tt, settings).reset_index(drop=True)
+    pop_w = gaps.wide_times(population.set_axis(da_ids), pop_tt, settings).reset_index(drop=True)
     return sites_w, pop_w, gaps.area_table(areas, sites_w, pop_w, settings, region_name)
 
 
@@ -362,8 +370,8 @@ def _attach_plan(result: Result, network) -> None:
     result.hexes = plan.hex_table(result)
     result.access = plan.accessibility_scores(result, network=network if result.settings.mode != "transit" else None)
     scores = result.access.set_index("origin_id")
-    for frame, ids in ((result.sites, result.sites["site_id"].astype(str)),
-                       (result.population, "da-" + result.population["dauid"].astype(str))):
+    for frame, ids in ((result.sites, site_origin_ids(result.sites["site_id"])),
+                       (result.population, da_origin_ids(result.population["dauid"]))):
         for col in scores.columns:
             frame[col] = scores[col].reindex(ids.to_numpy()).round(4).to_numpy()
 
@@ -380,6 +388,12 @@ def _resolve_network(spec, boundary: gpd.GeoDataFrame, settings: Settings, notes
     net_mode = "walk" if settings.mode == "transit" else settings.mode
     _say(progress, f"      road network: {spec} ({net_mode})")
     load = load_network(spec, boundary=boundary, mode=net_mode)
+    if load.network is not None:
+        nodes = gpd.GeoSeries(gpd.points_from_xy(*load.network.node_xy.T), crs=load.network.crs)
+        km = uncovered_km(nodes, boundary)
+        if km is not None:
+            raise InputError(f"Road network {spec} does not cover the region: its nearest node is {km:,.0f} km from the "
+                             "region's boundary; give a network of this region (or --network straight).")
     if load.network is None:
         notes.append(f"Road network: {load.reason}; travel times use the straight-line approximation.")
     else:
@@ -438,8 +452,8 @@ def _filter_effect(tt_any, tt, sites, population, settings, when, language, serv
         sub = table[table["category"] == cat].set_index("origin_id")["minutes"].reindex(ids)
         return sub.fillna(np.inf).to_numpy() <= t
 
-    site_ids = sites["site_id"].astype(str).to_numpy()
-    da_ids = ("da-" + population["dauid"]).to_numpy()
+    site_ids = site_origin_ids(sites["site_id"]).to_numpy()
+    da_ids = da_origin_ids(population["dauid"]).to_numpy()
     rows = []
     for cat in settings.categories:
         for t in settings.thresholds_min:

@@ -21,8 +21,11 @@ from gapmap.errors import InputError
 
 
 def _demand(result) -> gpd.GeoDataFrame:
-    """Demand points: sites (workers) and DA points (people), ids ``site-...`` / ``da-<dauid>``."""
-    return demand.demand_points(result.sites, result.population)
+    """Demand points: sites (workers) and DA points (people), ids ``site:<site_id>`` / ``da-<dauid>``."""
+    pts = demand.demand_points(result.sites, result.population)
+    ids = [*demand.site_origin_ids(result.sites["site_id"]), *demand.da_origin_ids(result.population["dauid"])]
+    pts["origin_id"] = pd.Series(ids, dtype="str").to_numpy()
+    return pts
 
 
 def accessibility_scores(result, network=None) -> pd.DataFrame:

@@ -113,6 +113,7 @@ def build_boundary(region: Region, data_dir=None, boundary_file: str | Path | No
         gdf = gdf[gdf.geom_type.isin(["Polygon", "MultiPolygon", "GeometryCollection"])]
         if gdf.empty:
             raise InputError(f"Boundary file {boundary_file} has no polygons; give a polygon layer of the region.")
+        _check_boundary_extent(gdf, boundary_file)
         name_col = next((c for c in gdf.columns if c.lower() in ("name", "area_name", "ward_name", "label")), None)
         id_col = next((c for c in gdf.columns if c.lower() in ("id", "area_id", "ward_no", "ward_id", "code")), None)
         areas = gpd.GeoDataFrame(
@@ -167,6 +168,25 @@ def build_boundary(region: Region, data_dir=None, boundary_file: str | Path | No
         Layer("boundary", outline, n_read, n_read, empty, used),
         Layer("areas", areas, n_read, n_read, empty.assign(layer="areas"), used),
     )
+
+
+#: A user boundary wider than this (degrees of longitude / latitude) is not one region.
+MAX_BOUNDARY_SPAN_DEG = (40.0, 25.0)
+
+
+def _check_boundary_extent(gdf: gpd.GeoDataFrame, path) -> None:
+    """Refuse zero-area and continent- or world-sized boundaries, which no region's analysis can use."""
+    ll = gdf.to_crs("EPSG:4326")
+    minx, miny, maxx, maxy = ll.total_bounds
+    if not np.isfinite([minx, miny, maxx, maxy]).all():
+        raise InputError(f"Boundary file {path} has coordinates that cannot be placed on the earth; check its CRS.")
+    if maxx - minx > MAX_BOUNDARY_SPAN_DEG[0] or maxy - miny > MAX_BOUNDARY_SPAN_DEG[1]:
+        raise InputError(f"Boundary file {path} spans {maxx - minx:.0f} degrees of longitude and {maxy - miny:.0f} of "
+                         f"latitude, far more than one region (at most {MAX_BOUNDARY_SPAN_DEG[0]:g} x "
+                         f"{MAX_BOUNDARY_SPAN_DEG[1]:g}); give the region's own polygon(s).")
+    area = float(ll.to_crs(utm_crs(ll.geometry)).area.sum())
+    if not area >= 1.0:
+        raise InputError(f"Boundary file {path} has polygons of zero area ({area:.2g} m²); give the region's real outline.")
 
 
 def assign_areas(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.Series:
@@ -252,7 +272,7 @@ def read_user_services(path: str | Path, boundary: gpd.GeoDataFrame, *, edge_buf
 
     table = inputs.read_table(path, layer="services", required=("name", "category"), crs=crs)
     gdf, rej, notes = inputs.check_against_region(table, boundary, layer="services", id_col="service_id",
-                                                  keep_outside_m=edge_buffer_m)
+                                                  keep_outside_m=edge_buffer_m, points=True)
     cols = {c.lower(): c for c in gdf.columns}
     get = lambda name, default="": gdf[cols[name]] if name in cols else default  # noqa: E731
     ids = get("service_id", None)
@@ -380,18 +400,21 @@ def build_sites(region: Region, boundary: gpd.GeoDataFrame, areas: gpd.GeoDataFr
 # --------------------------------------------------------------------------- population
 
 
-def build_population(region: Region, boundary: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, data_dir=None) -> tuple[Layer, float | None]:
+def build_population(region: Region, boundary: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, data_dir=None, *,
+                     clip: bool = False) -> tuple[Layer, float | None]:
     """2021 DA population and CIMD scores at the 2016 DA representative points.
 
     Returns the layer and the census total population of the region's census divisions
-    (from the CD rows of the population file), or None when the region has no CD code.
+    (from the CD rows of the population file), or None when the region has no CD code or
+    ``clip`` is set. ``clip`` (a user ``--boundary``): DA points outside the boundary are
+    rejected even for regions whose own boundary is their census divisions or wards.
     """
     crs = boundary.crs
     pop_path = catalog.resolve("da_population_2021", data_dir)
     pop = sources.read_da_population(pop_path)
     cds = region.cd_codes
     totals = pop[pop["dauid"].isin(cds)]
-    census_total = float(totals["pop2021"].sum()) if len(totals) == len(cds) and cds else None
+    census_total = float(totals["pop2021"].sum()) if len(totals) == len(cds) and cds and not clip else None
     pop = pop[pop["dauid"].str.len() == 8]
     pts = sources.read_da_points(catalog.resolve("da_centroids_2016", data_dir))
     cimd = sources.read_cimd(catalog.resolve("da_cimd_2021", data_dir))
@@ -414,7 +437,7 @@ def build_population(region: Region, boundary: gpd.GeoDataFrame, areas: gpd.GeoD
     cand = cand[~nopt]
     gdf = _points(cand, "lon", "lat", crs)
     outside = ~gdf.within(boundary.geometry.iloc[0])
-    if region.boundary_kind != "ward file" and region.boundary_kind != "census division":
+    if clip or region.boundary_kind not in ("ward file", "census division"):
         rejects.append(_rejects("population", pop_path, gdf.loc[outside, "source_row"], "DA point outside the region boundary"))
         gdf = gdf[~outside]
     gdf = gdf.drop(columns=["lon", "lat", "source_row"])
@@ -464,7 +487,7 @@ def build_user_sites(path: str | Path, boundary: gpd.GeoDataFrame, areas: gpd.Ge
     fsa = sources.read_fsa_centroids(catalog.resolve("geonames_fsa", data_dir)) if catalog.available("geonames_fsa", data_dir) else None
     table = inputs.read_table(path, layer="sites", crs=crs, gazetteer=gaz, fsa_table=fsa)
     wcol = _number_column(table, WORKER_NAMES, "sites")
-    gdf, rej, notes = inputs.check_against_region(table, boundary, layer="sites", id_col="site_id")
+    gdf, rej, notes = inputs.check_against_region(table, boundary, layer="sites", id_col="site_id", points=True)
     gdf, workers, rej = _nonnegative(gdf, wcol, rej, "sites", path)
     cols = {c.lower(): c for c in gdf.columns}
     name = gdf[cols["employer"]] if "employer" in cols else gdf[cols["name"]] if "name" in cols else ""

@@ -32,7 +32,8 @@ FILE_ERRORS = {
     "projected_no_crs.csv": "Services file {path} has projected x/y columns but no CRS; pass --crs (e.g. --crs EPSG:26917).",
     "services.xlsx": "Services file {path} has an unknown type .xlsx; give CSV, GeoJSON, GeoPackage or Shapefile.",
     "empty.geojson": "Services file {path} has no features; give a file with at least one feature.",
-    "wrong_crs.geojson": "Services file {path}: every point lies over 200 km from the region, so its CRS (EPSG:4326) is "
+    "wrong_crs.geojson": "Services file {path}: every point lies over 200 km from the region "
+                         "(none can be placed on the earth in that CRS), so its CRS (EPSG:4326) is "
                          "probably wrong or it is another region's file; fix the CRS (--crs) or the file.",
 }
 # file -> (rows read, rows used, {row: exact reason})
