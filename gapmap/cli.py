@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
-import functools
 import os
+import signal
 import sys
-import time
-import traceback
 
-import click
-import pandas as pd
 
-from gapmap import pipeline
-from gapmap.sources import catalog
-from gapmap.errors import GapmapError
-from gapmap.settings import MODES, load_settings
-from gapmap.sources.regions import REGIONS, get_region, offline_layers
+def _interrupted_early(signum, frame) -> None:
+    """Ctrl-C while the CLI starts (imports, option parsing): one line, exit 130, nothing to clean up."""
+    os.write(2, b"Interrupted.\n")
+    os._exit(130)
+
+
+# Run as the `gapmap` command, Ctrl-C during the (slow) imports below must not print a traceback.
+_ARGV0 = sys.argv[0] if sys.argv else ""
+_AS_COMMAND = (os.path.basename(_ARGV0).removesuffix(".exe") in ("gapmap", "cli.py")
+               or _ARGV0.endswith(os.path.join("gapmap", "__main__.py")))
+if _AS_COMMAND and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    signal.signal(signal.SIGINT, _interrupted_early)
+
+import functools  # noqa: E402
+import time  # noqa: E402
+import traceback  # noqa: E402
+
+import click  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from gapmap import pipeline  # noqa: E402
+from gapmap.sources import catalog  # noqa: E402
+from gapmap.errors import GapmapError  # noqa: E402
+from gapmap.output.atomic import OutputsInterrupted  # noqa: E402
+from gapmap.settings import MODES, load_settings  # noqa: E402
+from gapmap.sources.regions import REGIONS, get_region, offline_layers  # noqa: E402
 
 
 def _user_errors(func):
@@ -23,24 +40,49 @@ def _user_errors(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        # While the command runs, Ctrl-C raises KeyboardInterrupt so staged outputs are cleaned up.
+        early = signal.getsignal(signal.SIGINT) is _interrupted_early
+        if early:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             return func(*args, **kwargs)
         except GapmapError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"Error: {_with_notes(exc)}", err=True)
             sys.exit(exc.exit_code)
         except BrokenPipeError:  # output piped into `head` and closed: not an error
             sys.stderr.close()
             sys.exit(0)
+        except OutputsInterrupted as exc:
+            click.echo(exc.message, err=True)
+            sys.exit(130)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(130)
         except Exception as exc:  # a bug: still one line, the traceback only on request
             if os.environ.get("GAPMAP_DEBUG"):
                 traceback.print_exc()
-            click.echo(f"Internal error: {type(exc).__name__}: {exc} (set GAPMAP_DEBUG=1 for the traceback and report it).", err=True)
+            click.echo(f"Internal error: {type(exc).__name__}: {_with_notes(exc)} (set GAPMAP_DEBUG=1 for the traceback "
+                       "and report it).", err=True)
             sys.exit(70)
+        finally:
+            if early:
+                signal.signal(signal.SIGINT, _interrupted_early)
 
     return wrapper
+
+
+def _with_notes(exc: BaseException) -> str:
+    """The message and any notes (e.g. that the previous outputs are unchanged), on one line."""
+    return " ".join([str(exc), *getattr(exc, "__notes__", ())])
+
+
+def _count(value) -> str:
+    """A count for the console, or ``suppressed`` where public mode blanked it (None / NaN)."""
+    return "suppressed" if value is None or pd.isna(value) else f"{int(value):,}"
+
+
+def _people(value) -> str:
+    return "suppressed" if value is None or pd.isna(value) else f"{float(value):,.0f}"
 
 
 def _speeds(values: tuple[str, ...]) -> dict[str, float] | None:
@@ -177,28 +219,28 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
     pre = f"{settings.headline_category}_{settings.headline_threshold:g}min"
     table = result.areas_table
     total = table.iloc[-1]
-    click.echo(f"{result.region.name}: {int(total[f'{pre}_workers_not']):,} of {int(total['workers']):,} estimated workers "
-               f"({int(total[f'{pre}_sites_not'])} of {int(total['sites'])} sites) beyond {settings.headline_threshold:g} min "
-               f"of a {settings.headline_category.replace('_', ' ')}, and {total[f'{pre}_pop_not']:,.0f} of "
-               f"{total['population']:,.0f} people [{result.method}].")
-    coarse = int(total[f"{pre}_workers_not_postal_area"])
-    if coarse:
-        click.echo(f"  {coarse:,} of those workers are at sites placed only at a postal-area centroid: their distance is uncertain.")
+    click.echo(f"{result.region.name}: {_count(total[f'{pre}_workers_not'])} of {_count(total['workers'])} estimated workers "
+               f"({_count(total[f'{pre}_sites_not'])} of {_count(total['sites'])} sites) beyond {settings.headline_threshold:g} min "
+               f"of a {settings.headline_category.replace('_', ' ')}, and {_people(total[f'{pre}_pop_not'])} of "
+               f"{_people(total['population'])} people [{result.method}].")
+    coarse = total[f"{pre}_workers_not_postal_area"]
+    if pd.isna(coarse) or coarse:
+        click.echo(f"  {_count(coarse)} of those workers are at sites placed only at a postal-area centroid: their distance is uncertain.")
     # The console follows the same privacy rule as the files: small areas are blanked in public mode.
     shown = suppress_areas(table, settings.k_anonymity) if settings.privacy == "public" else table
     for _, row in shown.iloc[:-1].iterrows():
         if pd.isna(row["workers"]):
             click.echo(f"  {row['area_name']:<24} (fewer than {settings.k_anonymity} sites: suppressed)")
         else:
-            click.echo(f"  {row['area_name']:<24} {int(row[f'{pre}_workers_not']):>6,} of {int(row['workers']):>6,} workers beyond")
+            click.echo(f"  {row['area_name']:<24} {_count(row[f'{pre}_workers_not']):>6} of {_count(row['workers']):>6} workers beyond")
     if result.filter_effect:
         lost = [r for r in result.filter_effect["coverage_lost"] if r["category"] == settings.headline_category
                 and r["threshold_min"] == settings.headline_threshold][0]
-        click.echo(f"  hours/language filter: {lost['sites_lost']} sites ({lost['workers_lost']:,} workers) lose coverage.")
+        click.echo(f"  hours/language filter: {_count(lost['sites_lost'])} sites ({_count(lost['workers_lost'])} workers) lose coverage.")
     if "recommendations.csv" in files:
         rec = pd.read_csv(files["recommendations.csv"])
         for r in rec.itertuples():
-            click.echo(f"  recommended #{r.rank}: {r.name} — {r.workers_newly_covered:,.0f} workers, {r.people_newly_covered:,.0f} people newly covered")
+            click.echo(f"  recommended #{r.rank}: {r.name} — {_people(r.workers_newly_covered)} workers, {_people(r.people_newly_covered)} people newly covered")
     rej = len(result.rejects)
     click.echo(f"Wrote {len(files)} files to {files['map.html'].parent} in {time.perf_counter() - t0:.1f} s"
                + (f" ({rej:,} input rows rejected or filtered: see rejects.csv)." if rej else "."))

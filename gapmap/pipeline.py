@@ -484,6 +484,18 @@ def run(region: str | Region, out_dir: str | os.PathLike | None = None, *, recom
     add_services : path, optional
         What-if: services to add; ``whatif.csv`` compares each area before and after.
     """
+    from gapmap.output.atomic import output_lock
+
+    region = get_region(region) if isinstance(region, str) else region
+    out = Path(out_dir) if out_dir is not None else Path("outputs") / region.slug
+    # Held from the start, so a second run into the same folder stops at once, not after its analysis.
+    with output_lock(out):
+        return _run_locked(region, out, recommend=recommend, recommend_target=recommend_target, candidates=candidates,
+                           objective=objective, add_services=add_services, **kwargs)
+
+
+def _run_locked(region: Region, out: Path, *, recommend, recommend_target, candidates, objective, add_services,
+                **kwargs) -> tuple[Result, dict[str, Path]]:
     from gapmap.analysis import plan
     from gapmap.output.files import write_outputs
 
@@ -502,6 +514,5 @@ def run(region: str | Region, out_dir: str | os.PathLike | None = None, *, recom
         files_in = [*([extra] if extra else []), add_services]
         after = analyze(result.region, **{**kwargs, "services_file": files_in, "progress": None})
         whatif = plan.what_if(result, after)
-    out = Path(out_dir) if out_dir is not None else Path("outputs") / result.region.slug
     files = write_outputs(result, out, progress=progress, recommendations=rec, whatif=whatif)
     return result, files

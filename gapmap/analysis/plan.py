@@ -53,7 +53,11 @@ def accessibility_scores(result, network=None) -> pd.DataFrame:
             matrix = network_od_matrix(network, pts.set_index("origin_id"), svc, max_minutes=reach)
             method = str(matrix["method"].iloc[0]) if len(matrix) else network.method
         else:
-            matrix = access.od_matrix_straight_line(pts, svc, max_minutes=reach, speed_kmh=mode_speed, circuity=s.circuity)
+            # No origin x service table: with a large services file it would not fit in memory.
+            out[f"{cat}_e2sfca_per_1000"] = access.e2sfca_straight_line(
+                pts, svc, pts.set_index("origin_id")["demand"], access.supply_values(svc.set_index("service_id")),
+                speed_kmh=mode_speed, circuity=s.circuity)
+            continue
         res = access.e2sfca(matrix, pts.set_index("origin_id")["demand"], access.supply_values(svc.set_index("service_id")))
         out[f"{cat}_e2sfca_per_1000"] = res.origins.set_index("origin_id")["access_per_1000"].reindex(out["origin_id"]).to_numpy()
     out.attrs["method"] = method

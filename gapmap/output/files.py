@@ -24,7 +24,7 @@ import pyogrio
 from gapmap import __version__
 from gapmap.sources import catalog
 from gapmap.analysis import privacy
-from gapmap.output import webmap
+from gapmap.output import atomic, webmap
 from gapmap.analysis.gaps import coverage_summary
 
 FIXED_DATE = "2000-01-01T00:00:00.000Z"
@@ -152,15 +152,31 @@ def _write_gpkg(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
 
 
+#: Outputs only some runs write: a previous run's copy is removed when this run writes none.
+OPTIONAL_OUTPUTS = ("rejects.csv", "hexes.csv", "recommendations.csv", "whatif.csv")
+
+
 def write_outputs(result, out_dir: str | Path, progress=None, *, recommendations=None, whatif: pd.DataFrame | None = None) -> dict[str, Path]:
     """Write every output file of the contract to ``out_dir``; return name -> path.
 
     ``recommendations`` (a :class:`gapmap.analysis.siting.SitingResult`) adds ``recommendations.csv``,
     a GeoPackage layer and map markers; ``whatif`` (from :func:`gapmap.analysis.plan.what_if`) adds
     ``whatif.csv``.
+
+    All files are written into a temporary folder beside ``out_dir`` and moved into place when
+    complete (:mod:`gapmap.output.atomic`): if writing fails or is interrupted, the previous
+    run's files stay as they were. Another run writing to ``out_dir`` at the same time is refused.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    final = Path(out_dir)
+    if progress:
+        progress(f"writing outputs to {final}")
+    with atomic.staged_outputs(final, remove_if_absent=OPTIONAL_OUTPUTS) as stage:
+        written = _write_files(result, stage, recommendations=recommendations, whatif=whatif)
+    return {name: final / name for name in written}
+
+
+def _write_files(result, out: Path, *, recommendations=None, whatif: pd.DataFrame | None = None) -> dict[str, Path]:
+    """Write the contract into the (empty, staging) folder ``out``."""
     s = result.settings
     files: dict[str, Path] = {}
     flag_cols = [c for c in result.sites.columns if "_within_" in c]
@@ -168,24 +184,19 @@ def write_outputs(result, out_dir: str | Path, progress=None, *, recommendations
     if s.privacy == "public":
         public_sites, public_stats = privacy.aggregate_sites(result.sites, resolution=s.hex_resolution, k=s.k_anonymity,
                                                              flag_columns=flag_cols)
-    if progress:
-        progress(f"writing outputs to {out}")
 
     areas_out = result.areas_table
     if s.privacy == "public":
         areas_out = privacy.suppress_areas(result.areas_table, s.k_anonymity)
     site_rows = sites_table(result)
     files["sites.csv"] = out / "sites.csv"
-    site_rows.to_csv(files["sites.csv"], index=False, lineterminator="\n")
+    atomic.write_csv(site_rows, files["sites.csv"])
     files["areas.csv"] = out / "areas.csv"
-    areas_out.to_csv(files["areas.csv"], index=False, lineterminator="\n")
+    atomic.write_csv(areas_out, files["areas.csv"])
     rejects = result.rejects
-    stale = out / "rejects.csv"
     if len(rejects):
-        files["rejects.csv"] = stale
-        rejects.to_csv(stale, index=False, lineterminator="\n")
-    elif stale.exists():
-        stale.unlink()
+        files["rejects.csv"] = out / "rejects.csv"
+        atomic.write_csv(rejects, files["rejects.csv"])
 
     areas = result.layers["areas"].gdf.merge(areas_out, on=["area_id", "area_name"], how="left")
     sites_layer = public_sites if public_sites is not None else result.sites
@@ -202,18 +213,18 @@ def write_outputs(result, out_dir: str | Path, progress=None, *, recommendations
         hexes = privacy.suppress_hexes(result.hexes, s.k_anonymity) if s.privacy == "public" else result.hexes
         gpkg_layers["hexes"] = hexes
         files["hexes.csv"] = out / "hexes.csv"
-        pd.DataFrame(hexes.drop(columns="geometry")).to_csv(files["hexes.csv"], index=False, lineterminator="\n")
+        atomic.write_csv(pd.DataFrame(hexes.drop(columns="geometry")), files["hexes.csv"])
     if recommendations is not None:
         gpkg_layers["recommendations"] = recommendations.recommendations
         files["recommendations.csv"] = out / "recommendations.csv"
         rec = recommendations.recommendations
         ll = rec.geometry.to_crs("EPSG:4326")
-        pd.DataFrame(rec.drop(columns="geometry")).assign(lon=ll.x.round(5), lat=ll.y.round(5)).to_csv(
-            files["recommendations.csv"], index=False, lineterminator="\n")
+        atomic.write_csv(pd.DataFrame(rec.drop(columns="geometry")).assign(lon=ll.x.round(5), lat=ll.y.round(5)),
+                         files["recommendations.csv"])
     if whatif is not None:
         files["whatif.csv"] = out / "whatif.csv"
         wi = privacy.suppress_areas(whatif.rename(columns={"sites": "sites"}), s.k_anonymity) if s.privacy == "public" else whatif
-        wi.to_csv(files["whatif.csv"], index=False, lineterminator="\n")
+        atomic.write_csv(wi, files["whatif.csv"])
     if result.transit_routes is not None:
         gpkg_layers["transit_routes"] = result.transit_routes
         gpkg_layers["transit_stops"] = result.transit_stops

@@ -20,7 +20,7 @@ from gapmap.errors import InputError
 
 
 #: Largest input file read, in MB; raise it with the ``GAPMAP_MAX_INPUT_MB`` environment variable.
-MAX_INPUT_MB = 1024.0
+MAX_INPUT_MB = 512.0
 _SAMPLE = 1 << 16
 
 
@@ -36,13 +36,13 @@ def max_input_bytes() -> int:
     return int(mb * 1e6)
 
 
-def check_size(path: str | Path, what: str, size: int | None = None) -> None:
+def check_size(path: str | Path, what: str, size: int | None = None, *, fix: str = "split the file") -> None:
     """Refuse a file above the input limit before anything is loaded (``size``: bytes, default the file's)."""
     limit = max_input_bytes()
     size = Path(path).stat().st_size if size is None else size
     if size > limit:
         raise InputError(f"{what} file {path} is {size / 1e6:,.0f} MB, above the {limit / 1e6:,.0f} MB input limit; "
-                         "split the file, or raise the limit with GAPMAP_MAX_INPUT_MB.")
+                         f"{fix}, or raise the limit with GAPMAP_MAX_INPUT_MB.")
 
 
 def _encoding(path: Path, what: str) -> str:

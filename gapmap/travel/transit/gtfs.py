@@ -89,7 +89,8 @@ class _Source:
             # Uncompressed sizes from the zip directory, before anything is extracted (zip bombs).
             for base, name in self._members.items():
                 if base in REQUIRED_COLUMNS:
-                    check_size(f"{path}!{name}", "GTFS", self._zip.getinfo(name).file_size)
+                    check_size(f"{path}!{name}", "GTFS", self._zip.getinfo(name).file_size,
+                               fix="no regional feed is that large (a damaged or hostile zip?); use the publisher's feed")
         else:
             raise InputError(f"GTFS feed {path} does not exist; check the path (a .zip file or a folder of .txt files).")
 
@@ -199,7 +200,7 @@ def _check_trips(tables: dict[str, pd.DataFrame], path: Path) -> None:
     if unknown.any():
         i = int(np.flatnonzero(unknown)[0])
         raise InputError(f"GTFS feed {path}: trips.txt line {i + 2} has route_id {trips['route_id'].iloc[i]!r}, which "
-                         f"routes.txt does not list ({int(unknown.sum())} trips like it); fix or re-download the feed.")
+                         f"routes.txt does not list ({int(unknown.sum())} trip(s) in all); fix or re-download the feed.")
 
 
 def _calendar_span_days(tables: dict[str, pd.DataFrame]) -> int | None:
