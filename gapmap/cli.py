@@ -2,37 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import sys
+import time
+import traceback
 
+import click
+import pandas as pd
 
-def _interrupted_early(signum, frame) -> None:
-    """Ctrl-C while the CLI starts (imports, option parsing): one line, exit 130, nothing to clean up."""
-    os.write(2, b"Interrupted.\n")
-    os._exit(130)
-
-
-# Run as the `gapmap` command, Ctrl-C during the (slow) imports below must not print a traceback.
-_ARGV0 = sys.argv[0] if sys.argv else ""
-_AS_COMMAND = (os.path.basename(_ARGV0).removesuffix(".exe") in ("gapmap", "cli.py")
-               or _ARGV0.endswith(os.path.join("gapmap", "__main__.py")))
-if _AS_COMMAND and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-    signal.signal(signal.SIGINT, _interrupted_early)
-
-import functools  # noqa: E402
-import time  # noqa: E402
-import traceback  # noqa: E402
-
-import click  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from gapmap import pipeline  # noqa: E402
-from gapmap.sources import catalog  # noqa: E402
-from gapmap.errors import GapmapError  # noqa: E402
-from gapmap.output.atomic import OutputsInterrupted  # noqa: E402
-from gapmap.settings import MODES, load_settings  # noqa: E402
-from gapmap.sources.regions import REGIONS, get_region, offline_layers  # noqa: E402
+from gapmap import pipeline
+from gapmap._interrupt import interrupted_early as _interrupted_early
+from gapmap.sources import catalog
+from gapmap.errors import GapmapError
+from gapmap.output.atomic import OutputsInterrupted
+from gapmap.settings import MODES, load_settings
+from gapmap.sources.regions import REGIONS, get_region, offline_layers
 
 
 def _user_errors(func):

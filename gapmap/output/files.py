@@ -168,9 +168,9 @@ def write_outputs(result, out_dir: str | Path, progress=None, *, recommendations
     run's files stay as they were. Another run writing to ``out_dir`` at the same time is refused.
     """
     final = Path(out_dir)
-    if progress:
-        progress(f"writing outputs to {final}")
     with atomic.staged_outputs(final, remove_if_absent=OPTIONAL_OUTPUTS) as stage:
+        if progress:
+            progress(f"writing outputs to {final}")
         written = _write_files(result, stage, recommendations=recommendations, whatif=whatif)
     return {name: final / name for name in written}
 

@@ -100,10 +100,13 @@ def read_csv(path: str | Path, required: list[str], *, what: str, **kwargs) -> p
                          f"{' with ' + ', '.join(required) if required else ''}.")
     if "sep" not in kwargs:
         kwargs["sep"] = sniff_delimiter(sample.lstrip("\ufeff"))
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding, encoding_errors="replace", **kwargs)
-    except (pd.errors.ParserError, csv.Error) as exc:
-        raise InputError(f"{what} file {path} is not a valid CSV ({str(exc).strip()}); fix that line.") from None
+    with path.open(encoding=encoding, errors="replace", newline="") as fh:
+        src = InterruptibleFile(fh)
+        try:
+            df = pd.read_csv(src, dtype=str, keep_default_na=False, **kwargs)
+        except (pd.errors.ParserError, csv.Error) as exc:
+            src.reraise_interrupt()
+            raise InputError(f"{what} file {path} is not a valid CSV ({str(exc).strip()}); fix that line.") from None
     df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
     check_case_duplicates(df.columns, path, what)
     missing = [c for c in required if c not in df.columns]
@@ -117,6 +120,34 @@ def read_csv(path: str | Path, required: list[str], *, what: str, **kwargs) -> p
     # Semicolon-separated files come from French-locale spreadsheets, which write 42,4 for 42.4.
     df.attrs["decimal_comma"] = kwargs["sep"] == ";"
     return df
+
+
+class InterruptibleFile:
+    """A file for pandas' C parser that lets Ctrl-C through.
+
+    The parser reports any exception raised while it reads as a ``ParserError`` ("Calling
+    read(nbytes) on source failed"), which would turn Ctrl-C into "not a valid CSV"; this
+    wrapper remembers the interrupt so :meth:`reraise_interrupt` can raise it again.
+    """
+
+    def __init__(self, fh) -> None:
+        self._fh = fh
+        self.interrupted = False
+
+    def read(self, size: int = -1):
+        try:
+            return self._fh.read(size)
+        except KeyboardInterrupt:
+            self.interrupted = True
+            raise
+
+    def __iter__(self):
+        return iter(self._fh)
+
+    def reraise_interrupt(self) -> None:
+        """Raise ``KeyboardInterrupt`` if one happened inside :meth:`read`."""
+        if self.interrupted:
+            raise KeyboardInterrupt
 
 
 def check_case_duplicates(columns, path, what: str) -> None:

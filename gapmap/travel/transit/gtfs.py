@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from gapmap.errors import InputError
-from gapmap.sources.readers import check_size
+from gapmap.sources.readers import InterruptibleFile, check_size
 
 #: Most trip instances, and stop events, that frequencies.txt may expand into.
 MAX_FREQUENCY_TRIPS = 200_000
@@ -110,11 +110,13 @@ class _Source:
         try:
             # Parsed as a stream from the archive: the file's bytes are never held whole.
             with (self._zip.open(self._members[name]) if self._zip is not None else open(self._members[name], "rb")) as fh:
+                src = InterruptibleFile(io.TextIOWrapper(fh, encoding="utf-8-sig", newline=""))
                 df = pd.read_csv(
-                    fh, dtype=str, encoding="utf-8-sig", keep_default_na=False, na_values=[""],
+                    src, dtype=str, keep_default_na=False, na_values=[""],
                     usecols=usecols, skipinitialspace=True,
                 )
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            src.reraise_interrupt()
             raise InputError(
                 f"GTFS feed {self.path}: {name} cannot be read as UTF-8 CSV ({str(exc).splitlines()[0]}); "
                 f"fix or re-export that file."
