@@ -61,10 +61,10 @@ class Settings:
     def validate(self) -> "Settings":
         """Return self, or raise :class:`InputError` naming the bad setting."""
         # NaN passes every `<= 0` test below, so finiteness is checked first, by name.
-        numbers = {"circuity": self.circuity, "headline_threshold": self.headline_threshold, "max_walk_m": self.max_walk_m,
-                   "max_transfers": self.max_transfers, "k_anonymity": self.k_anonymity, "hex_resolution": self.hex_resolution,
+        numbers = {**{f"thresholds_min[{i}]": t for i, t in enumerate(self.thresholds_min)},
                    **{f"speeds_kmh.{k}": v for k, v in self.speeds_kmh.items()},
-                   **{f"thresholds_min[{i}]": t for i, t in enumerate(self.thresholds_min)}}
+                   "circuity": self.circuity, "headline_threshold": self.headline_threshold, "max_walk_m": self.max_walk_m,
+                   "max_transfers": self.max_transfers, "k_anonymity": self.k_anonymity, "hex_resolution": self.hex_resolution}
         for name, v in numbers.items():
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
                 raise InputError(f"Setting {name} = {v!r} is not a finite non-negative number; fix it in the config file or option.")

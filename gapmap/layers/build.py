@@ -109,8 +109,11 @@ def build_boundary(region: Region, data_dir=None, boundary_file: str | Path | No
     if boundary_file is not None:
         gdf = sources.read_vector(boundary_file, what="Boundary")
         gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+        had_polygons = gdf.geom_type.isin(["Polygon", "MultiPolygon"]).any()
         gdf = gdf.set_geometry(gdf.geometry.make_valid())
         gdf = gdf[gdf.geom_type.isin(["Polygon", "MultiPolygon", "GeometryCollection"])]
+        if gdf.empty and had_polygons:  # repairing a flat polygon leaves a line
+            raise InputError(f"Boundary file {boundary_file} has only polygons of zero area; give the region's real outline.")
         if gdf.empty:
             raise InputError(f"Boundary file {boundary_file} has no polygons; give a polygon layer of the region.")
         _check_boundary_extent(gdf, boundary_file)

@@ -41,7 +41,8 @@ def check_size(path: str | Path, what: str, size: int | None = None, *, fix: str
     limit = max_input_bytes()
     size = Path(path).stat().st_size if size is None else size
     if size > limit:
-        raise InputError(f"{what} file {path} is {size / 1e6:,.0f} MB, above the {limit / 1e6:,.0f} MB input limit; "
+        mb = lambda n: f"{n / 1e6:,.1f}" if n < 1e7 else f"{n / 1e6:,.0f}"  # noqa: E731
+        raise InputError(f"{what} file {path} is {mb(size)} MB, above the {mb(limit)} MB input limit; "
                          f"{fix}, or raise the limit with GAPMAP_MAX_INPUT_MB.")
 
 
