@@ -233,8 +233,12 @@ def uncovered_km(points: gpd.GeoSeries, boundary: gpd.GeoDataFrame, tolerance_m:
     """
     if points.empty:
         return None
-    outline = boundary.geometry.iloc[0]
-    near = points.to_crs(boundary.crs).distance(outline).to_numpy()
+    # Equidistant around the region's centre: a feed on another continent is measured in true km,
+    # which the region's UTM zone would distort beyond use.
+    centre = boundary.to_crs("EPSG:4326").geometry.iloc[0].representative_point()
+    aeqd = f"+proj=aeqd +lat_0={centre.y} +lon_0={centre.x} +datum=WGS84 +units=m"
+    outline = boundary.to_crs(aeqd).geometry.iloc[0]
+    near = points.to_crs(aeqd).distance(outline).to_numpy()
     near = near[np.isfinite(near)]
     if len(near) == 0:
         return float("inf")
