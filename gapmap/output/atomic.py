@@ -135,6 +135,8 @@ def staged_outputs(out: str | os.PathLike, *, remove_if_absent: Iterable[str] = 
     out = Path(out)
     with output_lock(out):
         out.parent.mkdir(parents=True, exist_ok=True)
+        for stale in out.parent.glob(f".{out.name}.*.partial"):  # left by a killed run; nobody else holds the lock
+            shutil.rmtree(stale, ignore_errors=True)
         stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
         committed = False
         try:
