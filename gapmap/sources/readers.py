@@ -116,7 +116,8 @@ def read_csv(path: str | Path, required: list[str], *, what: str, **kwargs) -> p
             f"{what} file {path} lacks column(s) {', '.join(missing)} (found: {column_list(df.columns)}); "
             "rename the header or use the right file."
         )
-    df = df.apply(lambda s: s.str.strip())
+    for col in df.columns:  # one column at a time: a whole-frame copy would double the peak memory
+        df[col] = df[col].str.strip()
     df.insert(0, "source_row", range(2, len(df) + 2))
     # Semicolon-separated files come from French-locale spreadsheets, which write 42,4 for 42.4.
     df.attrs["decimal_comma"] = kwargs["sep"] == ";"
