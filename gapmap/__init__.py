@@ -16,7 +16,11 @@ matplotlib and osmnx are imported only by the steps that need them.
 
 from __future__ import annotations
 
-import importlib
+from gapmap import _interrupt
+
+_interrupt.install_if_command()  # first, so Ctrl-C during the command's imports is one line
+
+import importlib  # noqa: E402
 from typing import Any
 
 __version__ = "0.1.0"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
 import time
 import traceback
@@ -13,8 +14,10 @@ import pandas as pd
 
 from gapmap import categories as registry
 from gapmap import pipeline
+from gapmap._interrupt import interrupted_early as _interrupted_early
 from gapmap.sources import catalog
 from gapmap.errors import GapmapError
+from gapmap.output.atomic import OutputsInterrupted
 from gapmap.settings import MODES, load_settings
 from gapmap.sources.regions import REGIONS, alias_note, get_region, offline_layers, sub_area_count
 
@@ -24,24 +27,49 @@ def _user_errors(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        # While the command runs, Ctrl-C raises KeyboardInterrupt so staged outputs are cleaned up.
+        early = signal.getsignal(signal.SIGINT) is _interrupted_early
+        if early:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             return func(*args, **kwargs)
         except GapmapError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"Error: {_with_notes(exc)}", err=True)
             sys.exit(exc.exit_code)
         except BrokenPipeError:  # output piped into `head` and closed: not an error
             sys.stderr.close()
             sys.exit(0)
+        except OutputsInterrupted as exc:
+            click.echo(exc.message, err=True)
+            sys.exit(130)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(130)
         except Exception as exc:  # a bug: still one line, the traceback only on request
             if os.environ.get("GAPMAP_DEBUG"):
                 traceback.print_exc()
-            click.echo(f"Internal error: {type(exc).__name__}: {exc} (set GAPMAP_DEBUG=1 for the traceback and report it).", err=True)
+            click.echo(f"Internal error: {type(exc).__name__}: {_with_notes(exc)} (set GAPMAP_DEBUG=1 for the traceback "
+                       "and report it).", err=True)
             sys.exit(70)
+        finally:
+            if early:
+                signal.signal(signal.SIGINT, _interrupted_early)
 
     return wrapper
+
+
+def _with_notes(exc: BaseException) -> str:
+    """The message and any notes (e.g. that the previous outputs are unchanged), on one line."""
+    return " ".join([str(exc), *getattr(exc, "__notes__", ())])
+
+
+def _count(value) -> str:
+    """A count for the console, or ``suppressed`` where public mode blanked it (None / NaN)."""
+    return "suppressed" if value is None or pd.isna(value) else f"{int(value):,}"
+
+
+def _people(value) -> str:
+    return "suppressed" if value is None or pd.isna(value) else f"{float(value):,.0f}"
 
 
 def _speeds(values: tuple[str, ...]) -> dict[str, float] | None:
@@ -199,8 +227,8 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
     total = table.iloc[-1]
     click.echo(f"{result.region.name}: {_count(total[f'{pre}_workers_not'])} of {_count(total['workers'])} estimated workers "
                f"({_count(total[f'{pre}_sites_not'])} of {_count(total['sites'])} sites) beyond {settings.headline_threshold:g} min "
-               f"{registry.of_a(settings.headline_category)}, and {total[f'{pre}_pop_not']:,.0f} of "
-               f"{total['population']:,.0f} people [{result.method}].")
+               f"{registry.of_a(settings.headline_category)}, and {_people(total[f'{pre}_pop_not'])} of "
+               f"{_people(total['population'])} people [{result.method}].")
     if f"{pre}_workers_not_lower" in total:
         click.echo(f"  how sure: between {_count(total[f'{pre}_workers_not_lower'])} and {_count(total[f'{pre}_workers_not_upper'])} "
                    f"workers ({_count(total[f'{pre}_sites_knife_edge'])} knife-edge sites) and between "
@@ -230,7 +258,7 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
     if "recommendations.csv" in files:
         rec = pd.read_csv(files["recommendations.csv"])
         for r in rec.itertuples():
-            click.echo(f"  recommended #{r.rank}: {r.name} — {_count(r.workers_newly_covered)} workers, {r.people_newly_covered:,.0f} people newly covered")
+            click.echo(f"  recommended #{r.rank}: {r.name} — {_count(r.workers_newly_covered)} workers, {_people(r.people_newly_covered)} people newly covered")
     rej = len(result.rejects)
     _warn_internal(settings)
     click.echo(f"Wrote {len(files)} files to {files['map.html'].parent} in {time.perf_counter() - t0:.1f} s"

@@ -20,8 +20,10 @@ import pandas as pd
 from gapmap import layers, travel
 from gapmap.analysis import gaps, uncertainty
 from gapmap.errors import InputError
+from gapmap.layers.demand import da_origin_ids, site_origin_ids
 from gapmap.settings import Settings, load_settings
 from gapmap.sources import catalog
+from gapmap.sources.inputs import uncovered_km
 from gapmap.sources.regions import Region, alias_note, get_region
 
 Progress = Callable[[str], None]
@@ -284,6 +286,11 @@ def _read_transit(region, gtfs, data_dir, boundary: gpd.GeoDataFrame, settings: 
         notes.append(f"Transit feed {Path(gtfs_path).name}: {w}")
         _say(progress, f"note: {notes[-1]}")
     crs = boundary.crs
+    stops_ll = feed.stops.dropna(subset=["lat", "lon"])
+    km = uncovered_km(gpd.GeoSeries(gpd.points_from_xy(stops_ll["lon"], stops_ll["lat"]), crs="EPSG:4326"), boundary)
+    if km is not None:
+        raise InputError(f"GTFS feed {gtfs_path} does not cover the region: its nearest stop is {km:,.0f} km from the "
+                         "region's boundary; give this region's feed.")
     routes = feed.routes_layer().to_crs(crs)
     stops = feed.stops_layer(**({"window": settings.transit_window} if feed.has_schedule else {})).to_crs(crs)
     if settings.mode == "transit" and not feed.has_schedule:
@@ -292,10 +299,10 @@ def _read_transit(region, gtfs, data_dir, boundary: gpd.GeoDataFrame, settings: 
 
 
 def _origins(sites: gpd.GeoDataFrame, population: gpd.GeoDataFrame, crs) -> gpd.GeoDataFrame:
-    """Every place a trip starts from: sites by ``site_id``, DA points as ``da-<dauid>``."""
+    """Every place a trip starts from: sites as ``site:<site_id>``, DA points as ``da-<dauid>`` (never equal)."""
     origins = pd.concat([
-        sites.set_index("site_id")[["geometry"]],
-        population.assign(origin_id="da-" + population["dauid"]).set_index("origin_id")[["geometry"]],
+        sites[["geometry"]].set_axis(site_origin_ids(sites["site_id"]).to_numpy()),
+        population[["geometry"]].set_axis(da_origin_ids(population["dauid"]).to_numpy()),
     ])
     return gpd.GeoDataFrame(origins, geometry="geometry", crs=crs)
 
@@ -329,17 +336,16 @@ def _services_in_window(services: "layers.Layer", hours_file, assume_hours, when
 def _gaps(tt: pd.DataFrame, sites: gpd.GeoDataFrame, population: gpd.GeoDataFrame, areas: gpd.GeoDataFrame,
           settings: Settings, region_name: str):
     """Wide per-site and per-DA tables with their time ranges, and the per-area table with bounds."""
-    site_ids = sites["site_id"].astype(str)
-    pop_ids = "da-" + population["dauid"].astype(str)
+    site_ids, da_ids = site_origin_ids(sites["site_id"]).to_numpy(), da_origin_ids(population["dauid"]).to_numpy()
     site_tt = tt[tt["origin_id"].isin(site_ids)]
-    pop_tt = tt[tt["origin_id"].str.startswith("da-")]
-    sites_w = gaps.wide_times(sites.set_index("site_id", drop=False), site_tt, settings).reset_index(drop=True)
-    pop_w = gaps.wide_times(population.set_index(pop_ids), pop_tt, settings).reset_index(drop=True)
+    pop_tt = tt[tt["origin_id"].isin(da_ids)]
+    sites_w = gaps.wide_times(sites.set_axis(site_ids), site_tt, settings).reset_index(drop=True)
+    pop_w = gaps.wide_times(population.set_axis(da_ids), pop_tt, settings).reset_index(drop=True)
     # Sites stand for the area their geocode precision allows; DA points carry method uncertainty only.
-    radius = pd.Series(uncertainty.location_radius(sites["geocode_precision"], settings), index=site_ids.to_numpy())
+    radius = pd.Series(uncertainty.location_radius(sites["geocode_precision"], settings), index=site_ids)
     ranges = uncertainty.time_ranges(tt, radius, settings)
-    sites_w = uncertainty.attach(sites_w, sites_w["site_id"], ranges, settings)
-    pop_w = uncertainty.attach(pop_w, pop_ids.reset_index(drop=True), ranges, settings)
+    sites_w = uncertainty.attach(sites_w, pd.Series(site_ids), ranges, settings)
+    pop_w = uncertainty.attach(pop_w, pd.Series(da_ids), ranges, settings)
     return sites_w, pop_w, gaps.area_table(areas, sites_w, pop_w, settings, region_name)
 
 
@@ -430,8 +436,8 @@ def _attach_plan(result: Result, network) -> None:
     result.hexes = plan.hex_table(result)
     result.access = plan.accessibility_scores(result, network=network if result.settings.mode != "transit" else None)
     scores = result.access.set_index("origin_id")
-    for frame, ids in ((result.sites, result.sites["site_id"].astype(str)),
-                       (result.population, "da-" + result.population["dauid"].astype(str))):
+    for frame, ids in ((result.sites, site_origin_ids(result.sites["site_id"])),
+                       (result.population, da_origin_ids(result.population["dauid"]))):
         for col in scores.columns:
             frame[col] = scores[col].reindex(ids.to_numpy()).round(4).to_numpy()
 
@@ -532,8 +538,8 @@ def _filter_effect(tt_any, tt, sites, population, settings, when, language, serv
         sub = table[table["category"] == cat].set_index("origin_id")["minutes"].reindex(ids)
         return sub.fillna(np.inf).to_numpy() <= t
 
-    site_ids = sites["site_id"].astype(str).to_numpy()
-    da_ids = ("da-" + population["dauid"]).to_numpy()
+    site_ids = site_origin_ids(sites["site_id"]).to_numpy()
+    da_ids = da_origin_ids(population["dauid"]).to_numpy()
     rows = []
     for cat in settings.categories:
         for t in settings.thresholds_min:
@@ -564,6 +570,18 @@ def run(region: str | Region, out_dir: str | os.PathLike | None = None, *, recom
     add_services : path, optional
         What-if: services to add; ``whatif.csv`` compares each area before and after.
     """
+    from gapmap.output.atomic import output_lock
+
+    region = get_region(region) if isinstance(region, str) else region
+    out = Path(out_dir) if out_dir is not None else Path("outputs") / region.slug
+    # Held from the start, so a second run into the same folder stops at once, not after its analysis.
+    with output_lock(out):
+        return _run_locked(region, out, recommend=recommend, recommend_target=recommend_target, candidates=candidates,
+                           objective=objective, add_services=add_services, **kwargs)
+
+
+def _run_locked(region: Region, out: Path, *, recommend, recommend_target, candidates, objective, add_services,
+                **kwargs) -> tuple[Result, dict[str, Path]]:
     from gapmap.analysis import plan
     from gapmap.output.files import write_outputs
 
@@ -582,6 +600,5 @@ def run(region: str | Region, out_dir: str | os.PathLike | None = None, *, recom
         files_in = [*(list(extra) if isinstance(extra, (list, tuple)) else [extra] if extra else []), add_services]
         after = analyze(result.region, **{**kwargs, "services_file": files_in, "progress": None})
         whatif = plan.what_if(result, after)
-    out = Path(out_dir) if out_dir is not None else Path("outputs") / result.region.slug
     files = write_outputs(result, out, progress=progress, recommendations=rec, whatif=whatif)
     return result, files

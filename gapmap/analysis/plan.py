@@ -22,8 +22,11 @@ from gapmap.travel import straight
 
 
 def _demand(result) -> gpd.GeoDataFrame:
-    """Demand points: sites (workers) and DA points (people), ids ``site-...`` / ``da-<dauid>``."""
-    return demand.demand_points(result.sites, result.population)
+    """Demand points: sites (workers) and DA points (people), ids ``site:<site_id>`` / ``da-<dauid>``."""
+    pts = demand.demand_points(result.sites, result.population)
+    ids = [*demand.site_origin_ids(result.sites["site_id"]), *demand.da_origin_ids(result.population["dauid"])]
+    pts["origin_id"] = pd.Series(ids, dtype="str").to_numpy()
+    return pts
 
 
 def accessibility_scores(result, network=None) -> pd.DataFrame:
@@ -52,7 +55,11 @@ def accessibility_scores(result, network=None) -> pd.DataFrame:
                                        access_speed_kmh=s.speeds_kmh["walk"])
             method = str(matrix["method"].iloc[0]) if len(matrix) else network.method
         else:
-            matrix = access.od_matrix_straight_line(pts, svc, max_minutes=reach, speed_kmh=mode_speed, circuity=s.circuity)
+            # No origin x service table: with a large services file it would not fit in memory.
+            out[f"{cat}_e2sfca_per_1000"] = access.e2sfca_straight_line(
+                pts, svc, pts.set_index("origin_id")["demand"], access.supply_values(svc.set_index("service_id")),
+                speed_kmh=mode_speed, circuity=s.circuity)
+            continue
         res = access.e2sfca(matrix, pts.set_index("origin_id")["demand"], access.supply_values(svc.set_index("service_id")))
         out[f"{cat}_e2sfca_per_1000"] = res.origins.set_index("origin_id")["access_per_1000"].reindex(out["origin_id"]).to_numpy()
     out.attrs["method"] = method

@@ -132,10 +132,14 @@ def build_boundary(region: Region, data_dir=None, boundary_file: str | Path | No
     if boundary_file is not None:
         gdf = sources.read_vector(boundary_file, what="Boundary")
         gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+        had_polygons = gdf.geom_type.isin(["Polygon", "MultiPolygon"]).any()
         gdf = gdf.set_geometry(gdf.geometry.make_valid())
         gdf = gdf[gdf.geom_type.isin(["Polygon", "MultiPolygon", "GeometryCollection"])]
+        if gdf.empty and had_polygons:  # repairing a flat polygon leaves a line
+            raise InputError(f"Boundary file {boundary_file} has only polygons of zero area; give the region's real outline.")
         if gdf.empty:
             raise InputError(f"Boundary file {boundary_file} has no polygons; give a polygon layer of the region.")
+        _check_boundary_extent(gdf, boundary_file)
         name_col = next((c for c in gdf.columns if c.lower() in ("name", "area_name", "ward_name", "label")), None)
         id_col = next((c for c in gdf.columns if c.lower() in ("id", "area_id", "ward_no", "ward_id", "code")), None)
         areas = gpd.GeoDataFrame(
@@ -364,6 +368,25 @@ def initial_bounds(boundary: gpd.GeoDataFrame) -> tuple[float, float, float, flo
         parts = [p for p in parts if p.area >= _VIEW_MIN_SHARE * total or p.distance(main) <= _VIEW_GAP_M]
     framed = gpd.GeoSeries(parts, crs=boundary.crs).to_crs("EPSG:4326")
     return tuple(float(v) for v in framed.total_bounds)
+
+
+#: A user boundary wider than this (degrees of longitude / latitude) is not one region.
+MAX_BOUNDARY_SPAN_DEG = (40.0, 25.0)
+
+
+def _check_boundary_extent(gdf: gpd.GeoDataFrame, path) -> None:
+    """Refuse zero-area and continent- or world-sized boundaries, which no region's analysis can use."""
+    ll = gdf.to_crs("EPSG:4326")
+    minx, miny, maxx, maxy = ll.total_bounds
+    if not np.isfinite([minx, miny, maxx, maxy]).all():
+        raise InputError(f"Boundary file {path} has coordinates that cannot be placed on the earth; check its CRS.")
+    if maxx - minx > MAX_BOUNDARY_SPAN_DEG[0] or maxy - miny > MAX_BOUNDARY_SPAN_DEG[1]:
+        raise InputError(f"Boundary file {path} spans {maxx - minx:.0f} degrees of longitude and {maxy - miny:.0f} of "
+                         f"latitude, far more than one region (at most {MAX_BOUNDARY_SPAN_DEG[0]:g} x "
+                         f"{MAX_BOUNDARY_SPAN_DEG[1]:g}); give the region's own polygon(s).")
+    area = float(ll.to_crs(utm_crs(ll.geometry)).area.sum())
+    if not area >= 1.0:
+        raise InputError(f"Boundary file {path} has polygons of zero area ({area:.2g} m²); give the region's real outline.")
 
 
 def assign_areas(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.Series:
@@ -716,7 +739,7 @@ def read_user_services(path: str | Path, boundary: gpd.GeoDataFrame, *, edge_buf
 
     table = inputs.read_table(path, layer="services", required=("name", "category"), crs=crs)
     gdf, rej, notes = inputs.check_against_region(table, boundary, layer="services", id_col="service_id",
-                                                  keep_outside_m=edge_buffer_m)
+                                                  keep_outside_m=edge_buffer_m, points=True)
     cols = {c.lower(): c for c in gdf.columns}
     # A category the registry does not know (a typo, "dentist") is an accounted reject, not a new layer.
     resolved = gdf[cols["category"]].map(categories.resolve)
@@ -1057,7 +1080,7 @@ def build_user_sites(path: str | Path, boundary: gpd.GeoDataFrame, areas: gpd.Ge
                                  data_dir=data_dir, postal_points_file=postal_points_file)
     table = inputs.read_table(path, layer="sites", crs=crs, gazetteers=tables)
     wcol = _number_column(table, WORKER_NAMES, "sites")
-    gdf, rej, notes = inputs.check_against_region(table, boundary, layer="sites", id_col="site_id")
+    gdf, rej, notes = inputs.check_against_region(table, boundary, layer="sites", id_col="site_id", points=True)
     gdf, workers, rej = _nonnegative(gdf, wcol, rej, "sites", path)
     cols = {c.lower(): c for c in gdf.columns}
     name = gdf[cols["employer"]] if "employer" in cols else gdf[cols["name"]] if "name" in cols else ""

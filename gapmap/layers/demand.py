@@ -318,6 +318,20 @@ def read_block_population(path: str | os.PathLike, *, layer: str | None = None, 
     return out.sort_values("dbuid").reset_index(drop=True)
 
 
+def site_origin_ids(site_ids) -> pd.Series:
+    """Origin ids of sites in one run's travel-time and access tables: ``site:<site_id>``.
+
+    The prefix keeps user site ids of any form (``12``, ``farm 1``, ``da-1``) apart from the
+    ``da-<dauid>`` ids of population points, so no two origins can share an id.
+    """
+    return "site:" + pd.Series(site_ids, dtype="str").reset_index(drop=True)
+
+
+def da_origin_ids(dauids) -> pd.Series:
+    """Origin ids of population points: ``da-<dauid>`` (never starting with ``site:``)."""
+    return "da-" + pd.Series(dauids, dtype="str").reset_index(drop=True)
+
+
 def demand_points(sites: gpd.GeoDataFrame | None = None, population: gpd.GeoDataFrame | None = None, *,
                   workers_col: str = "workers", people_col: str = "pop2021") -> gpd.GeoDataFrame:
     """Sites (workers) and population points (people) as one demand table for siting and access.

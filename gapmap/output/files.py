@@ -27,7 +27,7 @@ import pyogrio
 from gapmap import __version__
 from gapmap.sources import catalog
 from gapmap.analysis import privacy
-from gapmap.output import webmap
+from gapmap.output import atomic, webmap
 from gapmap.analysis.gaps import coverage_summary
 
 FIXED_DATE = "2000-01-01T00:00:00.000Z"
@@ -170,15 +170,31 @@ def _write_gpkg(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
 
 
+#: Outputs only some runs write: a previous run's copy is removed when this run writes none.
+OPTIONAL_OUTPUTS = ("rejects.csv", "hexes.csv", "recommendations.csv", "whatif.csv")
+
+
 def write_outputs(result, out_dir: str | Path, progress=None, *, recommendations=None, whatif: pd.DataFrame | None = None) -> dict[str, Path]:
     """Write every output file of the contract to ``out_dir``; return name -> path.
 
     ``recommendations`` (a :class:`gapmap.analysis.siting.SitingResult`) adds ``recommendations.csv``,
     a GeoPackage layer and map markers; ``whatif`` (from :func:`gapmap.analysis.plan.what_if`) adds
     ``whatif.csv``.
+
+    All files are written into a temporary folder beside ``out_dir`` and moved into place when
+    complete (:mod:`gapmap.output.atomic`): if writing fails or is interrupted, the previous
+    run's files stay as they were. Another run writing to ``out_dir`` at the same time is refused.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    final = Path(out_dir)
+    with atomic.staged_outputs(final, remove_if_absent=OPTIONAL_OUTPUTS) as stage:
+        if progress:
+            progress(f"writing outputs to {final}")
+        written = _write_files(result, stage, recommendations=recommendations, whatif=whatif)
+    return {name: final / name for name in written}
+
+
+def _write_files(result, out: Path, *, recommendations=None, whatif: pd.DataFrame | None = None) -> dict[str, Path]:
+    """Write the contract into the (empty, staging) folder ``out``."""
     s = result.settings
     files: dict[str, Path] = {}
     # Every worker or site figure below comes from one disclosure-control pass (public mode).
@@ -188,25 +204,21 @@ def write_outputs(result, out_dir: str | Path, progress=None, *, recommendations
         pub = privacy.public_outputs(result.sites, result.areas_table, result.hexes, coverage,
                                      k=s.k_anonymity, resolution=s.hex_resolution)
         coverage = pub.coverage
-    if progress:
-        progress(f"writing outputs to {out}")
 
     areas_out = pub.areas if pub is not None else result.areas_table
     stale_sites = out / "sites.csv"
     if pub is None:
         files["sites.csv"] = stale_sites
-        sites_table(result).to_csv(files["sites.csv"], index=False, lineterminator="\n")
+        atomic.write_csv(sites_table(result), files["sites.csv"])
     elif stale_sites.exists():
         stale_sites.unlink()  # an earlier internal run's per-site table must not sit next to public outputs
     files["areas.csv"] = out / "areas.csv"
-    areas_out.to_csv(files["areas.csv"], index=False, lineterminator="\n")
+    atomic.write_csv(areas_out, files["areas.csv"])
     rejects = result.rejects if pub is None else privacy.public_rejects(result.rejects)
     stale = out / "rejects.csv"
     if len(rejects):
-        files["rejects.csv"] = stale
-        rejects.to_csv(stale, index=False, lineterminator="\n")
-    elif stale.exists():
-        stale.unlink()
+        files["rejects.csv"] = out / "rejects.csv"
+        atomic.write_csv(rejects, files["rejects.csv"])
 
     areas = result.layers["areas"].gdf.merge(areas_out, on=["area_id", "area_name"], how="left")
     public_sites = pub.site_hexes if pub is not None else None
@@ -224,7 +236,7 @@ def write_outputs(result, out_dir: str | Path, progress=None, *, recommendations
         hexes = pub.hexes if pub is not None else result.hexes
         gpkg_layers["hexes"] = hexes
         files["hexes.csv"] = out / "hexes.csv"
-        pd.DataFrame(hexes.drop(columns="geometry")).to_csv(files["hexes.csv"], index=False, lineterminator="\n")
+        atomic.write_csv(pd.DataFrame(hexes.drop(columns="geometry")), files["hexes.csv"])
     recs, rec_totals = None, None
     if recommendations is not None:
         recs, rec_totals = recommendations.recommendations, recommendations.totals
@@ -238,12 +250,12 @@ def write_outputs(result, out_dir: str | Path, progress=None, *, recommendations
         gpkg_layers["recommendations"] = recs
         files["recommendations.csv"] = out / "recommendations.csv"
         ll = recs.geometry.to_crs("EPSG:4326")
-        pd.DataFrame(recs.drop(columns="geometry")).assign(lon=ll.x.round(5), lat=ll.y.round(5)).to_csv(
-            files["recommendations.csv"], index=False, lineterminator="\n")
+        atomic.write_csv(pd.DataFrame(recs.drop(columns="geometry")).assign(lon=ll.x.round(5), lat=ll.y.round(5)),
+                         files["recommendations.csv"])
     if whatif is not None:
         files["whatif.csv"] = out / "whatif.csv"
         wi = privacy.public_whatif(whatif, areas_out, s.k_anonymity) if pub is not None else whatif
-        wi.to_csv(files["whatif.csv"], index=False, lineterminator="\n")
+        atomic.write_csv(wi, files["whatif.csv"])
     if result.transit_routes is not None:
         gpkg_layers["transit_routes"] = result.transit_routes
         gpkg_layers["transit_stops"] = result.transit_stops

@@ -36,6 +36,10 @@ from gapmap.output.html import esc, js_string, ramp_legend
 BAND_COLOURS = ["#1a9850", "#91cf60", "#d9ef8b", "#fee08b", "#fc8d59"]
 
 
+#: Above this many services of one category the map draws them as plain dots, not markers.
+MAP_SERVICE_MARKERS = 2000
+
+
 def category_colour(cat: str, i: int = 0) -> str:
     """Map colour of a category, from :mod:`gapmap.categories`."""
     from gapmap import categories
@@ -386,8 +390,18 @@ def _add_services(m: folium.Map, ctx: _Ctx) -> None:
     services = services[services["category"].isin(s.categories)].to_crs("EPSG:4326")
     for ci, cat in enumerate(s.categories):
         fg = folium.FeatureGroup(name=esc(L["services"].format(cat=cat_label(cat, s.lang))))
+        rows = services[services["category"] == cat]
+        if len(rows) > MAP_SERVICE_MARKERS:
+            # One element per marker costs ~3 ms and ~30 kB of memory in folium: a large file is drawn
+            # as one layer of dots (no text; names and details are in layers.gpkg).
+            xy = np.column_stack([rows.geometry.x.to_numpy(), rows.geometry.y.to_numpy()]).round(5)
+            folium.GeoJson({"type": "Feature", "properties": {}, "geometry": {"type": "MultiPoint", "coordinates": xy.tolist()}},
+                           marker=folium.CircleMarker(radius=2, weight=0, fill=True, fill_opacity=0.7,
+                                                      fill_color=category_colour(cat, ci))).add_to(fg)
+            fg.add_to(m)
+            continue
         cluster = MarkerCluster(options={"maxClusterRadius": 30, "disableClusteringAtZoom": 13}).add_to(fg)
-        for _, row in services[services["category"] == cat].iterrows():
+        for _, row in rows.iterrows():
             extra = "".join(f"<br>{esc(col.replace('_', ' '))}: {esc(row[col])}" for col in ("opening_hours", "languages", "capacity")
                             if col in row.index and not pd.isna(row[col]) and str(row[col]) != "")
             popup = (f"<b>{esc(row['name'])}</b><br>{esc(cat_label(cat, s.lang))} · {esc(row['source_type'])}<br>"

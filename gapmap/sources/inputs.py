@@ -21,6 +21,7 @@ import shapely
 
 from gapmap import sources
 from gapmap.sources import geocode
+from gapmap.sources.readers import check_case_duplicates
 from gapmap.errors import InputError
 
 LAT_NAMES = ("latitude", "lat", "y_lat", "lat_dd", "latitude_dd", "ycoord_lat")
@@ -84,6 +85,7 @@ def read_table(path: str | Path, *, layer: str, required: tuple[str, ...] = (), 
         gdf = sources.read_vector(path, what=layer.capitalize())
         gdf = gdf.reset_index(drop=True)
         gdf.insert(0, "source_row", np.arange(1, len(gdf) + 1))  # feature number, 1-based
+        check_case_duplicates([c for c in gdf.columns if c != gdf.geometry.name], path, what)
         _require(gdf, required, path, what)
         return Table(path, gdf, len(gdf), _rej(path, [], [], layer), notes)
     if suffix not in (".csv", ".txt", ".tsv"):
@@ -152,8 +154,11 @@ def _require(df, required, path, what) -> None:
 
 
 def check_against_region(table: Table, boundary: gpd.GeoDataFrame, *, layer: str, id_col: str | None = None,
-                         keep_outside_m: float = 0.0) -> tuple[gpd.GeoDataFrame, pd.DataFrame, list[str]]:
+                         keep_outside_m: float = 0.0, points: bool = False) -> tuple[gpd.GeoDataFrame, pd.DataFrame, list[str]]:
     """Repair geometries, reject duplicates and rows outside the region, catch a wrong CRS.
+
+    ``points``: the layer must be points (services, sites); a one-point MultiPoint is taken as
+    its point and any other geometry goes to the rejects.
 
     Returns the usable rows (in the boundary's CRS), all rejects and notes.
     """
@@ -163,6 +168,12 @@ def check_against_region(table: Table, boundary: gpd.GeoDataFrame, *, layer: str
     empty = gdf.geometry.isna() | gdf.geometry.is_empty
     rejects.append(_rej(path, gdf.loc[empty, "source_row"], "empty geometry", layer))
     gdf = gdf[~empty]
+    if points:
+        gdf = _single_points(gdf)
+        other = ~gdf.geom_type.eq("Point")
+        rejects.append(_rej(path, gdf.loc[other, "source_row"],
+                            [f"geometry is a {t}, not a point; give one point per row" for t in gdf.geom_type[other]], layer))
+        gdf = gdf[~other]
     invalid = ~gdf.geometry.is_valid
     if invalid.any():
         gdf = gdf.copy()
@@ -175,10 +186,11 @@ def check_against_region(table: Table, boundary: gpd.GeoDataFrame, *, layer: str
     if id_c:
         key = gdf[id_c].astype(str).str.strip()
         dup = key.duplicated(keep="first")
-        first_row = gdf.groupby(key)["source_row"].transform("first")
-        rejects.append(_rej(path, gdf.loc[dup, "source_row"],
-                            [f"duplicate {id_c} {k!r} (first at row {r})" for k, r in zip(key[dup], first_row[dup])], layer))
-        gdf = gdf[~dup]
+        if dup.any():  # the group-by costs ~100 MB on a million ids: only when there is something to report
+            first_row = gdf.groupby(key)["source_row"].transform("first")
+            rejects.append(_rej(path, gdf.loc[dup, "source_row"],
+                                [f"duplicate {id_c} {k!r} (first at row {r})" for k, r in zip(key[dup], first_row[dup])], layer))
+            gdf = gdf[~dup]
     proj = gdf.to_crs(boundary.crs)
     outline = boundary.geometry.iloc[0]
     dist = proj.distance(outline)
@@ -187,8 +199,9 @@ def check_against_region(table: Table, boundary: gpd.GeoDataFrame, *, layer: str
         if swapped.all():
             raise InputError(f"{layer.capitalize()} file {path}: latitude and longitude look swapped in every row; swap the two column names.")
         raise InputError(
-            f"{layer.capitalize()} file {path}: every point lies over {FAR_M / 1000:.0f} km from the region, so its CRS "
-            f"({gdf.crs.to_string() if gdf.crs else 'none'}) is probably wrong or it is another region's file; fix the CRS (--crs) or the file."
+            f"{layer.capitalize()} file {path}: every point lies over {FAR_M / 1000:.0f} km from the region ("
+            f"{_nearest_text(dist.to_numpy())}), so its CRS ({gdf.crs.to_string() if gdf.crs else 'none'}) is probably wrong or "
+            "it is another region's file; fix the CRS (--crs) or the file."
         )
     outside = dist > keep_outside_m
     if outside.any():
@@ -198,6 +211,40 @@ def check_against_region(table: Table, boundary: gpd.GeoDataFrame, *, layer: str
         rejects.append(_rej(path, proj.loc[outside, "source_row"], reasons, layer))
     rej = pd.concat(rejects, ignore_index=True).sort_values("row", kind="stable").reset_index(drop=True)
     return proj[~outside], rej, notes
+
+
+def _nearest_text(dist_m: np.ndarray) -> str:
+    finite = dist_m[np.isfinite(dist_m)]
+    return f"the nearest {finite.min() / 1000:,.0f} km" if len(finite) else "none can be placed on the earth in that CRS"
+
+
+def _single_points(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One-point MultiPoints (common in GeoJSON exports) as plain points."""
+    multi = gdf.geom_type.eq("MultiPoint") & (shapely.get_num_geometries(gdf.geometry.values) == 1)
+    if not multi.any():
+        return gdf
+    gdf = gdf.copy()
+    gdf.loc[multi, gdf.geometry.name] = shapely.get_geometry(gdf.geometry[multi].values, 0)
+    return gdf
+
+
+def uncovered_km(points: gpd.GeoSeries, boundary: gpd.GeoDataFrame, tolerance_m: float = 1_000.0) -> float | None:
+    """Distance in km from the region to the nearest of ``points`` when none lies within ``tolerance_m`` of it, else None.
+
+    Used to refuse a road network, GTFS feed or file that does not cover the region at all.
+    """
+    if points.empty:
+        return None
+    # Equidistant around the region's centre: a feed on another continent is measured in true km,
+    # which the region's UTM zone would distort beyond use.
+    centre = boundary.to_crs("EPSG:4326").geometry.iloc[0].representative_point()
+    aeqd = f"+proj=aeqd +lat_0={centre.y} +lon_0={centre.x} +datum=WGS84 +units=m"
+    outline = boundary.to_crs(aeqd).geometry.iloc[0]
+    near = points.to_crs(aeqd).distance(outline).to_numpy()
+    near = near[np.isfinite(near)]
+    if len(near) == 0:
+        return float("inf")
+    return None if near.min() <= tolerance_m else float(near.min()) / 1000.0
 
 
 def _swapped_inside(gdf: gpd.GeoDataFrame, outline, crs) -> np.ndarray:

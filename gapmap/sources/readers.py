@@ -6,8 +6,10 @@ row in its file (the header is line 1), so rejects can name the exact row.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import os
 import re
 from pathlib import Path
 
@@ -17,8 +19,56 @@ import pandas as pd
 from gapmap.errors import InputError
 
 
+#: Largest input file read, in MB; raise it with the ``GAPMAP_MAX_INPUT_MB`` environment variable.
+MAX_INPUT_MB = 512.0
+_SAMPLE = 1 << 16
+
+
+def max_input_bytes() -> int:
+    """The input size limit in bytes: ``GAPMAP_MAX_INPUT_MB`` when set, else :data:`MAX_INPUT_MB`."""
+    env = os.environ.get("GAPMAP_MAX_INPUT_MB", "").strip()
+    try:
+        mb = float(env) if env else MAX_INPUT_MB
+    except ValueError:
+        raise InputError(f"GAPMAP_MAX_INPUT_MB={env!r} is not a number of megabytes; set it to e.g. 2048.") from None
+    if not mb > 0 or mb == float("inf"):
+        raise InputError(f"GAPMAP_MAX_INPUT_MB={env!r} must be a positive number of megabytes, e.g. 2048.")
+    return int(mb * 1e6)
+
+
+def check_size(path: str | Path, what: str, size: int | None = None, *, fix: str = "split the file") -> None:
+    """Refuse a file above the input limit before anything is loaded (``size``: bytes, default the file's)."""
+    limit = max_input_bytes()
+    size = Path(path).stat().st_size if size is None else size
+    if size > limit:
+        mb = lambda n: f"{n / 1e6:,.1f}" if n < 1e7 else f"{n / 1e6:,.0f}"  # noqa: E731
+        raise InputError(f"{what} file {path} is {mb(size)} MB, above the {mb(limit)} MB input limit; "
+                         f"{fix}, or raise the limit with GAPMAP_MAX_INPUT_MB.")
+
+
+def _encoding(path: Path, what: str) -> str:
+    """UTF-8 (with or without BOM) or UTF-16 with a BOM, else cp1252 (ODHF is latin-1); read in chunks, never whole."""
+    with path.open("rb") as fh:
+        head = fh.read(_SAMPLE)
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return "utf-16"
+        if b"\x00" in head:
+            raise InputError(f"{what} file {path} is not a text file (it holds NUL bytes; UTF-16 without a byte-order mark, "
+                             "or binary); save it as CSV UTF-8.")
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        chunk = head
+        try:
+            while chunk:
+                decoder.decode(chunk)
+                chunk = fh.read(1 << 20)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252"
+    return "utf-8-sig"
+
+
 def _read_text(path: Path) -> str:
-    """Decode a text file as UTF-8 (with or without BOM), else cp1252 (ODHF is latin-1)."""
+    """Decode a small text file as UTF-8 (with or without BOM), else cp1252 (ODHF is latin-1)."""
     raw = path.read_bytes()
     try:
         return raw.decode("utf-8-sig")
@@ -29,39 +79,88 @@ def _read_text(path: Path) -> str:
 def read_csv(path: str | Path, required: list[str], *, what: str, **kwargs) -> pd.DataFrame:
     """Read a CSV as strings, check ``required`` columns and add ``source_row``.
 
+    The file is size-checked (:func:`check_size`) and parsed straight from disk, so memory
+    is that of the table, not of the file's text held twice.
+
     Raises
     ------
     InputError
         One sentence naming the file and the missing columns, or the malformed line.
     """
     path = Path(path)
-    try:
-        text = _read_text(path)
-    except FileNotFoundError:
-        raise InputError(f"{what} file {path} does not exist; check the path.") from None
-    except IsADirectoryError:
-        raise InputError(f"{what} path {path} is a folder, not a CSV file; give the file itself.") from None
-    if not text.strip():
+    if path.is_dir():
+        raise InputError(f"{what} path {path} is a folder, not a CSV file; give the file itself.")
+    if not path.exists():
+        raise InputError(f"{what} file {path} does not exist; check the path.")
+    check_size(path, what)
+    encoding = _encoding(path, what)
+    with path.open(encoding=encoding, errors="replace", newline="") as fh:
+        sample = fh.read(_SAMPLE)
+    if not sample.strip() and path.stat().st_size <= _SAMPLE * 4:
         raise InputError(f"{what} file {path} is empty; it needs a header row"
                          f"{' with ' + ', '.join(required) if required else ''}.")
     if "sep" not in kwargs:
-        kwargs["sep"] = sniff_delimiter(text)
-    try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, **kwargs)
-    except (pd.errors.ParserError, csv.Error) as exc:
-        raise InputError(f"{what} file {path} is not a valid CSV ({str(exc).strip()}); fix that line.") from None
-    df.columns = [str(c).strip() for c in df.columns]
+        kwargs["sep"] = sniff_delimiter(sample.lstrip("\ufeff"))
+    with path.open(encoding=encoding, errors="replace", newline="") as fh:
+        src = InterruptibleFile(fh)
+        try:
+            df = pd.read_csv(src, dtype=str, keep_default_na=False, **kwargs)
+        except (pd.errors.ParserError, csv.Error) as exc:
+            src.reraise_interrupt()
+            raise InputError(f"{what} file {path} is not a valid CSV ({str(exc).strip()}); fix that line.") from None
+    df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
+    check_case_duplicates(df.columns, path, what)
     missing = [c for c in required if c not in df.columns]
     if missing:
         raise InputError(
             f"{what} file {path} lacks column(s) {', '.join(missing)} (found: {column_list(df.columns)}); "
             "rename the header or use the right file."
         )
-    df = df.apply(lambda s: s.str.strip())
+    for col in df.columns:  # one column at a time: a whole-frame copy would double the peak memory
+        df[col] = df[col].str.strip()
     df.insert(0, "source_row", range(2, len(df) + 2))
     # Semicolon-separated files come from French-locale spreadsheets, which write 42,4 for 42.4.
     df.attrs["decimal_comma"] = kwargs["sep"] == ";"
     return df
+
+
+class InterruptibleFile:
+    """A file for pandas' C parser that lets Ctrl-C through.
+
+    The parser reports any exception raised while it reads as a ``ParserError`` ("Calling
+    read(nbytes) on source failed"), which would turn Ctrl-C into "not a valid CSV"; this
+    wrapper remembers the interrupt so :meth:`reraise_interrupt` can raise it again.
+    """
+
+    def __init__(self, fh) -> None:
+        self._fh = fh
+        self.interrupted = False
+
+    def read(self, size: int = -1):
+        try:
+            return self._fh.read(size)
+        except KeyboardInterrupt:
+            self.interrupted = True
+            raise
+
+    def __iter__(self):
+        return iter(self._fh)
+
+    def reraise_interrupt(self) -> None:
+        """Raise ``KeyboardInterrupt`` if one happened inside :meth:`read`."""
+        if self.interrupted:
+            raise KeyboardInterrupt
+
+
+def check_case_duplicates(columns, path, what: str) -> None:
+    """Refuse two columns whose names differ only in case or spacing (``Latitude`` and ``latitude``)."""
+    seen: dict[str, str] = {}
+    for c in columns:
+        key = str(c).strip().lower()
+        if key in seen:
+            raise InputError(f"{what} file {path} has columns {seen[key]!r} and {str(c)!r}, which differ only in case; "
+                             "rename or remove one of them.")
+        seen[key] = str(c)
 
 
 def column_list(columns, limit: int = 12) -> str:
@@ -152,6 +251,7 @@ _GEONAMES_COLS = [
 def read_fsa_centroids(path: str | Path) -> pd.DataFrame:
     """GeoNames ``CA.txt``: tab-separated, no header, one row per FSA."""
     path = Path(path)
+    check_size(path, "GeoNames postal-area")
     df = pd.read_csv(io.StringIO(_read_text(path)), sep="\t", header=None, names=_GEONAMES_COLS,
                      dtype=str, keep_default_na=False)
     df["latitude"] = to_float(df["latitude"])
@@ -198,6 +298,8 @@ def read_vector(path: str | Path, *, what: str) -> gpd.GeoDataFrame:
     path = Path(path)
     if not path.exists():
         raise InputError(f"{what} file {path} does not exist; check the path.")
+    if path.is_file():
+        check_size(path, what)
     try:
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types for unreadable files

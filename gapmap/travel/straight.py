@@ -93,6 +93,23 @@ def straight_line_times(origins: gpd.GeoDataFrame, services: gpd.GeoDataFrame, c
     return pd.concat(frames, ignore_index=True)[TT_COLUMNS]
 
 
+#: Above this many services per category, catchment disks are merged in chunks of this size.
+BAND_CHUNK = 20_000
+
+
+def _disk_union(pts: gpd.GeoSeries, radius: float, clip_geom) -> "shapely.Geometry":
+    """Union of disks around many points in bounded memory: disks that cannot reach the clip
+    area are skipped and the rest merged a chunk at a time (a million disks at once need GBs)."""
+    import shapely
+
+    if clip_geom is not None:
+        pts = pts[pts.distance(clip_geom) <= radius]
+    merged = []
+    for a in range(0, len(pts), BAND_CHUNK):
+        merged.append(pts.iloc[a:a + BAND_CHUNK].buffer(radius, quad_segs=32).union_all())
+    return shapely.union_all(merged) if merged else shapely.Polygon()
+
+
 def straight_line_bands(services: gpd.GeoDataFrame, categories: Sequence[str], settings: Settings,
                         clip_to: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """Catchment polygons: the area within each threshold of a service, straight-line method.
@@ -106,7 +123,7 @@ def straight_line_bands(services: gpd.GeoDataFrame, categories: Sequence[str], s
         pts = services[services["category"] == cat].geometry
         for t in sorted(settings.thresholds_min):
             radius = reach_m(t, speed, settings.circuity)
-            geom = pts.buffer(radius, quad_segs=32).union_all()
+            geom = _disk_union(pts, radius, clip_geom) if len(pts) > BAND_CHUNK else pts.buffer(radius, quad_segs=32).union_all()
             if clip_geom is not None:
                 geom = geom.intersection(clip_geom)
             rows.append({"category": cat, "threshold_min": float(t), "mode": settings.mode,

@@ -32,8 +32,28 @@ FILE_ERRORS = {
     "projected_no_crs.csv": "Services file {path} has projected x/y columns but no CRS; pass --crs (e.g. --crs EPSG:26917).",
     "services.xlsx": "Services file {path} has an unknown type .xlsx; give CSV, GeoJSON, GeoPackage or Shapefile.",
     "empty.geojson": "Services file {path} has no features; give a file with at least one feature.",
-    "wrong_crs.geojson": "Services file {path}: every point lies over 200 km from the region, so its CRS (EPSG:4326) is "
+    "wrong_crs.geojson": "Services file {path}: every point lies over 200 km from the region "
+                         "(none can be placed on the earth in that CRS), so its CRS (EPSG:4326) is "
                          "probably wrong or it is another region's file; fix the CRS (--crs) or the file.",
+    # issue 13: careless and hostile files
+    "utf16_no_bom.csv": "Services file {path} is not a text file (it holds NUL bytes; UTF-16 without a byte-order mark, "
+                        "or binary); save it as CSV UTF-8.",
+    "case_duplicate_columns.csv": "Services file {path} has columns 'Latitude' and 'latitude', which differ only in case; "
+                                  "rename or remove one of them.",
+    # Manitoulin / Lake Huron: ~316 km north of Chatham-Kent's northern edge (geodesic check below).
+    "far_away.csv": "Services file {path}: every point lies over 200 km from the region (the nearest 316 km), so its CRS "
+                    "(EPSG:4326) is probably wrong or it is another region's file; fix the CRS (--crs) or the file.",
+}
+# boundary file -> exact error message
+BOUNDARY_ERRORS = {
+    "boundary_world.geojson": "Boundary file {path} spans 360 degrees of longitude and 180 of latitude, far more than one "
+                              "region (at most 40 x 25); give the region's own polygon(s).",
+    "boundary_zero_area.geojson": "Boundary file {path} has only polygons of zero area; give the region's real outline.",
+}
+# config file -> exact error message
+CONFIG_ERRORS = {
+    "nan_threshold.toml": "Setting thresholds_min[0] = nan is not a finite non-negative number; fix it in the config file or option.",
+    "negative_speed.toml": "Setting speeds_kmh.drive = -60 is not a finite non-negative number; fix it in the config file or option.",
 }
 # file -> (rows read, rows used, {row: exact reason})
 ROW_REJECTS = {
@@ -45,6 +65,10 @@ ROW_REJECTS = {
     "duplicate_ids.csv": (2, 1, {3: "duplicate service_id 'a' (first at row 2)"}),
     "semicolon_decimal_comma.csv": (2, 2, {}),
     "latin1.csv": (1, 1, {}),
+    "utf16.csv": (1, 1, {}),  # Excel "Unicode text": UTF-16 with BOM, tab-separated
+    # feature numbers: 1 point, 2 polygon, 3 line, 4 one-point MultiPoint (kept as its point)
+    "non_point_services.geojson": (4, 2, {2: "geometry is a Polygon, not a point; give one point per row",
+                                          3: "geometry is a LineString, not a point; give one point per row"}),
 }
 
 
@@ -123,3 +147,58 @@ def test_validate_command_reports_each_case(mirror):
     assert "swapped_all.csv: REJECTED FILE: Services file" in out
     assert "row 3: duplicate service_id 'a' (first at row 2)" in out
     assert "Traceback" not in out
+
+
+@pytest.mark.parametrize("name", sorted(BOUNDARY_ERRORS))
+def test_boundary_errors(name, mirror):
+    path = CORPUS / name
+    with pytest.raises(InputError) as err:
+        layers.build_boundary(regions.get_region("chatham-kent"), boundary_file=path)
+    assert str(err.value) == BOUNDARY_ERRORS[name].format(path=path)
+
+
+@pytest.mark.parametrize("name", sorted(CONFIG_ERRORS))
+def test_config_errors(name):
+    from gapmap.settings import load_settings
+
+    with pytest.raises(InputError) as err:
+        load_settings(CORPUS / name)
+    assert str(err.value) == CONFIG_ERRORS[name]
+
+
+def test_far_away_distance_is_geodesic_within_one_percent(ck_boundary):
+    from pyproj import Geod
+
+    outline = ck_boundary[0].to_crs("EPSG:4326").geometry.iloc[0]
+    xs, ys = (outline.exterior if outline.geom_type == "Polygon" else max(outline.geoms, key=lambda g: g.area).exterior).xy
+    _, _, d = Geod(ellps="WGS84").inv([-82.0] * len(xs), [45.5] * len(xs), list(xs), list(ys))
+    assert abs(min(d) / 1000 - 316) / 316 < 0.01
+
+
+def test_utf16_and_multipoint_values(ck_boundary):
+    gdf, *_ = layers.read_user_services(CORPUS / "utf16.csv", ck_boundary[0])
+    assert gdf["name"].tolist() == ["Centre d'accueil \u00c9toile"] and gdf["category"].tolist() == ["settlement"]
+    gdf, *_ = layers.read_user_services(CORPUS / "non_point_services.geojson", ck_boundary[0])
+    ll = gdf.to_crs("EPSG:4326").geometry
+    assert gdf.geom_type.tolist() == ["Point", "Point"] and ll.x.round(5).tolist() == [-82.1, -82.12]
+
+
+def test_validate_reports_non_point_rows_not_a_crash(mirror):
+    res = CliRunner().invoke(main, ["validate", str(CORPUS / "non_point_services.geojson"), "--kind", "services"])
+    assert res.exit_code == 0, res.output
+    assert "geometry is a Polygon, not a point" in res.stdout and "Traceback" not in res.output
+
+
+def test_file_above_the_size_limit_refused_before_reading(ck_boundary, monkeypatch, tmp_path):
+    big = tmp_path / "big.csv"
+    with big.open("w") as fh:
+        fh.write("name,category,latitude,longitude\n")
+        fh.write("A,clinic,42.4,-82.1\n" * 60_000)  # 34 + 20 x 60,000 bytes = 1.2 MB
+    monkeypatch.setenv("GAPMAP_MAX_INPUT_MB", "1")
+    with pytest.raises(InputError) as err:
+        layers.read_user_services(big, ck_boundary[0])
+    assert str(err.value) == (f"Services file {big} is 1.2 MB, above the 1.0 MB input limit; split the file, or raise the "
+                              "limit with GAPMAP_MAX_INPUT_MB.")
+    monkeypatch.setenv("GAPMAP_MAX_INPUT_MB", "lots")
+    with pytest.raises(InputError, match=r"GAPMAP_MAX_INPUT_MB='lots' is not a number of megabytes"):
+        layers.read_user_services(big, ck_boundary[0])

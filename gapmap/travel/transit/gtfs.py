@@ -20,6 +20,13 @@ import numpy as np
 import pandas as pd
 
 from gapmap.errors import InputError
+from gapmap.sources.readers import InterruptibleFile, check_size
+
+#: Most trip instances, and stop events, that frequencies.txt may expand into.
+MAX_FREQUENCY_TRIPS = 200_000
+MAX_FREQUENCY_EVENTS = 10_000_000
+#: Service dates are searched over at most this many days from the calendar's first date.
+MAX_CALENDAR_DAYS = 3660
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DAY_S = 86400
@@ -79,6 +86,11 @@ class _Source:
                 base = name.rsplit("/", 1)[-1]
                 if base and not name.startswith("__MACOSX") and base not in self._members:
                     self._members[base] = name
+            # Uncompressed sizes from the zip directory, before anything is extracted (zip bombs).
+            for base, name in self._members.items():
+                if base in REQUIRED_COLUMNS:
+                    check_size(f"{path}!{name}", "GTFS", self._zip.getinfo(name).file_size,
+                               fix="no regional feed is that large (a damaged or hostile zip?); use the publisher's feed")
         else:
             raise InputError(f"GTFS feed {path} does not exist; check the path (a .zip file or a folder of .txt files).")
 
@@ -91,18 +103,20 @@ class _Source:
             return None
         wanted = set(REQUIRED_COLUMNS.get(name, ())) | set(OPTIONAL_COLUMNS.get(name, ()))
         usecols = (lambda c: c.strip() in wanted) if name in ("stop_times.txt", "shapes.txt", "trips.txt") else None
-        if self._zip is not None:
-            raw = self._zip.read(self._members[name])
-        else:
-            raw = Path(self._members[name]).read_bytes()
-        if not raw.strip():
+        if self._zip is None:
+            check_size(self._members[name], "GTFS")
+        if self._is_blank(name):
             return None
         try:
-            df = pd.read_csv(
-                io.BytesIO(raw), dtype=str, encoding="utf-8-sig", keep_default_na=False, na_values=[""],
-                usecols=usecols, skipinitialspace=True,
-            )
+            # Parsed as a stream from the archive: the file's bytes are never held whole.
+            with (self._zip.open(self._members[name]) if self._zip is not None else open(self._members[name], "rb")) as fh:
+                src = InterruptibleFile(io.TextIOWrapper(fh, encoding="utf-8-sig", newline=""))
+                df = pd.read_csv(
+                    src, dtype=str, keep_default_na=False, na_values=[""],
+                    usecols=usecols, skipinitialspace=True,
+                )
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            src.reraise_interrupt()
             raise InputError(
                 f"GTFS feed {self.path}: {name} cannot be read as UTF-8 CSV ({str(exc).splitlines()[0]}); "
                 f"fix or re-export that file."
@@ -111,6 +125,14 @@ class _Source:
         for col in df.columns:
             df[col] = df[col].str.strip()
         return df
+
+    def _is_blank(self, name: str) -> bool:
+        """True for a 0-byte or whitespace-only member (read in chunks)."""
+        with (self._zip.open(self._members[name]) if self._zip is not None else open(self._members[name], "rb")) as fh:
+            while chunk := fh.read(1 << 16):
+                if chunk.strip():
+                    return False
+        return True
 
 
 def read_tables(path: str | Path) -> tuple[dict[str, pd.DataFrame], list[str]]:
@@ -146,7 +168,12 @@ def read_tables(path: str | Path) -> tuple[dict[str, pd.DataFrame], list[str]]:
                 f"reference requires; fix the file's header row or re-download the feed."
             )
         tables[name] = df
+    _check_trips(tables, src.path)
     warnings: list[str] = []
+    span = _calendar_span_days(tables)
+    if span is not None and span > MAX_CALENDAR_DAYS:
+        warnings.append(f"GTFS feed {src.path}: calendar.txt spans {span:,} days; service dates are searched over the first "
+                        f"{MAX_CALENDAR_DAYS:,} only (give --date for a later one).")
     absent = []
     if "stop_times.txt" not in tables or tables["stop_times.txt"].empty:
         absent.append("stop_times.txt (the timetable)")
@@ -159,6 +186,32 @@ def read_tables(path: str | Path) -> tuple[dict[str, pd.DataFrame], list[str]]:
             f"for travel times."
         )
     return tables, warnings
+
+
+def _check_trips(tables: dict[str, pd.DataFrame], path: Path) -> None:
+    """trip_id unique in trips.txt and every route_id listed in routes.txt, or an error naming the line."""
+    trips, routes = tables["trips.txt"], tables["routes.txt"]
+    dup = trips["trip_id"].duplicated(keep="first").to_numpy()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        tid = trips["trip_id"].iloc[i]
+        first = int(np.flatnonzero((trips["trip_id"] == tid).to_numpy())[0])
+        raise InputError(f"GTFS feed {path}: trips.txt line {i + 2} repeats trip_id {tid!r} (first at line {first + 2}); "
+                         "trip ids must be unique - fix or re-download the feed.")
+    unknown = (~trips["route_id"].isin(routes["route_id"])).to_numpy()
+    if unknown.any():
+        i = int(np.flatnonzero(unknown)[0])
+        raise InputError(f"GTFS feed {path}: trips.txt line {i + 2} has route_id {trips['route_id'].iloc[i]!r}, which "
+                         f"routes.txt does not list ({int(unknown.sum())} trip(s) in all); fix or re-download the feed.")
+
+
+def _calendar_span_days(tables: dict[str, pd.DataFrame]) -> int | None:
+    cal = tables.get("calendar.txt")
+    if cal is None or cal.empty or "start_date" not in cal or "end_date" not in cal:
+        return None
+    start = pd.to_datetime(cal["start_date"], format="%Y%m%d", errors="coerce").min()
+    end = pd.to_datetime(cal["end_date"], format="%Y%m%d", errors="coerce").max()
+    return None if pd.isna(start) or pd.isna(end) else int((end - start).days)
 
 
 def schedule_problem(tables: dict[str, pd.DataFrame], path: Path) -> str | None:
@@ -312,7 +365,8 @@ def service_dates(calendar: Calendar, services_with_trips: Iterable[str]) -> lis
     useful = set(services_with_trips)
     out = []
     day = span[0]
-    while day <= span[1]:
+    last = min(span[1], span[0] + dt.timedelta(days=MAX_CALENDAR_DAYS))  # placeholder end dates such as 99991231
+    while day <= last:
         if calendar.active(day) & useful:
             out.append(day)
         day += dt.timedelta(days=1)
@@ -453,25 +507,42 @@ def _expand_frequencies(df: pd.DataFrame, tables: dict[str, pd.DataFrame], path:
     start = parse_times(freq["start_time"], name, path)
     end = parse_times(freq["end_time"], name, path)
     headway = to_float(freq, "headway_secs", name, path)
+    bad = ~(headway > 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"GTFS feed {path}: {name} line {i + 2} has headway_secs {freq['headway_secs'].iloc[i]}; "
+                         "headways must be positive seconds - fix that row.")
     templated = set(f_trip[f_trip >= 0].tolist())
     base = df[~df["trip"].isin(templated)]
+    rows_of = {t: np.flatnonzero(df["trip"].to_numpy() == t) for t in templated}
+    # Count the expansion before building it: a 1 s headway over 99 h would be 356,400 trips.
+    n_trips = np.array([len(np.arange(s0, s1, h)) if t >= 0 and len(rows_of[t]) else 0
+                        for t, s0, s1, h in zip(f_trip, start, end, headway)], dtype=np.int64)
+    n_events = n_trips * np.array([len(rows_of[t]) if t >= 0 else 0 for t in f_trip], dtype=np.int64)
+    if n_trips.sum() > MAX_FREQUENCY_TRIPS or n_events.sum() > MAX_FREQUENCY_EVENTS:
+        i = int(np.argmax(n_events))
+        raise InputError(
+            f"GTFS feed {path}: {name} expands into {int(n_trips.sum()):,} trips ({int(n_events.sum()):,} stop events; "
+            f"line {i + 2}: every {headway[i]:g} s from {freq['start_time'].iloc[i]} to {freq['end_time'].iloc[i]}), above "
+            f"the limit of {MAX_FREQUENCY_TRIPS:,} trips / {MAX_FREQUENCY_EVENTS:,} events; check headway_secs and the times.")
     parts = [base]
     next_code = int(df["trip"].max()) + 1
     for t, s0, s1, h in zip(f_trip, start, end, headway):
-        if t < 0 or h <= 0:
+        if t < 0 or not len(rows_of[t]):
             continue
-        tmpl = df[df["trip"] == t]
-        if tmpl.empty:
+        tmpl = df.iloc[rows_of[t]]
+        departures = np.arange(s0, s1, h)
+        if not len(departures):
             continue
-        offset = tmpl["dep"].to_numpy()[0]
-        for departure in np.arange(s0, s1, h):
-            shift = departure - offset
-            inst = tmpl.assign(
-                trip=next_code, arr=tmpl["arr"] + shift, dep=tmpl["dep"] + shift,
-                label=f"{trip_ids[t]}@{format_clock(int(departure))}",
-            )
-            parts.append(inst)
-            next_code += 1
+        k, m = len(departures), len(tmpl)
+        shift = np.repeat(departures - tmpl["dep"].to_numpy()[0], m)
+        inst = tmpl.iloc[np.tile(np.arange(m), k)].assign(
+            trip=np.repeat(np.arange(next_code, next_code + k), m),
+            arr=np.tile(tmpl["arr"].to_numpy(), k) + shift, dep=np.tile(tmpl["dep"].to_numpy(), k) + shift,
+            label=np.repeat(np.array([f"{trip_ids[t]}@{format_clock(int(d))}" for d in departures], dtype=object), m),
+        )
+        parts.append(inst)
+        next_code += k
     return pd.concat(parts, ignore_index=True).sort_values(["trip", "seq"], kind="stable").reset_index(drop=True)
 
 
