@@ -9,13 +9,12 @@ import time
 import traceback
 
 import click
-import pandas as pd
 
-from gapmap import pipeline
-from gapmap.sources import catalog
 from gapmap.errors import GapmapError
 from gapmap.settings import MODES, load_settings
-from gapmap.sources.regions import REGIONS, get_region, offline_layers
+
+# pandas, geopandas and the pipeline are imported inside the commands that use them, so that
+# `gapmap --help` and `import gapmap.cli` stay fast (gapmap.sources imports geopandas).
 
 
 def _user_errors(func):
@@ -134,6 +133,8 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
     OUT/comparison.html; a region that fails is reported and the others complete (exit status 1 if any failed).
     """
     t0 = time.perf_counter()
+    from gapmap.sources.regions import get_region
+
     if all_regions and region:
         raise GapmapError("Give either --all or --region, not both.")
     if not all_regions and not region:
@@ -160,6 +161,9 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
                        hours_file=hours_file, assume_hours=_pairs(assume_hours, "--assume-hours", "primary_care=Mo-Fr 09:00-17:00"))
         return
     reg = get_region(region)
+    import pandas as pd
+
+    from gapmap import pipeline
     from gapmap.batch import dask_client
 
     # One region on Dask: its road-network searches run as one task per category.
@@ -206,6 +210,8 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
 
 def _analyze_batch(regions, out_dir, settings, data_dir, network, scheduler, workers, say, t0, **shared) -> None:
     """The batch branch of ``analyze``: run the regions, print one line each, exit 1 if any failed."""
+    import pandas as pd
+
     from gapmap.batch import run_batch
 
     res = run_batch(regions, out_dir or "outputs", settings=settings, data_dir=data_dir, network=network,
@@ -268,6 +274,8 @@ def validate(files, region, kind, crs, data_dir):
 @_user_errors
 def regions(data_dir):
     """List the 38 LIP regions, how their boundary is obtained, and which layers exist offline."""
+    from gapmap.sources.regions import REGIONS, offline_layers
+
     cols = ["boundary", "services", "sites", "population", "transit"]
     click.echo(f"{'slug':<18} {'prov':<4} {'name':<58} {'boundary source':<34} offline layers")
     for r in sorted(REGIONS.values(), key=lambda r: (r.province != "ON", r.slug)):
@@ -282,6 +290,8 @@ def regions(data_dir):
 @_user_errors
 def datasets(data_dir):
     """List the data catalog: dataset id, present in the mirror or not, publisher and licence."""
+    from gapmap.sources import catalog
+
     root = catalog.find_mirror(data_dir)
     click.echo(f"mirror: {root if root else 'not found (set GAPMAP_DATA or --data-dir)'}")
     for d in catalog.DATASETS.values():

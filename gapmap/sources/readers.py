@@ -7,9 +7,12 @@ row in its file (the header is line 1), so rejects can name the exact row.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, Callable
 
 import geopandas as gpd
 import pandas as pd
@@ -26,8 +29,23 @@ def _read_text(path: Path) -> str:
         return raw.decode("cp1252", errors="replace")
 
 
-def read_csv(path: str | Path, required: list[str], *, what: str, **kwargs) -> pd.DataFrame:
+def read_csv(path: str | Path, required: list[str], *, what: str, columns: Sequence[str] | None = None,
+             **kwargs: Any) -> pd.DataFrame:
     """Read a CSV as strings, check ``required`` columns and add ``source_row``.
+
+    Parameters
+    ----------
+    path
+        The CSV file (UTF-8 with or without BOM, else cp1252).
+    required
+        Columns that must be present (names compared after stripping whitespace).
+    what
+        What the file is, for messages (``"ODHF"``).
+    columns
+        Further columns to keep when present; ``None`` keeps every column. Only kept columns
+        are stripped (stripping a column costs about as much as parsing it).
+    **kwargs
+        Passed to :func:`pandas.read_csv` (``sep`` is sniffed when not given).
 
     Raises
     ------
@@ -47,6 +65,8 @@ def read_csv(path: str | Path, required: list[str], *, what: str, **kwargs) -> p
     if "sep" not in kwargs:
         kwargs["sep"] = sniff_delimiter(text)
     try:
+        # Every column is parsed (not ``usecols``): pandas ignores surplus fields of a
+        # malformed line in the columns it skips, and such a line must stay an error.
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, **kwargs)
     except (pd.errors.ParserError, csv.Error) as exc:
         raise InputError(f"{what} file {path} is not a valid CSV ({str(exc).strip()}); fix that line.") from None
@@ -57,6 +77,9 @@ def read_csv(path: str | Path, required: list[str], *, what: str, **kwargs) -> p
             f"{what} file {path} lacks column(s) {', '.join(missing)} (found: {column_list(df.columns)}); "
             "rename the header or use the right file."
         )
+    if columns is not None:
+        keep = {*required, *columns}
+        df = df.loc[:, [c in keep for c in df.columns]]
     df = df.apply(lambda s: s.str.strip())
     df.insert(0, "source_row", range(2, len(df) + 2))
     # Semicolon-separated files come from French-locale spreadsheets, which write 42,4 for 42.4.
@@ -91,12 +114,60 @@ def to_float(series: pd.Series, decimal_comma: bool = False) -> pd.Series:
     return pd.to_numeric(text, errors="coerce")
 
 
+#: Parsed province-wide tables of this process: (reader, path, mtime, size) -> frame.
+_TABLES: dict[tuple[str, str, int, int], pd.DataFrame] = {}
+_TABLES_MAX = 8
+
+
+def _cached(reader: Callable[[str | Path], pd.DataFrame]) -> Callable[[str | Path], pd.DataFrame]:
+    """Parse a province-wide table once per process (a batch reads it for every region).
+
+    Keyed by the resolved path, modification time and size, so an edited file is read again.
+    Each call returns a shallow copy: with pandas copy-on-write, changing it leaves the
+    cached frame alone.
+    """
+
+    @functools.wraps(reader)
+    def read(path: str | Path) -> pd.DataFrame:
+        try:
+            resolved = Path(path).resolve()
+            st = resolved.stat()
+        except OSError:
+            return reader(path)  # missing or unreadable: the reader's own message
+        key = (reader.__name__, str(resolved), st.st_mtime_ns, st.st_size)
+        frame = _TABLES.get(key)
+        if frame is None:
+            frame = reader(path)
+            for stale in [k for k in _TABLES if k[:2] == key[:2]]:  # an older version of the file
+                del _TABLES[stale]
+            while len(_TABLES) >= _TABLES_MAX:
+                del _TABLES[next(iter(_TABLES))]
+            _TABLES[key] = frame
+        return frame.copy(deep=False)
+
+    return read
+
+
+def clear_table_cache() -> None:
+    """Forget the parsed province-wide tables (see :func:`read_odhf` and the DA readers)."""
+    _TABLES.clear()
+
+
+#: Optional columns the layers use besides each reader's required ones; the rest are not stripped.
+_ODHF_EXTRA = ("source_facility_type", "provider", "street_no", "street_name", "postal_code", "city")
+_LMIA_EXTRA = ("noc2011_code", "count_header_in_source")
+
+
+@_cached
 def read_odhf(path: str | Path) -> pd.DataFrame:
-    """ODHF v1.1: latin-1, ``CSDuid`` like ``3536020.0``, province codes lower-case."""
+    """ODHF v1.1: latin-1, ``CSDuid`` like ``3536020.0``, province codes lower-case.
+
+    Keeps the required columns and the address and provider columns the services layer uses.
+    """
     df = read_csv(
         path,
         ["index", "facility_name", "odhf_facility_type", "province", "CSDuid", "latitude", "longitude"],
-        what="ODHF",
+        what="ODHF", columns=_ODHF_EXTRA,
     )
     df["CSDuid"] = df["CSDuid"].str.replace(r"\.0$", "", regex=True)
     df["province"] = df["province"].str.upper()
@@ -105,12 +176,16 @@ def read_odhf(path: str | Path) -> pd.DataFrame:
     return df
 
 
+@_cached
 def read_lmia(path: str | Path) -> pd.DataFrame:
-    """The cleaned LMIA CSV (Ontario or a subset) with numeric counts and an upper-case FSA."""
+    """The cleaned LMIA CSV (Ontario or a subset) with numeric counts and an upper-case FSA.
+
+    Keeps the required columns and the NOC code and count header the sites layer uses.
+    """
     df = read_csv(
         path,
         ["year", "quarter", "program_stream", "employer", "address", "city", "postal_code", "fsa", "approved_positions"],
-        what="LMIA",
+        what="LMIA", columns=_LMIA_EXTRA,
     )
     df["approved_positions"] = to_float(df["approved_positions"])
     df["year"] = pd.to_numeric(df["year"], errors="coerce").astype("Int64")
@@ -145,17 +220,22 @@ def read_fsa_centroids(path: str | Path) -> pd.DataFrame:
     return df[["fsa", "place_name", "admin_code1", "latitude", "longitude"]]
 
 
+@_cached
 def read_da_population(path: str | Path) -> pd.DataFrame:
     """2021 population by DA; 8-digit DAUIDs are DAs, 4-digit codes are census-division totals."""
-    df = read_csv(path, ["DAUID", "Population"], what="DA population")
+    df = read_csv(path, ["DAUID", "Population"], what="DA population", columns=())
     df = df.rename(columns={"DAUID": "dauid", "Population": "pop2021"})
     df["pop2021"] = to_float(df["pop2021"])
     return df[["source_row", "dauid", "pop2021"]]
 
 
+_CIMD_EXTRA = ("Residential instability Scores", "Economic dependency Scores", "Situational vulnerability Scores")
+
+
+@_cached
 def read_cimd(path: str | Path) -> pd.DataFrame:
     """CIMD 2021 factor scores by DA, with short column names."""
-    df = read_csv(path, ["DAUID", "Ethno-cultural composition Scores"], what="CIMD")
+    df = read_csv(path, ["DAUID", "Ethno-cultural composition Scores"], what="CIMD", columns=_CIMD_EXTRA)
     names = {
         "DAUID": "dauid",
         "Residential instability Scores": "cimd_resid_instab",
@@ -169,9 +249,10 @@ def read_cimd(path: str | Path) -> pd.DataFrame:
     return df
 
 
+@_cached
 def read_da_points(path: str | Path) -> pd.DataFrame:
     """2016 population-weighted DA representative points (``DAUID_2016, lon, lat``)."""
-    df = read_csv(path, ["DAUID_2016", "lon", "lat"], what="DA points")
+    df = read_csv(path, ["DAUID_2016", "lon", "lat"], what="DA points", columns=())
     df = df.rename(columns={"DAUID_2016": "dauid"})
     df["lon"] = to_float(df["lon"])
     df["lat"] = to_float(df["lat"])
