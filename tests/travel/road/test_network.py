@@ -719,3 +719,18 @@ def test_probe_uses_osmnx_url_when_imported(monkeypatch):
 def test_overpass_default_matches_osmnx():
     ox = pytest.importorskip("osmnx")
     assert nw._OVERPASS_URL == ox.settings.overpass_url
+
+
+@pytest.mark.parametrize("n,m", [(4, 0), (4, 1), (60, 400), (2000, 9000)])
+def test_reversed_is_the_sorted_transpose(n, m):
+    """The transpose shortcut equals re-sorting the swapped edges (the old, slow way)."""
+    rng = np.random.default_rng(n + m)
+    rows, cols = rng.integers(0, n, m), rng.integers(0, n, m)
+    time = rng.integers(0, 5, m).astype(float)  # ties and explicit zeros
+    g = _graph.directed_edges(n, rows, cols, time, rng.random(m))
+    oracle = _graph.directed_edges(n, g.cols, g.rows, g.time, g.length)
+    got = g.reversed()
+    for field in ("rows", "cols", "time", "length"):
+        np.testing.assert_array_equal(getattr(got, field), getattr(oracle, field))
+        assert getattr(got, field).dtype == getattr(oracle, field).dtype
+    assert got.csr().nnz == g.csr().nnz
