@@ -1,6 +1,6 @@
 """Benchmark start-up and the end-to-end Chatham-Kent run (run on demand, offline mirror needed).
 
-    python benchmarks/bench_startup.py            # best of 3 (~1.5 min on a quiet 2-core box)
+    python benchmarks/bench_startup.py            # best of 5 (~1.5 min on a quiet 2-core box)
     python benchmarks/bench_startup.py --quick    # best of 1
 
 Every figure is a fresh process (``python -m gapmap.cli ...``), the runs interleaved so that
@@ -79,8 +79,8 @@ def _python(code: str | None = None, args: list[str] | None = None, env: dict | 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="best of 1 instead of 3")
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="best of 1")
+    ap.add_argument("--repeat", type=int, default=5, help="best of N (default 5)")
     args = ap.parse_args()
     n = 1 if args.quick else args.repeat
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
