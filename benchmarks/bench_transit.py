@@ -18,16 +18,19 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gapmap.sources import catalog
-from gapmap.travel.transit import csa as _csa
-from gapmap.travel.transit import raptor as _raptor
-from gapmap.travel.transit import schedule as transit
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout, not an installed copy
+from gapmap.sources import catalog  # noqa: E402
+from gapmap.travel.transit import csa as _csa  # noqa: E402
+from gapmap.travel.transit import raptor as _raptor  # noqa: E402
+from gapmap.travel.transit import schedule as transit  # noqa: E402
 
 UTM17 = "EPSG:32617"
 CATEGORIES = {
