@@ -175,6 +175,8 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
     OUT/comparison.html; a region that fails is reported and the others complete (exit status 1 if any failed).
     """
     t0 = time.perf_counter()
+    from gapmap.sources.regions import get_region
+
     services_file = list(services_file) or None
     osm_services = True if osm_services == "download" else osm_services
     if all_regions and region:
@@ -280,6 +282,8 @@ def _count(v) -> str:
 
 def _analyze_batch(regions, out_dir, settings, data_dir, network, scheduler, workers, say, t0, **shared) -> None:
     """The batch branch of ``analyze``: run the regions, print one line each, exit 1 if any failed."""
+    import pandas as pd
+
     from gapmap.batch import run_batch
 
     res = run_batch(regions, out_dir or "outputs", settings=settings, data_dir=data_dir, network=network,
@@ -364,6 +368,8 @@ def regions(data_dir):
 @_user_errors
 def datasets(data_dir):
     """List the data catalog: dataset id, present in the mirror or not, publisher and licence."""
+    from gapmap.sources import catalog
+
     root = catalog.find_mirror(data_dir)
     click.echo(f"mirror: {root if root else 'not found (set GAPMAP_DATA or --data-dir)'}")
     for d in catalog.DATASETS.values():

@@ -171,7 +171,7 @@ def _write_gpkg(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
 
 
 #: Outputs only some runs write: a previous run's copy is removed when this run writes none.
-OPTIONAL_OUTPUTS = ("rejects.csv", "hexes.csv", "recommendations.csv", "whatif.csv")
+OPTIONAL_OUTPUTS = ("sites.csv", "rejects.csv", "hexes.csv", "recommendations.csv", "whatif.csv")
 
 
 def write_outputs(result, out_dir: str | Path, progress=None, *, recommendations=None, whatif: pd.DataFrame | None = None) -> dict[str, Path]:

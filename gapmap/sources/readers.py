@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, Callable
 
 import geopandas as gpd
 import pandas as pd
@@ -76,11 +79,26 @@ def _read_text(path: Path) -> str:
         return raw.decode("cp1252", errors="replace")
 
 
-def read_csv(path: str | Path, required: list[str], *, what: str, **kwargs) -> pd.DataFrame:
+def read_csv(path: str | Path, required: list[str], *, what: str, columns: Sequence[str] | None = None,
+             **kwargs: Any) -> pd.DataFrame:
     """Read a CSV as strings, check ``required`` columns and add ``source_row``.
 
     The file is size-checked (:func:`check_size`) and parsed straight from disk, so memory
     is that of the table, not of the file's text held twice.
+
+    Parameters
+    ----------
+    path
+        The CSV file (UTF-8 with or without BOM, else cp1252).
+    required
+        Columns that must be present (names compared after stripping whitespace).
+    what
+        What the file is, for messages (``"ODHF"``).
+    columns
+        Further columns to keep when present; ``None`` keeps every column. Only kept columns
+        are stripped (stripping a column costs about as much as parsing it).
+    **kwargs
+        Passed to :func:`pandas.read_csv` (``sep`` is sniffed when not given).
 
     Raises
     ------
@@ -116,6 +134,9 @@ def read_csv(path: str | Path, required: list[str], *, what: str, **kwargs) -> p
             f"{what} file {path} lacks column(s) {', '.join(missing)} (found: {column_list(df.columns)}); "
             "rename the header or use the right file."
         )
+    if columns is not None:
+        keep = {*required, *columns}
+        df = df.loc[:, [c in keep for c in df.columns]]
     for col in df.columns:  # one column at a time: a whole-frame copy would double the peak memory
         df[col] = df[col].str.strip()
     df.insert(0, "source_row", range(2, len(df) + 2))
@@ -190,6 +211,51 @@ def to_float(series: pd.Series, decimal_comma: bool = False) -> pd.Series:
     return pd.to_numeric(text, errors="coerce")
 
 
+#: Parsed province-wide tables of this process: (reader, path, mtime, size) -> frame.
+_TABLES: dict[tuple[str, str, int, int], pd.DataFrame] = {}
+_TABLES_MAX = 8
+
+
+def _cached(reader: Callable[[str | Path], pd.DataFrame]) -> Callable[[str | Path], pd.DataFrame]:
+    """Parse a province-wide table once per process (a batch reads it for every region).
+
+    Keyed by the resolved path, modification time and size, so an edited file is read again.
+    Each call returns a shallow copy: with pandas copy-on-write, changing it leaves the
+    cached frame alone.
+    """
+
+    @functools.wraps(reader)
+    def read(path: str | Path) -> pd.DataFrame:
+        try:
+            resolved = Path(path).resolve()
+            st = resolved.stat()
+        except OSError:
+            return reader(path)  # missing or unreadable: the reader's own message
+        key = (reader.__name__, str(resolved), st.st_mtime_ns, st.st_size)
+        frame = _TABLES.get(key)
+        if frame is None:
+            frame = reader(path)
+            for stale in [k for k in _TABLES if k[:2] == key[:2]]:  # an older version of the file
+                del _TABLES[stale]
+            while len(_TABLES) >= _TABLES_MAX:
+                del _TABLES[next(iter(_TABLES))]
+            _TABLES[key] = frame
+        return frame.copy(deep=False)
+
+    return read
+
+
+def clear_table_cache() -> None:
+    """Forget the parsed province-wide tables (see :func:`read_odhf` and the DA readers)."""
+    _TABLES.clear()
+
+
+#: Optional columns the layers use besides each reader's required ones; the rest are not stripped.
+_ODHF_EXTRA = ("source_facility_type", "provider", "street_no", "street_name", "postal_code", "city")
+_LMIA_EXTRA = ("noc2011_code", "count_header_in_source")
+
+
+@_cached
 def read_odhf(path: str | Path) -> pd.DataFrame:
     """ODHF v1.1: latin-1, ``CSDuid`` like ``3536020.0``, province codes lower-case.
 
@@ -201,7 +267,7 @@ def read_odhf(path: str | Path) -> pd.DataFrame:
         path,
         ["index", "facility_name", "source_facility_type", "odhf_facility_type", "provider", "province", "CSDuid",
          "latitude", "longitude"],
-        what="ODHF",
+        what="ODHF", columns=_ODHF_EXTRA,
     )
     df["odhf_facility_type"] = df["odhf_facility_type"].str.strip().str.capitalize()
     df["CSDuid"] = df["CSDuid"].str.replace(r"\.0$", "", regex=True)
@@ -219,12 +285,16 @@ def read_odcaf(path: str | Path) -> pd.DataFrame:
     return df
 
 
+@_cached
 def read_lmia(path: str | Path) -> pd.DataFrame:
-    """The cleaned LMIA CSV (Ontario or a subset) with numeric counts and an upper-case FSA."""
+    """The cleaned LMIA CSV (Ontario or a subset) with numeric counts and an upper-case FSA.
+
+    Keeps the required columns and the NOC code and count header the sites layer uses.
+    """
     df = read_csv(
         path,
         ["year", "quarter", "program_stream", "employer", "address", "city", "postal_code", "fsa", "approved_positions"],
-        what="LMIA",
+        what="LMIA", columns=_LMIA_EXTRA,
     )
     df["approved_positions"] = to_float(df["approved_positions"])
     df["year"] = pd.to_numeric(df["year"], errors="coerce").astype("Int64")
@@ -260,17 +330,22 @@ def read_fsa_centroids(path: str | Path) -> pd.DataFrame:
     return df[["fsa", "place_name", "admin_code1", "latitude", "longitude"]]
 
 
+@_cached
 def read_da_population(path: str | Path) -> pd.DataFrame:
     """2021 population by DA; 8-digit DAUIDs are DAs, 4-digit codes are census-division totals."""
-    df = read_csv(path, ["DAUID", "Population"], what="DA population")
+    df = read_csv(path, ["DAUID", "Population"], what="DA population", columns=())
     df = df.rename(columns={"DAUID": "dauid", "Population": "pop2021"})
     df["pop2021"] = to_float(df["pop2021"])
     return df[["source_row", "dauid", "pop2021"]]
 
 
+_CIMD_EXTRA = ("Residential instability Scores", "Economic dependency Scores", "Situational vulnerability Scores")
+
+
+@_cached
 def read_cimd(path: str | Path) -> pd.DataFrame:
     """CIMD 2021 factor scores by DA, with short column names."""
-    df = read_csv(path, ["DAUID", "Ethno-cultural composition Scores"], what="CIMD")
+    df = read_csv(path, ["DAUID", "Ethno-cultural composition Scores"], what="CIMD", columns=_CIMD_EXTRA)
     names = {
         "DAUID": "dauid",
         "Residential instability Scores": "cimd_resid_instab",
@@ -284,9 +359,10 @@ def read_cimd(path: str | Path) -> pd.DataFrame:
     return df
 
 
+@_cached
 def read_da_points(path: str | Path) -> pd.DataFrame:
     """2016 population-weighted DA representative points (``DAUID_2016, lon, lat``)."""
-    df = read_csv(path, ["DAUID_2016", "lon", "lat"], what="DA points")
+    df = read_csv(path, ["DAUID_2016", "lon", "lat"], what="DA points", columns=())
     df = df.rename(columns={"DAUID_2016": "dauid"})
     df["lon"] = to_float(df["lon"])
     df["lat"] = to_float(df["lat"])

