@@ -462,6 +462,12 @@ def _resolve_network(spec, boundary: gpd.GeoDataFrame, settings: Settings, notes
     _say(progress, f"      road network: {spec} ({net_mode})")
     load = load_network(spec, boundary=boundary, mode=net_mode, speed_kmh=settings.speeds_kmh.get(net_mode),
                         network_map=network_map, speed_table=speed_table, source_crs=network_crs, data_dir=data_dir)
+    if load.network is not None:
+        nodes = gpd.GeoSeries(gpd.points_from_xy(*load.network.node_xy.T), crs=load.network.crs)
+        km = uncovered_km(nodes, boundary)
+        if km is not None:
+            raise InputError(f"Road network {spec} does not cover the region: its nearest node is {km:,.0f} km from the "
+                             "region's boundary; give a network of this region (or --network straight).")
     first = len(notes)
     if load.network is None:
         notes.append(f"Road network: {load.reason}; travel times use the straight-line approximation.")

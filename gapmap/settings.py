@@ -89,7 +89,8 @@ class Settings:
                    "max_transfers": self.max_transfers, "k_anonymity": self.k_anonymity, "hex_resolution": self.hex_resolution}
         for name, v in numbers.items():
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-                raise InputError(f"Setting {name} = {v!r} is not a finite non-negative number; fix it in the config file or option.")
+                shown = f"{v:g}" if isinstance(v, float) and math.isfinite(v) else repr(v)
+                raise InputError(f"Setting {name} = {shown} is not a finite non-negative number; fix it in the config file or option.")
         if self.mode not in MODES:
             raise InputError(f"Unknown mode {self.mode!r}; use one of {', '.join(MODES)}.")
         if self.mode == "transit" and "walk" not in self.speeds_kmh:

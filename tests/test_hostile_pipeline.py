@@ -103,8 +103,7 @@ def test_a_gtfs_feed_of_another_region_is_refused_with_the_distance(mirror):
 def test_nan_threshold_on_the_command_line_is_one_line(mirror, tmp_path):
     res = CliRunner().invoke(main, ["analyze", "--region", "chatham-kent", "--threshold", "nan", "--out", str(tmp_path)])
     assert res.exit_code == 2
-    assert res.output.strip() == ("Error: Setting thresholds_min[0] = nan is not a finite non-negative number; fix it in "
-                                  "the config file or option.")
+    assert res.output.strip() == "Error: Setting 'thresholds_min' is (nan,); it must be a finite number (not NaN or infinity)."
 
 
 def test_console_summary_prints_blanked_counts_as_suppressed(mirror, tmp_path, monkeypatch):
@@ -120,10 +119,11 @@ def test_console_summary_prints_blanked_counts_as_suppressed(mirror, tmp_path, m
         return result, files
 
     monkeypatch.setattr(pipeline, "run", blanked)
-    res = CliRunner().invoke(main, ["analyze", "--region", "chatham-kent", "--network", "straight", "--out", str(tmp_path),
-                                    "-q"])
+    # Internal mode: the console prints the in-memory table (public mode prints the written areas.csv).
+    res = CliRunner().invoke(main, ["analyze", "--region", "chatham-kent", "--network", "straight", "--privacy", "internal",
+                                    "--out", str(tmp_path), "-q"])
     assert res.exit_code == 0, res.output
     first = res.stdout.splitlines()[0]
-    assert first.startswith("Chatham-Kent Local Immigration Partnership: suppressed of suppressed estimated workers "
-                            "(suppressed of suppressed sites) beyond 30 min of a hospital, and suppressed of suppressed people")
+    assert first.startswith("Chatham-Kent LIP: – of – estimated workers (– of – sites) beyond 30 min of a hospital, "
+                            "and suppressed of suppressed people")
     assert json.loads((tmp_path / "summary.json").read_text())["region"]["slug"] == "chatham-kent"

@@ -44,11 +44,16 @@ def with_value(settings: Settings, parameter: str, value: float) -> Settings:
 
 def headline_row(result, parameter: str, value: float) -> dict:
     """The headline counts of one run, public suppression applied when the run is public."""
-    from gapmap.analysis.privacy import suppress_areas
+    from gapmap.analysis import privacy
+    from gapmap.analysis.gaps import coverage_summary
 
     s = result.settings
     pre = f"{s.headline_category}_{s.headline_threshold:g}min"
-    table = suppress_areas(result.areas_table, s.k_anonymity) if s.privacy == "public" else result.areas_table
+    table = result.areas_table
+    if s.privacy == "public":  # the same disclosure pass as areas.csv
+        coverage = coverage_summary(result.sites, result.population, s, result.method)
+        table = privacy.public_outputs(result.sites, result.areas_table, result.hexes, coverage, k=s.k_anonymity,
+                                       resolution=s.hex_resolution).areas
     total = table.iloc[-1]
     get = lambda col: total.get(f"{pre}_{col}")  # noqa: E731
     return {"parameter": parameter, "value": value, "workers": total["workers"], "workers_not": get("workers_not"),
@@ -115,10 +120,11 @@ def plot(table: pd.DataFrame, settings: Settings, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 3.6), dpi=100)
-    x = table["value"].astype(float)
-    lo, hi = table["workers_not_lower"].astype(float), table["workers_not_upper"].astype(float)
+    num = lambda col: pd.to_numeric(table[col], errors="coerce").astype(float)  # noqa: E731 - blanks (public) plot as gaps
+    x = num("value")
+    lo, hi = num("workers_not_lower"), num("workers_not_upper")
     ax.fill_between(x, lo, hi, color="#fdae6b", alpha=0.4, label="range (location and method)")
-    ax.plot(x, table["workers_not"].astype(float), "o-", color="#d94801", label="point estimate")
+    ax.plot(x, num("workers_not"), "o-", color="#d94801", label="point estimate")
     ax.set_xlabel(table["parameter"].iloc[0])
     ax.set_ylabel(f"workers beyond {settings.headline_threshold:g} min")
     ax.set_title(f"{settings.headline_category.replace('_', ' ')}: sensitivity", fontsize=10)

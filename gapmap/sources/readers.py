@@ -251,7 +251,7 @@ def clear_table_cache() -> None:
 
 
 #: Optional columns the layers use besides each reader's required ones; the rest are not stripped.
-_ODHF_EXTRA = ("source_facility_type", "provider", "street_no", "street_name", "postal_code", "city")
+_ODHF_EXTRA = ("source_facility_type", "provider", "street_no", "street_name", "postal_code", "city", "CSDname")
 _LMIA_EXTRA = ("noc2011_code", "count_header_in_source")
 
 

@@ -102,7 +102,7 @@ def test_georgina_island_flagged(ck_services, odhf, ck_boundary):
     georgina = odhf[odhf["facility_name"] == "Chippewas of Georgina Island First Nations"]
     row = rej[(rej["row"] == int(georgina["source_row"].iloc[0])) & rej["source"].str.endswith("odhf_v1.1.csv")]
     assert len(row) == 1 and row["reason"].iloc[0].startswith("location check:")
-    assert "L0E 1R0" in row["reason"].iloc[0]
+    assert "(in L0E)" in row["reason"].iloc[0]
     assert "odhf-3146" not in set(ck_services.gdf["service_id"])
     assert any("ODHF location checks: 1 facility" in n for n in ck_services.notes)
     # check_odhf_locations on its own: Georgina Island is ~260 km from its postal point.

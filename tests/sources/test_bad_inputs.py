@@ -52,7 +52,7 @@ BOUNDARY_ERRORS = {
 }
 # config file -> exact error message
 CONFIG_ERRORS = {
-    "nan_threshold.toml": "Setting thresholds_min[0] = nan is not a finite non-negative number; fix it in the config file or option.",
+    "nan_threshold.toml": "Config file {path}: setting 'thresholds_min' is [nan]; it must be a finite number (not NaN or infinity).",
     "negative_speed.toml": "Setting speeds_kmh.drive = -60 is not a finite non-negative number; fix it in the config file or option.",
 }
 # file -> (rows read, rows used, {row: exact reason})
@@ -163,7 +163,7 @@ def test_config_errors(name):
 
     with pytest.raises(InputError) as err:
         load_settings(CORPUS / name)
-    assert str(err.value) == CONFIG_ERRORS[name]
+    assert str(err.value) == CONFIG_ERRORS[name].format(path=CORPUS / name)
 
 
 def test_far_away_distance_is_geodesic_within_one_percent(ck_boundary):
