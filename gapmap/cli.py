@@ -261,6 +261,12 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
         rec = pd.read_csv(files["recommendations.csv"])
         for r in rec.itertuples():
             click.echo(f"  recommended #{r.rank}: {r.name} — {_count(r.workers_newly_covered)} workers, {_people(r.people_newly_covered)} people newly covered")
+    shortfall = result.recommendations.shortfall if result.recommendations is not None else None
+    if shortfall:  # fewer sites than --recommend asked for: say why, on the console as in summary.json
+        click.secho(f"note: --recommend {recommend} gave {len(result.recommendations.recommendations)}: {shortfall}",
+                    fg="yellow", bold=True, err=True)
+    for line in (result.filter_effect or {}).get("warnings", []):  # --when / --language with no data behind them
+        click.secho(line, fg="yellow", bold=True, err=True)
     rej = len(result.rejects)
     _warn_internal(settings)
     click.echo(f"Wrote {len(files)} files to {files['map.html'].parent} in {time.perf_counter() - t0:.1f} s"

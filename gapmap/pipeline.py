@@ -11,7 +11,7 @@ import dataclasses
 import os
 import time
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import geopandas as gpd
 import numpy as np
@@ -27,6 +27,10 @@ from gapmap.sources.inputs import uncovered_km
 from gapmap.sources.regions import Region, alias_note, get_region
 
 Progress = Callable[[str], None]
+
+if TYPE_CHECKING:  # annotations only: siting and privacy load on first use
+    from gapmap.analysis.privacy import PublicOutputs
+    from gapmap.analysis.siting import SitingResult
 
 
 @dataclasses.dataclass
@@ -45,6 +49,23 @@ class Result:
         Catchment band polygons per category and threshold.
     travel_times : DataFrame
         Long travel-time table for sites and DA points.
+    recommendations : SitingResult or None
+        The siting run of :func:`run` (``recommend=`` / ``recommend_target=``), if any.
+
+    Published tables
+    ----------------
+    The methods :meth:`areas`, :meth:`hexes_table`, :meth:`site_table`, :meth:`coverage` and
+    :meth:`map` return what the output files hold. With ``public=True`` (the default, whatever
+    ``settings.privacy`` says) every worker and site figure goes through the one disclosure rule,
+    :func:`gapmap.analysis.privacy.public_outputs`, exactly as :func:`gapmap.output.files.write_outputs`
+    applies it in public mode: ``result.areas()`` equals ``areas.csv`` read back,
+    ``result.map()`` renders to ``map.html``. ``public=False`` gives the internal tables (never
+    publish them: docs/privacy.md).
+
+    The fields ``sites``, ``hexes`` and ``areas_table`` stay the full internal data the pipeline
+    and the output writers work on; the published views are methods with other names
+    (``site_table``, ``hexes_table``, ``areas``), not callables under the same names, so
+    ``result.sites`` is always an ordinary GeoDataFrame and existing code keeps working.
     """
 
     region: Region
@@ -68,6 +89,7 @@ class Result:
     access: pd.DataFrame | None = None
     hexes: gpd.GeoDataFrame | None = None
     elapsed_s: float = 0.0
+    recommendations: "SitingResult | None" = None
 
     @property
     def rejects(self) -> pd.DataFrame:
@@ -77,12 +99,142 @@ class Result:
             return pd.DataFrame(columns=layers.REJECT_COLUMNS)
         return pd.concat(frames, ignore_index=True).sort_values(["layer", "source", "row"]).reset_index(drop=True)
 
-    def headline(self) -> pd.DataFrame:
-        """Workers and sites beyond the headline threshold of the headline category, per area."""
+    def headline(self, public: bool = True) -> pd.DataFrame:
+        """Workers and sites beyond the headline threshold of the headline category, per area.
+
+        Parameters
+        ----------
+        public : bool
+            True (default): the columns of :meth:`areas` (public ``areas.csv``, small cells blank,
+            with ``suppressed``); False: of the internal :attr:`areas_table`.
+        """
         pre = f"{self.settings.headline_category}_{self.settings.headline_threshold:g}min"
         cols = ["area_id", "area_name", "sites", "workers", f"{pre}_sites_not", f"{pre}_workers_not",
                 f"{pre}_workers_not_share", f"{pre}_pop_not"]
-        return self.areas_table[cols]
+        table = self.areas(public)
+        return table[cols + (["suppressed"] if "suppressed" in table else [])]
+
+    # ------------------------------------------------------------------ published views
+
+    def published(self) -> "PublicOutputs":
+        """The disclosure-controlled tables of this result (public mode of the output files).
+
+        Returns
+        -------
+        PublicOutputs
+            ``areas``, ``hexes``, ``site_hexes``, ``coverage`` and ``stats`` from
+            :func:`gapmap.analysis.privacy.public_outputs`, called with the same arguments as
+            :func:`gapmap.output.files.write_outputs` uses.
+        """
+        from gapmap.analysis import privacy
+
+        s = self.settings
+        return privacy.public_outputs(self.sites, self.areas_table, self.hexes, self._coverage_rows(),
+                                      k=s.k_anonymity, resolution=s.hex_resolution)
+
+    def _coverage_rows(self) -> list[dict]:
+        return gaps.coverage_summary(self.sites, self.population, self.settings, self.method)
+
+    def areas(self, public: bool = True) -> pd.DataFrame:
+        """Per-area (and whole-region, last row) table, as ``areas.csv``.
+
+        Parameters
+        ----------
+        public : bool
+            True (default): small cells blank and the ``suppressed`` column, as public
+            ``areas.csv``; False: the internal table (:attr:`areas_table`).
+        """
+        return self.published().areas if public else self.areas_table.copy()
+
+    def hexes_table(self, public: bool = True) -> gpd.GeoDataFrame | None:
+        """People and workers per H3 hexagon, as ``hexes.csv`` (with the hexagon polygons).
+
+        Parameters
+        ----------
+        public : bool
+            True (default): the published copy (worker figures blank where small; hexagons with
+            neither people nor published workers left out); False: the internal :attr:`hexes`.
+
+        Returns
+        -------
+        GeoDataFrame or None
+            None when the run has no population (no hexagon table).
+        """
+        if self.hexes is None:
+            return None
+        return self.published().hexes if public else self.hexes.copy()
+
+    def site_table(self, public: bool = True) -> gpd.GeoDataFrame | pd.DataFrame:
+        """The worker sites as they may be shown.
+
+        Parameters
+        ----------
+        public : bool
+            True (default): no site at all, only the published H3 hexagons of sites and workers
+            (the map's and the GeoPackage's site layer in public mode); False: one row per site
+            with nearest services, minutes and ``lon, lat``, as ``--privacy internal`` writes
+            ``sites.csv`` (names employers: never publish it).
+
+        Returns
+        -------
+        GeoDataFrame (public) or DataFrame (internal)
+        """
+        if public:
+            return self.published().site_hexes
+        from gapmap.output.files import sites_table
+
+        return sites_table(dataclasses.replace(self, settings=self.settings.replace(privacy="internal")))
+
+    def coverage(self, public: bool = True) -> pd.DataFrame:
+        """Sites, workers and people covered per category and threshold, as ``summary.json`` ``coverage``.
+
+        Parameters
+        ----------
+        public : bool
+            True (default): the disclosure-controlled rows (blank where small); False: all figures.
+        """
+        rows = self.published().coverage if public else self._coverage_rows()
+        return pd.DataFrame(rows)
+
+    def map(self, public: bool = True):
+        """The web map, built as ``map.html`` is (displays inline in Jupyter).
+
+        Parameters
+        ----------
+        public : bool
+            True (default): the public map (areas and hexagons disclosure-controlled, no site
+            points, recommendations with small figures blank), whatever ``settings.privacy``;
+            False: the internal map with site points.
+
+        Returns
+        -------
+        folium.Map
+            ``gapmap.output.webmap.render_html(result.map())`` is the text of ``map.html`` for the
+            same privacy mode; in a notebook the map shows as the cell's output.
+        """
+        from gapmap.output import files, webmap
+
+        recs = self.recommendations.recommendations if self.recommendations is not None else None
+        if not public:
+            return webmap.build_map(self, public_sites=None, areas_table=self.areas_table, hexes=self.hexes,
+                                    recommendations=recs, attributions=files.attributions(self))
+        pub = self.published()
+        if recs is not None:
+            recs = self._public_recommendations(pub)
+        return webmap.build_map(self, public_sites=pub.site_hexes, areas_table=pub.areas, hexes=pub.hexes,
+                                recommendations=recs, attributions=files.attributions(self))
+
+    def _public_recommendations(self, pub) -> gpd.GeoDataFrame:
+        """The recommendation rows as public mode writes them (figures blank where small)."""
+        from gapmap.analysis import privacy
+
+        s, rec = self.settings, self.recommendations
+        totals = privacy.public_recommendation_totals(rec.totals, pub.coverage, s.headline_category, s.k_anonymity)
+        after, before = totals.get("workers_covered_after"), totals.get("workers_covered_before")
+        dem = rec.demand
+        newly = dem[(dem["workers"] > 0) & ~dem["covered_before"]].groupby("covered_by").size()
+        return privacy.public_recommendations(rec.recommendations, None if after is None or before is None else after - before,
+                                              s.k_anonymity, newly.reindex(rec.recommendations["candidate_id"]).fillna(0).to_numpy())
 
 
 def _say(progress: Progress | None, msg: str) -> None:
@@ -319,16 +471,18 @@ def _services_in_window(services: "layers.Layer", hours_file, assume_hours, when
                                   + ", for services without hours of their own.")
     services_used = services.gdf
     if when or language:
-        from gapmap.layers.hours import filter_services
+        from gapmap.layers.hours import filter_services, missing_data_warnings
 
         services_used = filter_services(services.gdf, window=when, language=language)
         st = services_used.attrs["service_filter"]
+        st["warnings"] = missing_data_warnings(st)
         notes.append(
             f"Services filtered ({'open ' + when if when else ''}{' and ' if when and language else ''}"
             f"{'offering ' + language if language else ''}): {st['services_kept']} of {st['services_in']} kept; "
             f"{st['hours_missing_assumed_open']} without opening hours assumed open; "
             f"{st['languages_assumed']} without language data assumed English only."
         )
+        notes += [w[9].upper() + w[10:] if w.startswith("warning: ") else w for w in st["warnings"]]
         services_used = gpd.GeoDataFrame(services_used, geometry="geometry", crs=crs)
     return services_used, assumed_hours_note
 
@@ -606,5 +760,6 @@ def _run_locked(region: Region, out: Path, *, recommend, recommend_target, candi
         files_in = [*(list(extra) if isinstance(extra, (list, tuple)) else [extra] if extra else []), add_services]
         after = analyze(result.region, **{**kwargs, "services_file": files_in, "progress": None})
         whatif = plan.what_if(result, after)
+    result.recommendations = rec
     files = write_outputs(result, out, progress=progress, recommendations=rec, whatif=whatif)
     return result, files

@@ -89,12 +89,19 @@ class SitingResult:
         covered_by`` (``existing``, the id of the first-ranked recommendation covering it, or
         empty), geometry.
     notes : list of str
+    shortfall : str or None
+        Why fewer than the ``p`` sites asked for were recommended (MCLP), in one sentence without
+        counts of workers or people (safe to publish), e.g. "1 site covers all the workers that 3
+        could; more would add nothing." or "Only 2 candidates reach workers not already covered.";
+        None when ``p`` sites were recommended or for a coverage target (LSCP). Also the first of
+        ``notes`` then, so ``summary.json`` carries it.
     """
 
     recommendations: gpd.GeoDataFrame
     totals: dict
     demand: gpd.GeoDataFrame
     notes: list[str]
+    shortfall: str | None = None
 
 
 # --------------------------------------------------------------------------- candidates
@@ -371,7 +378,8 @@ def locate(demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, *, threshold_
                             "people": cols["people"], "covered_before": before, "covered_after": covered,
                             "covered_by": pd.Series(covered_by, dtype="str")},
                            geometry=demand.geometry.to_numpy(), crs=demand.crs)
-    return SitingResult(recommendations=recs, totals=totals, demand=dem, notes=sol.notes)
+    totals["shortfall"] = sol.shortfall
+    return SitingResult(recommendations=recs, totals=totals, demand=dem, notes=sol.notes, shortfall=sol.shortfall)
 
 
 def _check_locate_args(p, target_share, threshold_min, tie_break, objective) -> str | None:
@@ -416,6 +424,7 @@ class _Solution:
     kept: np.ndarray
     groups: int
     solves: int
+    shortfall: str | None = None
 
 
 def _solve(cover: sparse.csr_matrix, c_ids: np.ndarray, w: np.ndarray, w2: np.ndarray, before: np.ndarray,
@@ -423,6 +432,7 @@ def _solve(cover: sparse.csr_matrix, c_ids: np.ndarray, w: np.ndarray, w2: np.nd
            time_limit: float) -> _Solution:
     """MCLP or LSCP on the reduced problem, then the lexicographic tie-breaks; exact."""
     notes: list[str] = []
+    shortfall = None
     # Candidates in id order: column order is the final tie-break order.
     order = np.argsort(c_ids, kind="stable")
     relevant = (~before) & coverable & ((w > 0) | (w2 > 0))
@@ -446,12 +456,14 @@ def _solve(cover: sparse.csr_matrix, c_ids: np.ndarray, w: np.ndarray, w2: np.nd
     else:
         problem = f"MCLP (at most {p} new sites, maximise {label} covered)"
         if p and model is None:
-            notes.append("No candidate covers any demand not already covered.")
+            shortfall = _no_model_reason(label, before, coverable, w)
+            notes.append(shortfall)
         elif p:
             z = model.maximise(0, [model.sites(0, p)])
             k = model.fewest_sites([model.at_least(0, z - tol)])
             if k < p:
-                notes.append(f"{k} site(s) cover all the {label} that {p} could; more would add nothing.")
+                shortfall = _fewer_reason(k, p, int(_reaching(sub, w[relevant])), label)
+                notes.append(shortfall)
     chosen_pos: np.ndarray = np.array([], dtype=int)
     if k:
         cons = [model.at_least(0, z - tol)]
@@ -465,7 +477,37 @@ def _solve(cover: sparse.csr_matrix, c_ids: np.ndarray, w: np.ndarray, w2: np.nd
         gain = float(w[(~before) & (np.asarray(cover[:, chosen].sum(axis=1)).ravel() > 0)].sum())
         if gain < z - 2 * tol:
             raise RuntimeError(f"siting solver returned picks covering {gain} < optimum {z}; please report this input")
-    return _Solution(chosen, problem, notes, kept, int(len(gw)), model.solves if model else 0)
+    return _Solution(chosen, problem, notes, kept, int(len(gw)), model.solves if model else 0, shortfall)
+
+
+def _sites(n: int) -> str:
+    return f"{n} site" if n == 1 else f"{n} sites"
+
+
+def _reaching(sub: sparse.csr_matrix, weight: np.ndarray) -> int:
+    """Candidates that reach at least one demand point of positive weight not already covered."""
+    rows = np.flatnonzero(weight > 0)
+    return int((np.asarray(sub[rows, :].sum(axis=0)).ravel() > 0).sum()) if len(rows) else 0
+
+
+def _fewer_reason(k: int, p: int, reaching: int, label: str) -> str:
+    """Why the MCLP optimum uses ``k`` < ``p`` sites: few candidates reach the gap, or ``k`` already close it."""
+    if reaching < p and reaching == k:
+        verb = "reaches" if reaching == 1 else "reach"
+        return (f"Only {reaching} candidate{'' if reaching == 1 else 's'} {verb} {label} not already covered, "
+                f"so {_sites(k)} instead of {p}.")
+    return (f"{_sites(k)} {'covers' if k == 1 else 'cover'} all the {label} that {p} could; "
+            "more would add nothing.")
+
+
+def _no_model_reason(label: str, before: np.ndarray, coverable: np.ndarray, w: np.ndarray) -> str:
+    """Why no site at all is recommended."""
+    if not (w > 0).any():
+        return f"There are no {label} to cover, so no site is recommended."
+    if not ((w > 0) & ~before).any():
+        return f"Existing services already cover all the {label}, so no new site is recommended."
+    return (f"No candidate is within reach of {label} not already covered (they are beyond the threshold of every "
+            "candidate), so no site is recommended.")
 
 
 def _rank(cover: sparse.csr_matrix, chosen: np.ndarray, w: np.ndarray, w2: np.ndarray, cols: dict[str, np.ndarray],

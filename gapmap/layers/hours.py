@@ -536,3 +536,42 @@ def filter_services(services: pd.DataFrame, window: str | Window | None = None,
     stats["notes"] = list(dict.fromkeys(notes))
     out.attrs[FILTER_ATTR] = stats
     return out
+
+
+def missing_data_warnings(stats: dict) -> list[str]:
+    """One warning line per filter that has no data behind it, from :func:`filter_services` counts.
+
+    ``--when`` changes nothing when no service has opening hours (all are assumed open, or all
+    dropped with ``missing_hours="drop"``); ``--language`` rests on the assumed default language
+    alone when no service has language data.
+
+    Parameters
+    ----------
+    stats : dict
+        ``result.attrs["service_filter"]`` of :func:`filter_services`.
+
+    Returns
+    -------
+    list of str
+        Lines starting ``warning:``, saying how many services had no data and how to supply it;
+        empty when every filter asked for has data behind it.
+    """
+    n = int(stats.get("services_in", 0))
+    out: list[str] = []
+    if not n:
+        return out
+    every = f"the {n} services has" if n > 1 else "the 1 service has"
+    if stats.get("window") not in (None, "any"):
+        no_hours = int(stats.get("hours_missing_assumed_open", 0)) + int(stats.get("hours_missing_dropped", 0))
+        if no_hours == n:
+            effect = ("so --when changes nothing (all are assumed open)" if stats.get("hours_missing_assumed_open")
+                      else "so --when drops every service")
+            out.append(f"warning: none of {every} opening hours, {effect}; supply --hours FILE (service_id, "
+                       "opening_hours) or --assume-hours CATEGORY=HOURS (e.g. primary_care=\"Mo-Fr 09:00-17:00\").")
+    if stats.get("language") and int(stats.get("languages_assumed", 0)) == n:
+        kept = stats.get("services_kept")
+        out.append(f"warning: none of {every} language data, so --language {stats['language']} rests on the "
+                   f"assumed default (English only) for every service" + (f" ({kept} of {n} kept)" if kept is not None else "")
+                   + "; supply a languages column (e.g. en;fr;es) in a --services FILE, or --osm-services for "
+                   "OpenStreetMap language tags.")
+    return out
