@@ -205,3 +205,17 @@ def test_number_formats():
     assert report_int(10833, "en") == "10,833" and report_int(10833, "fr") == "10\u202f833"
     assert report_pct(0.4938, "en") == "49%" and report_pct(0.4938, "fr") == "49\u00a0%"
     assert report_int(float("nan"), "fr") == "–" and report_pct(None, "en") == "–"
+
+
+def test_internal_gaps_rank_communities(en):
+    """Internal mode ranks the communities the sites name; figures summed independently from the site table."""
+    result, _, _ = en
+    internal = dataclasses.replace(result, settings=result.settings.replace(privacy="internal"))
+    rows = report.gap_rows(internal, result.areas_table)
+    s = result.sites
+    beyond = s["workers"].where(~s["hospital_within_30min"].astype(bool), 0).groupby(s["community"]).sum()
+    upper = s["workers"].where(s[f"{PRE}_status"] != "surely within", 0).groupby(s["community"]).sum()
+    got = rows.set_index("name")
+    assert (got["beyond"].reindex(beyond.index) == beyond).all() and (got["upper"].reindex(upper.index) == upper).all()
+    assert list(rows["beyond"]) == sorted(rows["beyond"], reverse=True)
+    assert rows["beyond"].sum() == result.areas_table.iloc[-1][f"{PRE}_workers_not"] == 14
