@@ -218,7 +218,7 @@ def test_french_labels_and_report(mirror, tmp_path):
     # Layer names sit inside JavaScript strings, where folium writes non-ASCII as \u escapes.
     assert "Limite de la r\\u00e9gion" in html and "Services : h\\u00f4pital" in html and "Légende" in html
     report = (tmp_path / "report.html").read_text()
-    assert "<html lang='fr'>" in report and "Par secteur" in report and report.count("data:image/png;base64,") == 2
+    assert "<html lang='fr'>" in report and "Où sont les lacunes" in report and report.count("data:image/png;base64,") == 4
 
 
 def test_internal_headline_adds_up(mirror, tmp_path):

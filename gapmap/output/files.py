@@ -271,7 +271,7 @@ def _write_files(result, out: Path, *, recommendations=None, whatif: pd.DataFram
 
     files["report.html"] = out / "report.html"
     files["report.html"].write_text(
-        build_report(result, areas_out, coverage, attributions(result), recs),
+        build_report(result, areas_out, coverage, attributions(result), recs, siting=recommendations),
         encoding="utf-8")
 
     files["summary.json"] = out / "summary.json"

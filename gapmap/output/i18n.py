@@ -110,3 +110,175 @@ def headline_text(total, settings, lang: str) -> str:
             head += " " + L["coarse_note"].format(n=f"{int(coarse):,}")
     people = L["people_headline"].format(n=f"{total[f'{pre}_pop_not']:,.0f}", total=f"{total['population']:,.0f}", t=t)
     return f"{head} {people}"
+
+
+# --------------------------------------------------------------------------- report (report.html)
+# Keys of the report only (gapmap.output.report); the map's keys are above. Every sentence the
+# report prints is here in both languages; numbers go through report_int / report_pct.
+
+REPORT_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "map_title": "Workers beyond {t} min {of_cat}, by area",
+        "map_share": "share of workers beyond {t} min",
+        "map_suppressed": "not published (fewer than {k} sites or workers)",
+        "map_boundary": "region boundary", "map_proposed": "proposed new {cat}",
+        "map_caption": "Areas shaded by the published share of their workers beyond {t} min {of_cat}; services marked by "
+                       "category. No worker site is drawn.",
+        "gaps_title": "Where the gaps are",
+        "gaps_intro_public": "Areas ranked by workers beyond {t} min {of_cat} (published values; a dash is not published).",
+        "gaps_intro_internal": "Communities ranked by workers beyond {t} min {of_cat} (INTERNAL: per-community figures).",
+        "area": "Area", "community": "Community", "sites": "Sites", "workers": "Workers (est.)",
+        "workers_beyond": "Workers beyond {t} min", "range": "Range (lowest to highest)", "share_beyond": "Share of workers beyond",
+        "people": "People", "people_beyond": "People beyond {t} min", "people_range": "People: range",
+        "range_fmt": "{lo} to {hi}",
+        "close_title": "What would close them",
+        "close_intro": "The best places for a new {cat} within {t} min of the workers not yet covered (maximal covering "
+                       "location, existing services kept; candidates: hexagon centres; straight-line times).",
+        "rank": "Rank", "place": "Where", "newly_workers": "Workers newly within {t} min", "newly_people": "People newly within {t} min",
+        "near": "near {place} ({km} km)", "candidate": "hexagon {id}",
+        "fewer_all": "{sites_rec}, not {p}: every worker that {p} new sites could reach is already reached with these, "
+                     "so more would add nothing.",
+        "sites_rec_one": "Only 1 site recommended", "sites_rec_many": "Only {n} sites recommended",
+        "data_line": "Data: ODHF v1.1 (2020), ESDC LMIA 2022-2023, Census 2021",
+        "fewer_none": "No site recommended: existing services already cover every worker that a new {cat} could reach.",
+        "close_totals": "With them, workers within {t} min {of_cat}: {before} before, {after} after.",
+        "close_totals_people": "People within {t} min {of_cat}: {before} before, {after} after.",
+        "close_default": "Computed for this report with {p} sites; run with --recommend N for the file and the map markers.",
+        "sure_title": "How sure is this",
+        "sure_point": "Point estimate: {n} workers beyond {t} min {of_cat}; between {lo} and {hi} when locations and travel "
+                      "speeds vary over the ranges below.",
+        "sure_people": "People beyond {t} min: {n}, between {lo} and {hi}.",
+        "sure_knife": "Knife-edge sites (their status flips inside the ranges): {n}.",
+        "sure_rests": "The range rests on:",
+        "sure_radius": "where each site may be: {radii} (ESDC lists employers by community and postal code, not by farm);",
+        "sure_circuity": "road distance from {lo} to {hi} times the straight-line distance (published rural detour indices);",
+        "sure_speed": "speeds from {lo} to {hi} of the assumed average.",
+        "sure_sweep_caption": "Workers beyond {t} min {of_cat} as the circuity varies (straight-line approximation; band: "
+                              "location and speed ranges; published values only).",
+        "sure_sweep_x": "circuity (road distance / straight-line distance)", "sure_sweep_y": "workers beyond {t} min",
+        "sure_point_label": "point estimate", "sure_band_label": "range (location and speed)",
+        "sure_sweep_none": "No circuity plot: transit times do not use a circuity factor.",
+        "prec_postal_code": "own postal-code point", "prec_community": "community point", "prec_post_office": "rural post office",
+        "prec_postal_area": "postal-area centre", "prec_user": "user coordinates",
+        "coverage_title": "Coverage by threshold",
+        "cov_category": "Service", "cov_mode": "Travel mode", "cov_threshold": "Within (min)", "cov_sites": "Sites covered",
+        "cov_workers": "Workers covered", "cov_workers_share": "Share of workers covered", "cov_people": "People covered",
+        "cov_people_share": "Share of people covered",
+        "mode_drive": "car", "mode_walk": "walking", "mode_bike": "bicycle", "mode_transit": "public transit",
+        "headline": "<b>{n}</b> of {total} estimated workers ({sn} of {st} sites) are beyond {t} min {of_cat}; "
+                    "between {lo} and {hi}. {p} of {ptotal} people are beyond {t} min.",
+        "method_straight": "straight-line approximation: straight-line distance × {c} at {v} km/h by {mode}, not a road-network route",
+        "appx_workers": "Workers per site = the largest calendar-year total of LMIA-approved positions: approvals, not a head count.",
+        "appx_pop_2016": "Population sits at 2016 DA representative points carrying 2021 counts.",
+        "appx_pop_block": "Population sits at a point inside each 2021 dissemination block.",
+        "appx_sites": "Sites are not at farm addresses (ESDC lists only community and postal code): {parts}.",
+        "appx_sites_part": "{n} at a {what}",
+        "appx_other": "{n} further approximation(s), stated in English in summary.json.",
+        "notes_other": "{n} technical note(s), stated in English in summary.json.",
+    },
+    "fr": {
+        "map_title": "Travailleurs à plus de {t} min {of_cat}, par secteur",
+        "map_share": "part des travailleurs à plus de {t} min",
+        "map_suppressed": "non publié (moins de {k} sites ou travailleurs)",
+        "map_boundary": "limite de la région", "map_proposed": "nouveau service proposé ({cat})",
+        "map_caption": "Secteurs colorés selon la part publiée de leurs travailleurs à plus de {t} min {of_cat}; services "
+                       "marqués par catégorie. Aucun site de travailleurs n'est dessiné.",
+        "gaps_title": "Où sont les lacunes",
+        "gaps_intro_public": "Secteurs classés selon le nombre de travailleurs à plus de {t} min {of_cat} (valeurs publiées; "
+                             "un tiret signale une valeur non publiée).",
+        "gaps_intro_internal": "Localités classées selon le nombre de travailleurs à plus de {t} min {of_cat} (INTERNE : "
+                               "chiffres par localité).",
+        "area": "Secteur", "community": "Localité", "sites": "Sites", "workers": "Travailleurs (est.)",
+        "workers_beyond": "Travailleurs à plus de {t} min", "range": "Fourchette (du plus bas au plus haut)",
+        "share_beyond": "Part des travailleurs au-delà",
+        "people": "Personnes", "people_beyond": "Personnes à plus de {t} min", "people_range": "Personnes : fourchette",
+        "range_fmt": "{lo} à {hi}",
+        "close_title": "Ce qui les comblerait",
+        "close_intro": "Les meilleurs emplacements pour {a_cat} à moins de {t} min des travailleurs non encore couverts "
+                       "(couverture maximale, services existants conservés; candidats : centres d'hexagones; temps à vol "
+                       "d'oiseau).",
+        "rank": "Rang", "place": "Emplacement", "newly_workers": "Travailleurs nouvellement à moins de {t} min",
+        "newly_people": "Personnes nouvellement à moins de {t} min",
+        "near": "près de {place} ({km} km)", "candidate": "hexagone {id}",
+        "fewer_all": "{sites_rec} et non {p} : tous les travailleurs que {p} nouveaux sites pourraient atteindre le sont "
+                     "déjà avec ceux-ci; davantage n'ajouterait rien.",
+        "sites_rec_one": "Seulement 1 site recommandé", "sites_rec_many": "Seulement {n} sites recommandés",
+        "data_line": "Données : ODHF v1.1 (2020), EIMT d'EDSC 2022-2023, Recensement de 2021",
+        "fewer_none": "Aucun site recommandé : les services existants couvrent déjà tous les travailleurs qu'{a_cat} "
+                      "pourrait atteindre.",
+        "close_totals": "Avec eux, travailleurs à moins de {t} min {of_cat} : {before} avant, {after} après.",
+        "close_totals_people": "Personnes à moins de {t} min {of_cat} : {before} avant, {after} après.",
+        "close_default": "Calculé pour ce rapport avec {p} sites; lancez avec --recommend N pour le fichier et les marqueurs "
+                         "de la carte.",
+        "sure_title": "Quelle est la fiabilité",
+        "sure_point": "Estimation ponctuelle : {n} travailleurs à plus de {t} min {of_cat}; entre {lo} et {hi} lorsque les "
+                      "emplacements et les vitesses varient dans les fourchettes ci-dessous.",
+        "sure_people": "Personnes à plus de {t} min : {n}, entre {lo} et {hi}.",
+        "sure_knife": "Sites sur le fil (leur statut bascule à l'intérieur des fourchettes) : {n}.",
+        "sure_rests": "La fourchette repose sur :",
+        "sure_radius": "l'endroit où chaque site peut se trouver : {radii} (EDSC indique les employeurs par localité et "
+                       "code postal, pas par ferme);",
+        "sure_circuity": "une distance routière de {lo} à {hi} fois la distance à vol d'oiseau (indices de détour rural "
+                         "publiés);",
+        "sure_speed": "des vitesses de {lo} à {hi} de la moyenne supposée.",
+        "sure_sweep_caption": "Travailleurs à plus de {t} min {of_cat} selon le facteur de détour (approximation à vol "
+                              "d'oiseau; bande : fourchettes d'emplacement et de vitesse; valeurs publiées seulement).",
+        "sure_sweep_x": "facteur de détour (distance routière / distance à vol d'oiseau)",
+        "sure_sweep_y": "travailleurs à plus de {t} min",
+        "sure_point_label": "estimation ponctuelle", "sure_band_label": "fourchette (emplacement et vitesse)",
+        "sure_sweep_none": "Pas de graphique du facteur de détour : les temps en transport en commun n'en utilisent pas.",
+        "prec_postal_code": "point de son code postal", "prec_community": "point de la localité",
+        "prec_post_office": "bureau de poste rural", "prec_postal_area": "centre de la région de tri",
+        "prec_user": "coordonnées fournies",
+        "coverage_title": "Couverture par seuil",
+        "cov_category": "Service", "cov_mode": "Mode de déplacement", "cov_threshold": "À moins de (min)",
+        "cov_sites": "Sites couverts", "cov_workers": "Travailleurs couverts", "cov_workers_share": "Part des travailleurs couverts",
+        "cov_people": "Personnes couvertes", "cov_people_share": "Part des personnes couvertes",
+        "mode_drive": "voiture", "mode_walk": "marche", "mode_bike": "vélo", "mode_transit": "transport en commun",
+        "headline": "<b>{n}</b> des {total} travailleurs estimés ({sn} des {st} sites) sont à plus de {t} min {of_cat}; "
+                    "entre {lo} et {hi}. {p} des {ptotal} personnes sont à plus de {t} min.",
+        "method_straight": "approximation à vol d'oiseau : distance à vol d'oiseau × {c} à {v} km/h en {mode}, et non un "
+                           "trajet sur le réseau routier",
+        "appx_workers": "Travailleurs par site = le plus grand total annuel de postes approuvés par EIMT : des approbations, "
+                        "pas un décompte de personnes.",
+        "appx_pop_2016": "La population est placée aux points représentatifs des AD de 2016, avec les effectifs de 2021.",
+        "appx_pop_block": "La population est placée en un point de chaque îlot de diffusion de 2021.",
+        "appx_sites": "Les sites ne sont pas à l'adresse des fermes (EDSC n'indique que la localité et le code postal) : "
+                      "{parts}.",
+        "appx_sites_part": "{n} au {what}",
+        "appx_other": "{n} autre(s) approximation(s), énoncée(s) en anglais dans summary.json.",
+        "notes_other": "{n} remarque(s) technique(s), énoncée(s) en anglais dans summary.json.",
+    },
+}
+
+
+def report_labels(lang: str) -> dict[str, str]:
+    """The report's label table for ``lang`` (raises like :func:`labels` on an unknown language)."""
+    labels(lang)
+    return REPORT_LABELS[lang]
+
+
+def report_int(value, lang: str, missing: str = "–") -> str:
+    """A count for people: ``10,833`` (en) / ``10 833`` (fr, narrow no-break space); blank -> ``missing``."""
+    import math
+
+    if value is None or (isinstance(value, float) and math.isnan(value)) or repr(value) == "<NA>":
+        return missing
+    text = f"{round(float(value)):,}"
+    return text.replace(",", "\u202f") if lang == "fr" else text
+
+
+def report_pct(value, lang: str, digits: int = 0, missing: str = "–") -> str:
+    """A share (0-1) for people: ``49%`` (en) / ``49 %`` (fr, no-break space, decimal comma)."""
+    import math
+
+    if value is None or (isinstance(value, float) and math.isnan(value)) or repr(value) == "<NA>":
+        return missing
+    text = f"{float(value) * 100:.{digits}f}"
+    return f"{text.replace('.', ',')}\u00a0%" if lang == "fr" else f"{text}%"
+
+
+def report_num(value: float, lang: str) -> str:
+    """A short decimal (circuity 1.3, factor 0.85): decimal comma in French."""
+    text = f"{float(value):g}"
+    return text.replace(".", ",") if lang == "fr" else text
