@@ -357,7 +357,10 @@ def analyze(
     bands = travel.bands(services.gdf, settings, boundary.gdf, network=network, feed=feed)
 
     _say(progress, "[5/5] gaps per site and area")
-    sites_w, pop_w, area_tab = _gaps(tt, sites.gdf, population.gdf, areas.gdf, settings, region.name)
+    location_notes: list[str] = []
+    sites_w, pop_w, area_tab = _gaps(tt, sites.gdf, population.gdf, areas.gdf, settings, region.name,
+                                     times=lambda o: _times_allowing_empty(o, services_used, settings, network, feed),
+                                     boundary=boundary.gdf, data_dir=data_dir, notes=location_notes)
     filter_effect = None
     if when or language:
         tt_any = travel.travel_times(origins, services.gdf, settings, network=network, feed=feed)
@@ -365,6 +368,7 @@ def analyze(
     raster_sums = _raster_sums(population_file, bands, areas.gdf)
     approximations = _approximations(settings, network, tt, method, sites.gdf, sites_file, population_file,
                                      assumed_hours_note, tuple(population.datasets))
+    approximations += location_notes
     crs = boundary.gdf.crs
     result = Result(
         region=region, settings=settings, layers=all_layers, sites=gpd.GeoDataFrame(sites_w, geometry="geometry", crs=crs),
@@ -488,8 +492,15 @@ def _services_in_window(services: "layers.Layer", hours_file, assume_hours, when
 
 
 def _gaps(tt: pd.DataFrame, sites: gpd.GeoDataFrame, population: gpd.GeoDataFrame, areas: gpd.GeoDataFrame,
-          settings: Settings, region_name: str):
-    """Wide per-site and per-DA tables with their time ranges, and the per-area table with bounds."""
+          settings: Settings, region_name: str, *, times=None, boundary: gpd.GeoDataFrame | None = None, data_dir=None,
+          notes: list[str] | None = None):
+    """Wide per-site and per-DA tables with their time ranges, and the per-area table with bounds.
+
+    With ``times`` (the run's travel-time function of an origins frame) and ``boundary``, sites at a
+    community, post-office or postal-area point range over their candidate positions
+    (:func:`gapmap.analysis.uncertainty.candidate_sets`) where the data hold them; all other sites
+    use the stated radius of their precision. The sentence saying which is appended to ``notes``.
+    """
     site_ids, da_ids = site_origin_ids(sites["site_id"]).to_numpy(), da_origin_ids(population["dauid"]).to_numpy()
     site_tt = tt[tt["origin_id"].isin(site_ids)]
     pop_tt = tt[tt["origin_id"].isin(da_ids)]
@@ -498,6 +509,12 @@ def _gaps(tt: pd.DataFrame, sites: gpd.GeoDataFrame, population: gpd.GeoDataFram
     # Sites stand for the area their geocode precision allows; DA points carry method uncertainty only.
     radius = pd.Series(uncertainty.location_radius(sites["geocode_precision"], settings), index=site_ids)
     ranges = uncertainty.time_ranges(tt, radius, settings)
+    if times is not None and boundary is not None and settings.location_candidates:
+        candidates = uncertainty.candidate_sets(sites, site_ids, boundary, data_dir)
+        ranges = uncertainty.candidate_ranges(ranges, candidates, times, settings, crs=boundary.crs)
+        sentence = uncertainty.candidate_note(candidates, int(((radius > 0) & ~radius.index.isin(candidates["origin_id"])).sum()))
+        if sentence and notes is not None:
+            notes.append(sentence)
     sites_w = uncertainty.attach(sites_w, pd.Series(site_ids), ranges, settings)
     pop_w = uncertainty.attach(pop_w, pd.Series(da_ids), ranges, settings)
     return sites_w, pop_w, gaps.area_table(areas, sites_w, pop_w, settings, region_name)

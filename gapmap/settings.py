@@ -74,6 +74,9 @@ class Settings:
         "user coordinates": 0.0, "postal_code": 500.0, "community": 5000.0, "post_office": 10000.0,
         "postal_area": 25000.0,
     })
+    # Where the offline data hold them (Chatham-Kent's pseudo-households and rural post-office
+    # points), sites range over their candidate positions instead of the stated radius.
+    location_candidates: bool = True
 
     def speed_ms(self, mode: str | None = None) -> float:
         """Speed of ``mode`` (default: the run's mode) in metres per second."""

@@ -323,6 +323,8 @@ def _public_areas(table: pd.DataFrame, whole: set[str], by_measure: dict[str, se
     for name, cut in by_measure.items():
         rows = cell.isin(cut)
         if name.endswith(":bounds"):
+            # Own rule, and wherever the count itself is blank: a shown bound must not pin a hidden count.
+            rows = rows | cell.isin(by_measure.get(name[:-7], set()))
             _blank(out, rows, [c for c in (f"{name[:-7]}_{b}" for b in _BOUNDS) if c in out.columns])
         elif name.endswith(":postal"):
             _blank(out, rows, [f"{name[:-7]}_workers_not_postal_area"])
@@ -375,7 +377,7 @@ def _public_coverage(rows: list[dict], whole: set[str], by_measure: dict[str, se
             r.update({key: None for key in ("sites_covered", "sites_covered_share", "workers_covered", "workers_covered_share")})
         if REGION in by_measure.get(f"{pre}:postal", set()):
             r["workers_not_covered_at_postal_area_centroids"] = None
-        if REGION in by_measure.get(f"{pre}:bounds", set()):
+        if REGION in by_measure.get(f"{pre}:bounds", set()) or REGION in by_measure.get(pre, set()):
             r.update({key: None for key in _BOUNDS if key in r})
         out.append(r)
     return out

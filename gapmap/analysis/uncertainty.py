@@ -11,11 +11,26 @@ range the data allow:
   method the distance range ``[max(d - r, 0), d + r]`` is exact, not a guess. On a road
   network the same ``r`` is converted to time at the mode speed x the highest circuity
   (documented approximation: the farm is ``r`` away along the roads of its area).
+- **Candidate positions** (better than a radius, where the data allow: Chatham-Kent). A site
+  at a ``community``, ``post_office`` or ``postal_area`` point ranges over the pseudo-household
+  and rural post-office points it can stand for (:func:`candidate_sets` defines the
+  catchments); each unique candidate is timed by the run's own method (straight line, road
+  network or transit, same services), its method range taken (below), and the site's
+  ``[best, worst]`` is the min / max over its candidates (its own point included, so the point
+  estimate stays inside). Sites without a candidate set keep the stated radius, and the
+  approximations say how many do (``Settings.location_candidates = false`` turns candidates
+  off, for the before / after comparison in ``docs/uncertainty.md``).
 - **Method.** The straight-line approximation's circuity over ``Settings.circuity_range``
-  and every speed scaled by ``Settings.speed_factor_range``; road networks over the same
-  speed range (their speeds are assigned by road class or tag); transit over the departure
-  window: the median departure is the point, the best is the median and the worst the 90th
-  percentile (both already computed by the schedule scan).
+  and every speed scaled by ``Settings.speed_factor_range``. Road networks: the network's own
+  speeds by road class (OSM ``maxspeed`` or the ``highway``-type table
+  ``gapmap.travel.road.network.DRIVE_SPEEDS_KMH``; centreline files by their class mapping or
+  ``--speed-table``) scaled by the same factor range. The bound ``[t / f_hi, t / f_lo]`` holds
+  even when every road class has its own factor anywhere in ``[f_lo, f_hi]``: every path's time
+  lies in that interval of its time at the assigned speeds, so the shortest path's does too
+  (the off-road walking leg is scaled with it, which only widens the range). Transit over the
+  departure window: the median departure is the point and the best, the 90th percentile the
+  worst (both computed by the schedule scan over every departure minute; the fastest single
+  departure is not kept, so the best end is the median, not lower).
 
 ``best <= point <= worst`` always. A site is **surely within** a threshold ``T`` when
 ``worst <= T``, **surely beyond** when ``best > T``, and **uncertain** otherwise; the
@@ -163,3 +178,172 @@ def knife_edge(sites: pd.DataFrame, settings: Settings, category: str | None = N
     if col not in sites:
         return sites.iloc[0:0]
     return sites[sites[col] == STATUS_UNCERTAIN]
+
+
+# --- Candidate positions: the places a community / post-office / postal-area site can stand for -----
+
+CANDIDATE_DATASETS = ("ck_pseudohouseholds_2021", "postal_points_rural_ontario", "ck_communities")
+_SAME_POINT_M = 1.0  # two points closer than this are one anchor
+
+
+def candidate_sets(sites: pd.DataFrame, site_ids: np.ndarray, boundary, data_dir=None) -> pd.DataFrame:
+    """Candidate positions per site from the offline data, or an empty table where none exist.
+
+    Definitions (all points inside the region's ``boundary``, in its projected CRS):
+
+    - **anchors**: the cited community points (``ck_communities``), the rural post-office points
+      with a point of their own (``postal_points_rural_ontario``, ``codes_sharing_this_point == 1``)
+      and the points of the sites placed at ``community`` / ``post_office`` precision;
+    - **households**: the pseudo-household points (``ck_pseudohouseholds_2021``, C. Belanger's
+      points along named roads of the 2021 Road Network File, one per ~11 residents);
+    - a ``community`` or ``post_office`` site's **catchment**: the households and rural
+      post-office points whose nearest anchor is the site's own point (its Voronoi cell among
+      the anchors), plus the site's point;
+    - a ``postal_area`` site's catchment: the rural post-office points of its FSA and the
+      households whose nearest rural post-office point is one of them, plus the site's point.
+
+    A site gets a candidate set only when its catchment holds at least one household (so only
+    where the pseudo-households cover the region: Chatham-Kent); every other site keeps the
+    stated radius (:func:`location_radius`).
+
+    Returns
+    -------
+    DataFrame
+        ``origin_id`` (the site's), ``cand`` (candidate index), ``x``, ``y``, sorted by
+        ``origin_id`` then ``cand``; ``attrs["points"]`` says how many households and post-office
+        points were used.
+    """
+    from gapmap.sources import catalog, geocode, read_csv, to_float
+
+    empty = pd.DataFrame({"origin_id": pd.Series(dtype=str), "cand": pd.Series(dtype=int),
+                          "x": pd.Series(dtype=float), "y": pd.Series(dtype=float)})
+    if not len(sites) or not catalog.available("ck_pseudohouseholds_2021", data_dir):
+        return empty
+    import geopandas as gpd
+    from scipy.spatial import cKDTree
+
+    crs = boundary.crs
+    geom = boundary.geometry.union_all() if hasattr(boundary.geometry, "union_all") else boundary.unary_union
+    phh = gpd.read_file(catalog.resolve("ck_pseudohouseholds_2021", data_dir), columns=["phh_id"]).to_crs(crs)
+    phh = phh[phh.within(geom)]
+    if not len(phh):
+        return empty
+    hh = np.column_stack([phh.geometry.x.to_numpy(), phh.geometry.y.to_numpy()])
+
+    def _points(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+        g = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(to_float(frame["longitude"]), to_float(frame["latitude"])),
+                             crs="EPSG:4326").to_crs(crs)
+        return g[g.within(geom)]
+
+    po = pd.DataFrame(columns=["postal_code", "latitude", "longitude", "codes_sharing_this_point"])
+    if catalog.available("postal_points_rural_ontario", data_dir):
+        po = read_csv(catalog.resolve("postal_points_rural_ontario", data_dir),
+                      ["postal_code", "latitude", "longitude", "codes_sharing_this_point"],
+                      what="Rural post-office points")
+        po = po[to_float(po["codes_sharing_this_point"]) == 1]
+    po = _points(po.reset_index(drop=True)).sort_values("postal_code", kind="stable")
+    po_xy = np.column_stack([po.geometry.x.to_numpy(), po.geometry.y.to_numpy()]).reshape(-1, 2)
+    po_fsa = po["postal_code"].astype(str).str.upper().str.replace(r"\s+", "", regex=True).str[:3].to_numpy()
+    gaz_xy = np.empty((0, 2))
+    if catalog.available("ck_communities", data_dir):
+        gaz = _points(read_csv(catalog.resolve("ck_communities", data_dir), ["name", "latitude", "longitude"],
+                                    what="Community points"))
+        gaz_xy = np.column_stack([gaz.geometry.x.to_numpy(), gaz.geometry.y.to_numpy()]).reshape(-1, 2)
+
+    prec = sites["geocode_precision"].astype(str).to_numpy()
+    sxy = np.column_stack([sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()])
+    local = np.isin(prec, [geocode.COMMUNITY, geocode.POST_OFFICE])
+    anchors = np.unique(np.round(np.vstack([gaz_xy, po_xy, sxy[local]]), 0), axis=0)  # sorted: deterministic
+    rows = []
+    if len(anchors):
+        tree = cKDTree(anchors)
+        _, hh_a = tree.query(hh)
+        _, po_a = tree.query(po_xy) if len(po_xy) else (None, np.empty(0, int))
+        for i in np.flatnonzero(local):
+            d, a = tree.query(sxy[i])
+            if d > _SAME_POINT_M:
+                continue
+            pts = np.vstack([hh[hh_a == a]]) if (hh_a == a).any() else np.empty((0, 2))
+            if len(pts):
+                rows.append((site_ids[i], np.vstack([sxy[i:i + 1], pts, po_xy[po_a == a]])))
+    if len(po_xy):
+        _, hh_po = cKDTree(po_xy).query(hh)
+        fsa = sites["fsa"].astype(str).str.upper().str.replace(r"\s+", "", regex=True).to_numpy() if "fsa" in sites \
+            else np.full(len(sites), "")
+        for i in np.flatnonzero(prec == geocode.POSTAL_AREA):
+            mine = po_fsa == fsa[i]
+            pts = hh[np.isin(hh_po, np.flatnonzero(mine))]
+            if mine.any() and len(pts):
+                rows.append((site_ids[i], np.vstack([sxy[i:i + 1], po_xy[mine], pts])))
+    if not rows:
+        return empty
+    out = pd.concat([pd.DataFrame({"origin_id": oid, "cand": np.arange(len(p)), "x": p[:, 0], "y": p[:, 1]})
+                     for oid, p in rows], ignore_index=True)
+    out = out.sort_values(["origin_id", "cand"], kind="stable").reset_index(drop=True)
+    out.attrs["points"] = {"households": int(len(hh)), "post_offices": int(len(po_xy)), "anchors": int(len(anchors))}
+    return out
+
+
+def candidate_ranges(ranges: pd.DataFrame, candidates: pd.DataFrame, times, settings: Settings,
+                     crs=None) -> pd.DataFrame:
+    """Replace the radius ranges of the sites with candidates by min / max over their candidate positions.
+
+    Parameters
+    ----------
+    ranges : DataFrame
+        :func:`time_ranges` output (every origin); its rows for sites in ``candidates`` are replaced.
+    candidates : DataFrame
+        :func:`candidate_sets` output (``origin_id, cand, x, y``).
+    times : callable
+        ``times(origins GeoDataFrame) -> long travel-time table``: the run's own method (straight
+        line, road network or transit) with the run's services; each unique candidate point is
+        timed once.
+    settings : Settings
+    crs : optional
+        CRS of the candidate coordinates (the region's projected CRS).
+
+    Returns
+    -------
+    DataFrame
+        Same columns as ``ranges``; for a site with candidates, ``minutes_best`` / ``minutes_worst``
+        are the min / max over its candidates of their method ranges (:func:`time_ranges`, no
+        radius: the candidates are the location range). The site's own point is a candidate, so
+        ``best <= point <= worst`` still holds.
+    """
+    if not len(candidates):
+        return ranges
+    import geopandas as gpd
+
+    xy = candidates[["x", "y"]].to_numpy()
+    uniq, inverse = np.unique(xy, axis=0, return_inverse=True)
+    ids = np.array([f"cand:{k}" for k in range(len(uniq))])
+    origins = gpd.GeoDataFrame(geometry=gpd.points_from_xy(uniq[:, 0], uniq[:, 1]), index=ids, crs=crs)
+    cand_tt = times(origins)
+    cr = time_ranges(cand_tt, pd.Series(dtype=float), settings)
+    link = pd.DataFrame({"origin_id": candidates["origin_id"].astype(str).to_numpy(), "cand_id": ids[inverse.ravel()]})
+    merged = link.merge(cr.rename(columns={"origin_id": "cand_id"}), on="cand_id", how="left")
+    agg = merged.groupby(["origin_id", "category"], sort=True).agg(best=("minutes_best", "min"),
+                                                                  worst=("minutes_worst", "max"))
+    out = ranges.copy()
+    key = pd.MultiIndex.from_arrays([out["origin_id"], out["category"]])
+    hit = key.isin(agg.index)
+    sub = agg.reindex(key[hit])
+    finite = np.isfinite(out.loc[hit, "minutes"].to_numpy(dtype=float))
+    out.loc[hit, "minutes_best"] = np.where(finite, np.minimum(sub["best"].to_numpy(), out.loc[hit, "minutes"]), np.inf)
+    out.loc[hit, "minutes_worst"] = np.where(finite, np.maximum(sub["worst"].to_numpy(), out.loc[hit, "minutes"]), np.inf)
+    out.attrs["candidates"] = {"sites": int(candidates["origin_id"].nunique()), "points": int(len(uniq))}
+    return out
+
+
+def candidate_note(candidates: pd.DataFrame, n_sites_with_radius: int) -> str | None:
+    """One sentence for the approximations: which sites use candidate positions and which the stated radius."""
+    if not len(candidates):
+        return None
+    n = int(candidates["origin_id"].nunique())
+    pts = candidates.attrs.get("points", {})
+    return (f"Location ranges: {n} sites placed at a community, post-office or postal-area point range over the positions "
+            f"they can stand for ({pts.get('households', 0):,} Chatham-Kent pseudo-households along named roads, "
+            f"C. Belanger / Statistics Canada 2021, and {pts.get('post_offices', 0)} rural post-office points, each "
+            "assigned to its nearest community point); "
+            + (f"{n_sites_with_radius} other sites use the stated radius for their geocode precision."
+               if n_sites_with_radius else "no site falls back to a stated radius."))

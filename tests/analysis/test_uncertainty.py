@@ -2,6 +2,8 @@
 
 import filecmp
 
+import pytest
+
 import numpy as np
 import pandas as pd
 from hypothesis import given, settings as hsettings, strategies as st
@@ -85,7 +87,7 @@ def test_real_sites_with_a_3_km_radius_are_uncertain_exactly_within_3_9_minutes_
     """Every Chatham-Kent site, 3 km radius, no method range: 3 km x 1.3 at 1000 m/min is 3.9 min either way."""
     import gapmap
 
-    s = gapmap.load_settings(circuity_range=(1.3, 1.3), speed_factor_range=(1.0, 1.0),
+    s = gapmap.load_settings(circuity_range=(1.3, 1.3), speed_factor_range=(1.0, 1.0), location_candidates=False,
                              location_radius_m={k: 3000.0 for k in ("community", "post_office", "postal_code",
                                                                       "postal_area", "user coordinates")})
     r = gapmap.analyze("chatham-kent", settings=s, network="straight")
@@ -116,3 +118,102 @@ def test_a_sweep_of_one_value_reproduces_the_plain_run_byte_for_byte(mirror, tmp
     assert not mismatch and not errors
     assert len(table) == 1 and table["value"].iloc[0] == 1.25
     assert (tmp_path / "sweep" / "sensitivity.png").stat().st_size > 1000
+
+
+def _candidate_case(cand_xy, site_xy=(20_000.0, 0.0), settings=None):
+    """One hospital at the origin, one site at ``site_xy`` with candidate positions ``cand_xy`` (metres, EPSG:3347)."""
+    import geopandas as gpd
+
+    from gapmap.travel.straight import straight_line_times
+
+    s = settings or load_settings(circuity_range=(1.3, 1.3), speed_factor_range=(1.0, 1.0))
+    crs = "EPSG:3347"
+    services = gpd.GeoDataFrame({"service_id": ["h"], "name": ["H"], "category": ["hospital"]},
+                                geometry=gpd.points_from_xy([0.0], [0.0]), crs=crs)
+    site = gpd.GeoDataFrame(geometry=gpd.points_from_xy([site_xy[0]], [site_xy[1]]), index=["site:a"], crs=crs)
+    times = lambda o: straight_line_times(o, services, ["hospital"], s)  # noqa: E731
+    tt = times(site)
+    ranges = uncertainty.time_ranges(tt, pd.Series({"site:a": 5000.0}), s)
+    pts = np.vstack([[site_xy], np.asarray(cand_xy, float).reshape(-1, 2)])
+    cands = pd.DataFrame({"origin_id": "site:a", "cand": np.arange(len(pts)), "x": pts[:, 0], "y": pts[:, 1]})
+    return tt, ranges, uncertainty.candidate_ranges(ranges, cands, times, s, crs=crs)
+
+
+def test_hand_computed_candidates_three_points_10_20_30_km_from_one_hospital():
+    # 60 km/h = 1000 m/min, circuity 1.3: 10, 20 and 30 km straight are 13, 26 and 39 min; the site
+    # itself is at 20 km (26 min). The 5 km radius would give [19.5, 32.5]; the candidates give [13, 39].
+    tt, radius, cand = _candidate_case([(10_000.0, 0.0), (0.0, 20_000.0), (0.0, -30_000.0)])
+    assert tt["minutes"].iloc[0] == pytest.approx(26.0)
+    assert (radius["minutes_best"].iloc[0], radius["minutes_worst"].iloc[0]) == (pytest.approx(19.5), pytest.approx(32.5))
+    assert cand["minutes_best"].iloc[0] == pytest.approx(13.0)
+    assert cand["minutes_worst"].iloc[0] == pytest.approx(39.0)
+    assert cand["minutes"].iloc[0] == tt["minutes"].iloc[0]  # the point estimate is kept
+
+
+def test_candidates_with_method_ranges_multiply_by_hand():
+    # Default method ranges on top: best 10 km x 1.2 / (1000 m/min x 1.15), worst 30 km x 1.6 / (1000 x 0.85).
+    _, _, cand = _candidate_case([(10_000.0, 0.0), (0.0, -30_000.0)], settings=load_settings())
+    assert cand["minutes_best"].iloc[0] == pytest.approx(10 * 1.2 / 1.15)
+    assert cand["minutes_worst"].iloc[0] == pytest.approx(30 * 1.6 / 0.85)
+
+
+@hsettings(max_examples=40, deadline=None)
+@given(pts=st.lists(st.tuples(st.floats(-40_000, 40_000), st.floats(-40_000, 40_000)), min_size=0, max_size=6),
+       extra=st.lists(st.tuples(st.floats(-40_000, 40_000), st.floats(-40_000, 40_000)), min_size=0, max_size=3),
+       c_hi=st.floats(1.3, 1.8), f_lo=st.floats(0.5, 1.0))
+def test_candidates_bracket_the_point_and_more_candidates_or_wider_ranges_never_narrow(pts, extra, c_hi, f_lo):
+    narrow = load_settings(circuity_range=(1.3, 1.3), speed_factor_range=(1.0, 1.0))
+    wide = load_settings(circuity_range=(1.2, c_hi), speed_factor_range=(f_lo, 1.15))
+    tt, _, a = _candidate_case(pts, settings=narrow)
+    _, _, b = _candidate_case(pts + extra, settings=wide)
+    point = tt["minutes"].iloc[0]
+    assert a["minutes_best"].iloc[0] <= point + 1e-9 <= a["minutes_worst"].iloc[0] + 2e-9
+    assert b["minutes_best"].iloc[0] <= a["minutes_best"].iloc[0] + 1e-9
+    assert b["minutes_worst"].iloc[0] >= a["minutes_worst"].iloc[0] - 1e-9
+
+
+def test_chatham_kent_candidate_sets_cover_its_community_sites_and_bracket_every_point(ck_run):
+    result, _ = ck_run
+    s = result.settings
+    assert any(a.startswith("Location ranges:") for a in result.approximations)
+    sites = result.sites
+    for cat in s.categories:
+        point = sites[f"{cat}_min"].to_numpy(dtype=float)
+        ok = np.isfinite(point)
+        assert (sites[f"{cat}_min_best"].to_numpy()[ok] <= point[ok] + 0.05).all()
+        assert (sites[f"{cat}_min_worst"].to_numpy()[ok] >= point[ok] - 0.05).all()
+
+
+def test_ck_candidate_sets_are_voronoi_cells_with_the_site_point_first(mirror):
+    import gapmap
+    from gapmap.layers.demand import site_origin_ids
+
+    r = gapmap.analyze("chatham-kent", settings=gapmap.load_settings(privacy="internal"), network="straight")
+    ids = site_origin_ids(r.sites["site_id"]).to_numpy()
+    cands = uncertainty.candidate_sets(r.sites, ids, r.layers["boundary"].gdf)
+    local = r.sites["geocode_precision"].isin(["community", "post_office"]).to_numpy()
+    assert set(ids[local]) <= set(cands["origin_id"])
+    first = cands[cands["cand"] == 0].set_index("origin_id")
+    xy = r.sites.set_axis(ids).geometry
+    np.testing.assert_allclose(first["x"], xy.x.reindex(first.index), atol=1e-6)
+    # Deterministic: the same inputs give the same table.
+    again = uncertainty.candidate_sets(r.sites, ids, r.layers["boundary"].gdf)
+    pd.testing.assert_frame_equal(cands, again)
+
+
+def test_public_areas_csv_blanks_the_bounds_wherever_the_count_is_blank(ck_run):
+    result, files = ck_run
+    assert result.settings.privacy == "public"
+    out = next(p for p in (files.values() if isinstance(files, dict) else files) if str(p).endswith("areas.csv"))
+    table = pd.read_csv(out, dtype=str, keep_default_na=False, comment="#")
+    checked = blanks = 0
+    for col in table.columns:
+        for suffix in ("_lower", "_upper"):
+            base = col[: -len(suffix)] if col.endswith(suffix) else None
+            if base and base in table.columns:
+                count_blank = table[base].str.strip() == ""
+                bound_blank = table[col].str.strip() == ""
+                assert not (count_blank & ~bound_blank).any(), col  # a blank count's bounds are blank
+                checked += 1
+                blanks += int(count_blank.sum())
+    assert checked > 0 and blanks > 0
