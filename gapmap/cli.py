@@ -237,7 +237,8 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
                    f"{_count(total[f'{pre}_pop_not_lower'])} and {_count(total[f'{pre}_pop_not_upper'])} people, over the location "
                    f"and method ranges (gapmap sensitivity shows one parameter at a time).")
     coarse = total[f"{pre}_workers_not_postal_area"]
-    if pd.isna(coarse) or coarse:
+    # (When the headline itself is blank, its postal-area share says nothing more.)
+    if (pd.isna(coarse) and not pd.isna(total[f"{pre}_workers_not"])) or (not pd.isna(coarse) and coarse):
         click.echo(f"  {_count(coarse)} of those workers are at sites placed only at a postal-area centroid: their distance is uncertain.")
     for cat in settings.categories:  # the other clinical categories get a line of their own (issue 16)
         other = f"{cat}_{settings.headline_threshold:g}min"
