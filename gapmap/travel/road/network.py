@@ -535,6 +535,11 @@ def load_network(
 
     if str(spec) == "auto":
         load = _load_auto(boundary, mode, cache_dir, offline, crs)
+    elif str(spec) == "rnf":  # national Statistics Canada Road Network File, downloaded once, clipped (rnf_download)
+        from gapmap.travel.road.rnf_download import load_rnf
+
+        load = load_rnf(boundary, mode=mode, cache_dir=cache_dir, offline=offline, crs=crs, speed_table=speed_table,
+                        network_map=network_map)
     elif str(spec) in segments.NETWORK_DATASETS or segments.is_segment_file(spec) or network_map is not None:
         from gapmap.sources import catalog
 
