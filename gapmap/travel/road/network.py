@@ -494,7 +494,9 @@ def load_network(
     ----------
     spec : str or path or None
         ``"straight"`` (or None): no network. ``"auto"``: the cached network for
-        ``boundary`` and ``mode``, else download it with OSMnx and cache it. A path: read a
+        ``boundary`` and ``mode``, else download it with OSMnx and cache it. ``"rnf"``: Statistics
+        Canada's national Road Network File, downloaded once and clipped to ``boundary``
+        (:mod:`gapmap.travel.road.rnf_download`). A path: read a
         local ``.osm.pbf`` (pyrosm), ``.osm``/``.osm.xml`` (OSMnx) or ``.graphml`` file, or a
         gapmap ``.npz`` cache file.
     boundary : GeoDataFrame, GeoSeries or shapely geometry, optional
