@@ -12,7 +12,7 @@ Steps of :func:`load_rnf` (each step's output is cached, so later runs skip it):
    when complete, so an interrupted download is never taken for the file).
 2. The region's extract: read from inside the zip by GDAL (``/vsizip/``) with ``bbox=`` and ``mask=`` set to the
    region buffered by :data:`CLIP_MARGIN_M` (``mask=``: GDAL's spatial filter, the layer's spatial index then the
-   geometry), so the national file (about 2.2 million segments) is never loaded whole; written to ``rnf/rnf2021-<hash>.gpkg`` (hash of the boundary geometry, as the OSM cache).
+   geometry), so the national file (the whole country) is never loaded whole; written to ``rnf/rnf2021-<hash>.gpkg`` (hash of the boundary geometry, as the OSM cache).
 3. The extract read with the ``rnf`` mapping (:mod:`gapmap.travel.road.segments`): class speeds, the largest
    component, the region's 2 km margin.
 
@@ -37,7 +37,8 @@ import shapely
 
 from gapmap.errors import InputError
 
-#: The national 2021 RNF shapefile archive on Statistics Canada's RNF download page (module docstring).
+#: The national 2021 RNF shapefile archive, by the file-name pattern of Statistics Canada's RNF download page
+#: (module docstring; not fetched from this offline build box: override with ``GAPMAP_RNF_URL`` if it moves).
 RNF_2021_URL = "https://www12.statcan.gc.ca/census-recensement/2021/geo/sip-pis/rnf-frr/files-fichiers/lrnf000r21a_e.zip"
 RNF_PAGE = "https://www12.statcan.gc.ca/census-recensement/2021/geo/sip-pis/rnf-frr/index2021-eng.cfm"
 ATTRIBUTION = ("Adapted from Statistics Canada, 2021 Census Road Network File. This does not constitute an endorsement "
