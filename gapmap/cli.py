@@ -147,7 +147,8 @@ def main() -> None:
                    "replacing the bundled table whose licence is not stated.")
 @click.option("--network", "network_spec", default="auto", show_default=True,
               help="Road network: auto (cached, else OSMnx download, else the labelled straight-line fallback), "
-                   "straight, or a .osm.pbf / .osm / .graphml PATH, or a road centreline FILE (shapefile, GeoPackage, "
+                   "straight, rnf (Statistics Canada's national Road Network File, downloaded once and clipped to the region), "
+                   "or a .osm.pbf / .osm / .graphml PATH, or a road centreline FILE (shapefile, GeoPackage, "
                    "GeoJSON, CSV with WKT/GeoJSON geometry). Ottawa, Hamilton and Kingston use their offline network by default.")
 @click.option("--network-map", "network_map", help="How to read a centreline FILE: rnf, hamilton, kingston or a mapping TOML "
                                                     "(class field, speeds, one-way rule) [default: detected from the fields].")

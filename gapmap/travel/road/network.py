@@ -494,7 +494,9 @@ def load_network(
     ----------
     spec : str or path or None
         ``"straight"`` (or None): no network. ``"auto"``: the cached network for
-        ``boundary`` and ``mode``, else download it with OSMnx and cache it. A path: read a
+        ``boundary`` and ``mode``, else download it with OSMnx and cache it. ``"rnf"``: Statistics
+        Canada's national Road Network File, downloaded once and clipped to ``boundary``
+        (:mod:`gapmap.travel.road.rnf_download`). A path: read a
         local ``.osm.pbf`` (pyrosm), ``.osm``/``.osm.xml`` (OSMnx) or ``.graphml`` file, or a
         gapmap ``.npz`` cache file.
     boundary : GeoDataFrame, GeoSeries or shapely geometry, optional
@@ -535,6 +537,11 @@ def load_network(
 
     if str(spec) == "auto":
         load = _load_auto(boundary, mode, cache_dir, offline, crs)
+    elif str(spec) == "rnf":  # national Statistics Canada Road Network File, downloaded once, clipped (rnf_download)
+        from gapmap.travel.road.rnf_download import load_rnf
+
+        load = load_rnf(boundary, mode=mode, cache_dir=cache_dir, offline=offline, crs=crs, speed_table=speed_table,
+                        network_map=network_map)
     elif str(spec) in segments.NETWORK_DATASETS or segments.is_segment_file(spec) or network_map is not None:
         from gapmap.sources import catalog
 
@@ -1174,17 +1181,18 @@ def isochrones(
     t_back = span * e["time_back_s"].to_numpy(float)[seg]  # NaN: one-way
     point_xy = np.concatenate([net.node_xy, snap.xy])  # augmented road nodes, services excluded
     rows = []
+    from gapmap.travel.road import isochrones_fast  # buffers shared across thresholds, nested unions
+
+    buffers = isochrones_fast.BufferedParts(net._geoms, point_xy, buffer_m)
     for cat in categories:
         node_time = res.time[cat][: aug.n + aug.p]
+        nested = isochrones_fast.NestedUnion(buffers)
         for thr in sorted(float(x) for x in thresholds_min):
             part_seg, s0, s1, touched = _reachable_parts(pc, t_fwd, t_back, node_time, thr * 60.0)
-            lines = _graph.substrings(net._geoms[part_seg], s0, s1)
             # Reached nodes that no road part touches (e.g. a service at the start of a
             # one-way dead end) still count, as points.
             alone = (node_time <= thr * 60.0) & ~touched & np.isfinite(point_xy[:, 0])
-            shapes = np.concatenate([lines, shapely.points(point_xy[alone])])
-            # Buffer each part, then union: GEOS buffers one big multi-line far slower.
-            geom = shapely.union_all(shapely.buffer(shapes, buffer_m))
+            geom = nested.add(part_seg, s0, s1, np.flatnonzero(alone))
             rows.append({
                 "category": cat, "threshold_min": thr, "mode": net.mode, "method": net.method,
                 "geometry": shapely.Polygon() if geom.is_empty else geom,
