@@ -696,7 +696,7 @@ def _add_title(m: folium.Map, ctx: _Ctx, table: pd.DataFrame, *, internal: bool)
     cats = ", ".join(cat_label(c, s.lang) for c in s.categories)
     title = (f"<b style='font-size:14px'>{esc(result.region.name)}</b><br>{esc(L['title_sub'].format(cats=cats))}<br>"
              f"<span class='gapmap-headline'>{headline_html(table.iloc[-1], ctx)}</span><br>"
-             f"<i>{L['method']}: {esc(method_label(result, s.lang))}. {L['method_note']}</i><br>"
+             f"<i>{L['method']}{chr(0x202f) if s.lang == 'fr' else ''}: {esc(method_label(result, s.lang))}. {L['method_note']}</i><br>"
              f"{L['data_as_of']}: ODHF v1.1 (2020), ESDC LMIA 2022-2023, Census 2021."
              f"<details><summary>{L['approximations']}</summary><ul{lang_attr} style='padding-left:16px;margin:4px 0'>{approx}</ul></details>")
     m.get_root().html.add_child(_box(title, "bottomleft"))
