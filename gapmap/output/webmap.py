@@ -13,6 +13,15 @@ by ``GeoJsonTooltip`` are HTML-escaped strings inside folium's JSON; boxes of HT
 branca also compiles each rendered script as a Jinja template once more, so escaped text has
 no ``{`` left (:func:`gapmap.output.html.esc`, :func:`js_string`) and GeoJSON property names
 none either (:func:`prop_key`).
+
+What the map shows (issues 15 and 17): only published values (the suppressed copies from
+:func:`gapmap.analysis.privacy.public_outputs`; a blank reads "suppressed"). Areas answer the
+pointer: the region outline, catchment bands and place-name labels are non-interactive
+(``interactive: false``), so hovering a ward shows its figures and a click opens its popup.
+Counts are formatted for people in the chosen language (:func:`fmt_int`, :func:`fmt_pct`), with
+their uncertainty range (:func:`fmt_range`); areas whose published range is not one value get a
+dashed outline and "uncertain" in the tooltip. Hospitals (and the headline category) are never
+clustered. The travel-time method is stated once, in the title box.
 """
 
 from __future__ import annotations
