@@ -403,8 +403,30 @@ def _area_fields(areas: pd.DataFrame, ctx: _Ctx) -> pd.DataFrame:
     out["t_pop_beyond"] = [fmt_range(p, lo, hi, L, lang) for p, lo, hi in
                            zip(col(f"{pre}_pop_not"), col(f"{pre}_pop_not_lower"), col(f"{pre}_pop_not_upper"))]
     unc = [is_uncertain(lo, hi) for lo, hi in zip(col(f"{pre}_workers_not_lower"), col(f"{pre}_workers_not_upper"))]
+    out["t_places"] = _places_in(areas, ctx)
     out["uncertain"] = unc
-    out["t_status"] = [L["uncertain_area"] if u else L["certain_area"] for u in unc]
+    blank = [is_missing(lo) or is_missing(hi) for lo, hi in zip(col(f"{pre}_workers_not_lower"), col(f"{pre}_workers_not_upper"))]
+    out["t_status"] = [L["uncertain_area"] if u else L["suppressed_short"] if b else L["certain_area"] for u, b in zip(unc, blank)]
+    return out
+
+
+#: At most this many place names are listed in an area's tooltip.
+AREA_PLACES = 5
+
+
+def _places_in(areas: gpd.GeoDataFrame, ctx: _Ctx) -> list[str]:
+    """The public place names inside each area (alphabetical, at most :data:`AREA_PLACES`),
+    so "Ward 5" reads as Wallaceburg's ward: the ward source has numbers only."""
+    pts = place_labels(ctx.result)
+    if not len(pts):
+        return [""] * len(areas)
+    pts = pts.to_crs(areas.crs)
+    out = []
+    for geom in areas.geometry:
+        names = [] if geom is None else list(pts.loc[pts.within(geom).to_numpy(), "name"])
+        more = len(names) - AREA_PLACES
+        text = ", ".join(names[:AREA_PLACES]) + (f" (+{fmt_int(more, ctx.lang)})" if more > 0 else "")
+        out.append(text or "–")
     return out
 
 
@@ -420,8 +442,8 @@ def _add_areas(m: folium.Map, ctx: _Ctx, table: pd.DataFrame) -> cm.LinearColorm
                              caption=L["share_caption"].format(t=t, cat=ctx.hc))
     fields = _area_fields(areas, ctx)
     areas = areas.assign(**{c: fields[c] for c in fields}, _share=areas[share_col] if share_col in areas else np.nan)
-    text_cols = ["t_area", "t_sites", "t_workers", "t_beyond", "t_share", "t_pop", "t_pop_beyond", "t_status"]
-    aliases = [L["area"], L["sites"], L["workers"], L["workers_beyond"].format(t=t), L["share_beyond"], L["population"],
+    text_cols = ["t_area", "t_places", "t_sites", "t_workers", "t_beyond", "t_share", "t_pop", "t_pop_beyond", "t_status"]
+    aliases = [L["area"], L["places"], L["sites"], L["workers"], L["workers_beyond"].format(t=t), L["share_beyond"], L["population"],
                L["people_beyond"].format(t=t), L["certainty"]]
     gj = to_geojson(areas, [*text_cols, "_share", "uncertain"], simplify_m=25)
 

@@ -107,7 +107,7 @@ def test_hover_and_click_every_area_of_the_default_map(driver, ck_run, tmp_path)
         time.sleep(0.25)
         tip = _tooltip_text(driver)
         assert name in tip, (name, tip)
-        assert "Workers beyond 30 min" in tip and "Population" in tip, tip
+        assert "Workers beyond 30 min" in tip and "Population" in tip and "Places" in tip, tip
         assert "within 60 min" not in tip  # catchments do not catch the pointer
         assert not re.search(r"\d\.\d{3}", tip) and not re.search(r"\d{5}", tip), tip  # 49%, 10,833: not 0.4938, 10833
         _click(driver, xy)
