@@ -282,10 +282,9 @@ def test_transit_boundary_map_runs_no_payload(driver, boundary_transit_run):
     _assert_inert(state, "map.html (transit, boundary)")
     assert state["tooltips"] >= 7  # seven stops at least
     assert _shown(state, PAYLOADS[5]), "a stop name is not shown as text"
-    # The agency name (all payloads, Jinja included) is in the method, hence in layer names and
-    # catchment tooltips; the payload-named area shows in the areas tooltip table.
-    assert any(ALL in lbl for lbl in state["labels"]), "the agency name is not verbatim in the layer control"
-    assert any(ALL in t and t.startswith("within") for t in state["texts"]), "the agency name is not verbatim in a tooltip"
+    # The agency name (all payloads, Jinja included) is in the method, stated once in the title box
+    # (layer names and catchments no longer repeat it); the payload-named area shows in the areas tooltip table.
+    assert ALL in state["boxes"], "the agency name is not verbatim in the title box"
     assert any(ALL in t and t.strip().startswith("Area") for t in state["texts"]), "the area name is not verbatim in its tooltip"
 
 
