@@ -79,8 +79,8 @@ def main() -> None:
     print(f"gapmap network_travel_times          {t_gap:8.3f} s")
 
     # The same augmented graph gapmap searches (snapped origins and services as nodes).
-    svc = nw._prepare_services(services, CATEGORIES, net.crs)
-    snap, aug, _ = nw._solve(net, origins.geometry.to_numpy(), svc, [], nw.ACCESS_SPEED_KMH)
+    svc = nw.prepare_services(services, CATEGORIES, net.crs)
+    snap, aug, _ = nw.solve(net, origins.geometry.to_numpy(), svc, [], nw.ACCESS_SPEED_KMH)
     csr = aug.reverse.csr("time")
     first = aug.n + aug.p
     src = {c: first + np.flatnonzero(svc["category"].to_numpy() == c) for c in CATEGORIES}
