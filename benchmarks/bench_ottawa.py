@@ -135,7 +135,7 @@ def main() -> None:
     g = net._graph
     R.add_weighted_edges_from(zip(g.cols.tolist(), g.rows.tolist(), g.time.tolist()), weight="time")
     hosp = svc[svc.category == "hospital"]
-    hnodes = net._tree.query_nearest(hosp.geometry.to_numpy())[1]
+    hnodes = net.segment_tree.query_nearest(hosp.geometry.to_numpy())[1]
     hn = net.edges["u"].to_numpy()[hnodes]
     t_ego, _ = timed(lambda: [nx.ego_graph(R, int(s), radius=30 * 60, distance="time") for s in hn])
     t_gap1, _ = timed(lambda: nw.network_travel_times(net, origins, services, ["hospital"]))

@@ -57,7 +57,7 @@ def isochrones(
         node_time = res.time[cat][: aug.n + aug.p]
         for thr in sorted(float(x) for x in thresholds_min):
             part_seg, s0, s1, touched = _reachable_parts(pc, t_fwd, t_back, node_time, thr * 60.0)
-            lines = _graph.substrings(net._geoms[part_seg], s0, s1)
+            lines = _graph.substrings(net.segment_geoms[part_seg], s0, s1)
             # Reached nodes that no road part touches (e.g. a service at the start of a
             # one-way dead end) still count, as points.
             alone = (node_time <= thr * 60.0) & ~touched & np.isfinite(point_xy[:, 0])

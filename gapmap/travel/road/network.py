@@ -296,16 +296,19 @@ class RoadNetwork:
         )
 
     @functools.cached_property
-    def _geoms(self) -> np.ndarray:
+    def segment_geoms(self) -> np.ndarray:
+        """Segment geometries (rows of ``edges``) as a shapely array."""
         return self.edges.geometry.to_numpy()
 
     @functools.cached_property
-    def _reverse(self) -> _graph.DirectedEdges:
+    def reverse_edges(self) -> _graph.DirectedEdges:
+        """The directed edges reversed (service -> origin), for the multi-source searches."""
         return self._graph.reversed()
 
     @functools.cached_property
-    def _tree(self) -> shapely.STRtree:
-        return shapely.STRtree(self._geoms)
+    def segment_tree(self) -> shapely.STRtree:
+        """STRtree over :attr:`segment_geoms`, for snapping."""
+        return shapely.STRtree(self.segment_geoms)
 
     def __repr__(self) -> str:
         return (
@@ -364,7 +367,7 @@ class RoadNetwork:
         """Write the network to a ``.npz`` file (no pickles; loads in well under a second)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        coords, owner = shapely.get_coordinates(self._geoms, return_index=True)
+        coords, owner = shapely.get_coordinates(self.segment_geoms, return_index=True)
         ids = self.node_ids if self.node_ids.dtype != object else self.node_ids.astype(str)
         e = self.edges
         tmp = path.with_name(path.name + ".part.npz")

@@ -32,6 +32,8 @@ from gapmap.errors import InputError
 
 @dataclasses.dataclass
 class Snap:
+    """Where each point attaches to the road: segment row, fraction along it, off-road metres, attachment point."""
+
     seg: np.ndarray  # segment row, -1 where the geometry is missing
     frac: np.ndarray  # position along the segment, 0..1 of its length
     dist: np.ndarray  # off-road distance, m (NaN where missing)
@@ -50,8 +52,8 @@ def _snap(net: RoadNetwork, geoms: np.ndarray) -> Snap:
     pts = geoms[ok]
     not_point = shapely.get_type_id(pts) != 0
     pts[not_point] = shapely.point_on_surface(pts[not_point])  # areas: a point inside them
-    (i, j), _ = net._tree.query_nearest(pts, return_distance=True, all_matches=False)
-    lines = net._geoms[j]
+    (i, j), _ = net.segment_tree.query_nearest(pts, return_distance=True, all_matches=False)
+    lines = net.segment_geoms[j]
     f = shapely.line_locate_point(lines, pts[i], normalized=True)
     f = np.clip(np.nan_to_num(f), 0.0, 1.0)  # NaN for zero-length segments
     on_road = shapely.line_interpolate_point(lines, f, normalized=True)
@@ -140,7 +142,7 @@ def _augment(net: RoadNetwork, snap: Snap, service_point: np.ndarray, access_s: 
     cols = np.concatenate([pa, pb[two], n + service_point, ends_p, ends])
     time = np.concatenate([span * t[ps], (span * tb[ps])[two], access_s, zeros])
     dist = np.concatenate([span * length[ps], (span * length[ps])[two], access_m, zeros])
-    reverse = net._reverse.extended(n + p + len(attach), rows, cols, time, dist)
+    reverse = net.reverse_edges.extended(n + p + len(attach), rows, cols, time, dist)
     return Augmented(n=n, p=p, reverse=reverse, pieces=pieces)
 
 
@@ -155,6 +157,7 @@ class Nearest:
 
 
 def prepare_services(services: gpd.GeoDataFrame, categories: Sequence[str], crs: Any) -> gpd.GeoDataFrame:
+    """The services of ``categories`` with a geometry, in ``crs``; InputError without ``service_id`` / ``category``."""
     missing = {"service_id", "category"} - set(services.columns)
     if missing:
         raise InputError(f"The services layer lacks column(s) {', '.join(sorted(missing))}; add them to the services file.")
@@ -189,8 +192,17 @@ def _nearest(net: RoadNetwork, aug: Augmented, categories: Sequence[str], svc_ca
     return out
 
 
-def solve(net: RoadNetwork, extra_geoms: np.ndarray, svc: gpd.GeoDataFrame, categories: Sequence[str], access_speed_kmh: float, with_dist: bool = True):
-    """Snap ``extra_geoms`` (origins) and the services, build the graph, run the passes."""
+def solve(net: RoadNetwork, extra_geoms: np.ndarray, svc: gpd.GeoDataFrame, categories: Sequence[str], access_speed_kmh: float,
+          with_dist: bool = True) -> tuple[Snap, Augmented, Nearest]:
+    """Snap ``extra_geoms`` (origins) and the services, build the graph, run the passes.
+
+    Returns
+    -------
+    snap, augmented, nearest
+        Where the origins then the services attach (:class:`Snap`), the graph with them
+        (:class:`Augmented`), and per category the time, distance and service of the nearest
+        service from every node (:class:`Nearest`; distances only when ``with_dist``).
+    """
     if access_speed_kmh <= 0:
         raise InputError(f"Access speed {access_speed_kmh} km/h must be positive; fix the access speed setting.")
     k = len(extra_geoms)
