@@ -79,8 +79,8 @@ def main() -> None:
     print(f"gapmap network_travel_times          {t_gap:8.3f} s")
 
     # The same augmented graph gapmap searches (snapped origins and services as nodes).
-    svc = nw._prepare_services(services, CATEGORIES, net.crs)
-    snap, aug, _ = nw._solve(net, origins.geometry.to_numpy(), svc, [], nw.ACCESS_SPEED_KMH)
+    svc = nw.prepare_services(services, CATEGORIES, net.crs)
+    snap, aug, _ = nw.solve(net, origins.geometry.to_numpy(), svc, [], nw.ACCESS_SPEED_KMH)
     csr = aug.reverse.csr("time")
     first = aug.n + aug.p
     src = {c: first + np.flatnonzero(svc["category"].to_numpy() == c) for c in CATEGORIES}
@@ -135,7 +135,7 @@ def main() -> None:
     g = net._graph
     R.add_weighted_edges_from(zip(g.cols.tolist(), g.rows.tolist(), g.time.tolist()), weight="time")
     hosp = svc[svc.category == "hospital"]
-    hnodes = net._tree.query_nearest(hosp.geometry.to_numpy())[1]
+    hnodes = net.segment_tree.query_nearest(hosp.geometry.to_numpy())[1]
     hn = net.edges["u"].to_numpy()[hnodes]
     t_ego, _ = timed(lambda: [nx.ego_graph(R, int(s), radius=30 * 60, distance="time") for s in hn])
     t_gap1, _ = timed(lambda: nw.network_travel_times(net, origins, services, ["hospital"]))

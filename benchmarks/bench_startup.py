@@ -39,9 +39,9 @@ print(dt, ",".join(heavy) or "-")
 
 PROBE = """
 import sys, time
-from gapmap.travel.road import network as nw
+from gapmap.travel.road import load as road_load
 t0 = time.perf_counter()
-ok = nw._overpass_reachable()
+ok = road_load._overpass_reachable()
 print(time.perf_counter() - t0, ok, "osmnx" in sys.modules)
 """
 

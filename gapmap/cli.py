@@ -10,14 +10,11 @@ import time
 import traceback
 
 import click
-import pandas as pd
 
 from gapmap import categories as registry
-from gapmap import pipeline
 from gapmap._interrupt import interrupted_early as _interrupted_early
 from gapmap.sources import catalog
 from gapmap.errors import GapmapError
-from gapmap.output.atomic import OutputsInterrupted
 from gapmap.settings import MODES, load_settings
 from gapmap.sources.regions import REGIONS, alias_note, get_region, offline_layers, sub_area_count
 
@@ -39,11 +36,10 @@ def _user_errors(func):
         except BrokenPipeError:  # output piped into `head` and closed: not an error
             sys.stderr.close()
             sys.exit(0)
-        except OutputsInterrupted as exc:
-            click.echo(exc.message, err=True)
-            sys.exit(130)
-        except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
+        except KeyboardInterrupt as exc:
+            from gapmap.output.atomic import OutputsInterrupted  # already loaded when outputs were being written
+
+            click.echo(exc.message if isinstance(exc, OutputsInterrupted) else "Interrupted.", err=True)
             sys.exit(130)
         except Exception as exc:  # a bug: still one line, the traceback only on request
             if os.environ.get("GAPMAP_DEBUG"):
@@ -63,13 +59,15 @@ def _with_notes(exc: BaseException) -> str:
     return " ".join([str(exc), *getattr(exc, "__notes__", ())])
 
 
-def _count(value) -> str:
-    """A count for the console, or ``suppressed`` where public mode blanked it (None / NaN)."""
-    return "suppressed" if value is None or pd.isna(value) else f"{int(value):,}"
+def _missing(value) -> bool:
+    """None or NaN (pandas imported here: ``import gapmap.cli`` stays light for ``--help``)."""
+    import pandas as pd
+
+    return value is None or bool(pd.isna(value))
 
 
 def _people(value) -> str:
-    return "suppressed" if value is None or pd.isna(value) else f"{float(value):,.0f}"
+    return "suppressed" if _missing(value) else f"{float(value):,.0f}"
 
 
 def _speeds(values: tuple[str, ...]) -> dict[str, float] | None:
@@ -176,7 +174,9 @@ def analyze(region, all_regions, scheduler, workers, out_dir, data_dir, config_f
     OUT/comparison.html; a region that fails is reported and the others complete (exit status 1 if any failed).
     """
     t0 = time.perf_counter()
-    from gapmap.sources.regions import get_region
+    import pandas as pd
+
+    from gapmap import pipeline
 
     services_file = list(services_file) or None
     osm_services = True if osm_services == "download" else osm_services
@@ -285,7 +285,7 @@ def _warn_internal(settings) -> None:
 
 def _count(v) -> str:
     """A count for the console; blank (suppressed in public mode) prints as a dash."""
-    return "–" if v is None or pd.isna(v) else f"{int(round(float(v))):,}"
+    return "–" if _missing(v) else f"{int(round(float(v))):,}"
 
 
 def _analyze_batch(regions, out_dir, settings, data_dir, network, scheduler, workers, say, t0, **shared) -> None:
@@ -416,7 +416,7 @@ def sensitivity(region, parameter, values, out_dir, config_file, network_spec, p
     s = settings
     click.echo(f"{get_region(region).name}: workers beyond {s.headline_threshold:g} min of a "
                f"{s.headline_category.replace('_', ' ')}, by {parameter}:")
-    fmt = lambda v: "suppressed" if pd.isna(v) else f"{v:,.0f}"  # noqa: E731
+    fmt = lambda v: "suppressed" if _missing(v) else f"{v:,.0f}"  # noqa: E731
     for r in table.itertuples():
         click.echo(f"  {parameter} = {r.value:<8g} {fmt(r.workers_not):>10} (between {fmt(r.workers_not_lower)} and "
                    f"{fmt(r.workers_not_upper)}); people {fmt(r.pop_not)}")

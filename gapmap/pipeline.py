@@ -620,7 +620,7 @@ def _resolve_network(spec, boundary: gpd.GeoDataFrame, settings: Settings, notes
         return None
     if not isinstance(spec, (str, os.PathLike)):
         return spec  # already a RoadNetwork
-    from gapmap.travel.road.network import load_network
+    from gapmap.travel.road.load import load_network
 
     chosen = ""
     if (str(spec) == "auto" and network_map is None and region is not None and region.network_dataset

@@ -49,7 +49,7 @@ def accessibility_scores(result, network=None) -> pd.DataFrame:
         if svc.empty:
             continue
         if network is not None:
-            from gapmap.travel.road.network import network_od_matrix
+            from gapmap.travel.road.routing import network_od_matrix
 
             matrix = network_od_matrix(network, pts.set_index("origin_id"), svc, max_minutes=reach,
                                        access_speed_kmh=s.speeds_kmh["walk"])

@@ -6,10 +6,26 @@
 - :mod:`~gapmap.sources.inputs` and :mod:`~gapmap.sources.validate`: user files and their checks.
 - :mod:`~gapmap.sources.geocode`: offline geocoding of communities and postal codes.
 
-The reader functions are re-exported here (``gapmap.sources.read_csv``).
+The reader functions are re-exported here (``gapmap.sources.read_csv``), on first use: the catalog and
+the regions stay importable without pandas (``gapmap --help``).
 """
 
-from gapmap.sources.readers import (  # noqa: F401
-    column_list, read_cimd, read_csv, read_da_points, read_da_population, read_fsa_centroids, read_gazetteer,
-    read_lmia, read_odcaf, read_odhf, read_vector, sniff_delimiter, to_float,
+from typing import Any
+
+#: Names of :mod:`gapmap.sources.readers` re-exported here.
+_READERS = (
+    "column_list", "read_cimd", "read_csv", "read_da_points", "read_da_population", "read_fsa_centroids", "read_gazetteer",
+    "read_lmia", "read_odcaf", "read_odhf", "read_vector", "sniff_delimiter", "to_float",
 )
+
+
+def __getattr__(name: str) -> Any:
+    if name in _READERS:
+        from gapmap.sources import readers
+
+        return getattr(readers, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_READERS))

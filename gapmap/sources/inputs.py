@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 
 from gapmap import sources
+from gapmap.geo import find_column
 from gapmap.sources import geocode
 from gapmap.sources.readers import check_case_duplicates
 from gapmap.errors import InputError
@@ -46,11 +47,6 @@ class Table:
     rows_read: int
     rejects: pd.DataFrame
     notes: list[str]
-
-
-def _find(columns, names) -> str | None:
-    lower = {c.lower().strip(): c for c in columns}
-    return next((lower[n] for n in names if n in lower), None)
 
 
 def _rej(path, rows, reasons, layer) -> pd.DataFrame:
@@ -96,8 +92,8 @@ def read_table(path: str | Path, *, layer: str, required: tuple[str, ...] = (), 
     _require(df, required, path, what)
     n = len(df)
     dc = df.attrs.get("decimal_comma", False)
-    lat_c, lon_c = _find(df.columns, LAT_NAMES), _find(df.columns, LON_NAMES)
-    x_c, y_c = _find(df.columns, X_NAMES), _find(df.columns, Y_NAMES)
+    lat_c, lon_c = find_column(df.columns, LAT_NAMES), find_column(df.columns, LON_NAMES)
+    x_c, y_c = find_column(df.columns, X_NAMES), find_column(df.columns, Y_NAMES)
     rejects = []
     if lat_c and lon_c:
         lat, lon = sources.to_float(df[lat_c], dc), sources.to_float(df[lon_c], dc)
@@ -123,7 +119,7 @@ def read_table(path: str | Path, *, layer: str, required: tuple[str, ...] = (), 
                 raise InputError(f"{what} {path} has projected {x_c}/{y_c} columns but no CRS; pass --crs (e.g. --crs EPSG:26917).")
         gdf = gpd.GeoDataFrame(df[ok], geometry=gpd.points_from_xy(x[ok], y[ok]), crs=crs)
     else:
-        place_c, postal_c = _find(df.columns, ADDRESS_NAMES), _find(df.columns, POSTAL_NAMES)
+        place_c, postal_c = find_column(df.columns, ADDRESS_NAMES), find_column(df.columns, POSTAL_NAMES)
         if not (place_c or postal_c):
             raise InputError(
                 f"{what} {path} has no coordinate columns (looked for latitude/longitude, lat/lon, x/y) and no "
@@ -182,7 +178,7 @@ def check_against_region(table: Table, boundary: gpd.GeoDataFrame, *, layer: str
                      f"{', '.join(map(str, gdf.loc[invalid, 'source_row'].head(5)))}{'...' if invalid.sum() > 5 else ''}).")
     if gdf.empty:
         raise InputError(f"{layer.capitalize()} file {path} has no usable rows (see rejects); fix the coordinates.")
-    id_c = _find(gdf.columns, (id_col, *ID_NAMES) if id_col else ID_NAMES)
+    id_c = find_column(gdf.columns, (id_col, *ID_NAMES) if id_col else ID_NAMES)
     if id_c:
         key = gdf[id_c].astype(str).str.strip()
         dup = key.duplicated(keep="first")

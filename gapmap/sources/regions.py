@@ -321,7 +321,7 @@ def sub_area_count(region: Region, data_dir=None) -> int | None:
     None when the region has no offline boundary. Builds the areas (a few seconds at most).
     """
     from gapmap.errors import GapmapError
-    from gapmap.layers.build import build_boundary  # layers depend on this module: import here
+    from gapmap.layers.areas import build_boundary  # layers depend on this module: import here
 
     if not offline_layers(region, data_dir)["boundary"]:
         return None

@@ -43,7 +43,7 @@ def _transit_kwargs(settings: Settings, walk_network=None) -> dict:
     kw = dict(date=settings.transit_date, window=settings.transit_window, max_walk_m=settings.max_walk_m,
               max_transfers=settings.max_transfers, walk_speed_kmh=settings.speeds_kmh["walk"], circuity=settings.circuity)
     if walk_network is not None:
-        from gapmap.travel.road.network import walk_time_function
+        from gapmap.travel.road.routing import walk_time_function
 
         kw["walk_time_fn"] = walk_time_function(walk_network, access_speed_kmh=settings.speeds_kmh["walk"])
     return kw
@@ -93,7 +93,7 @@ def travel_times(origins: gpd.GeoDataFrame, services: gpd.GeoDataFrame, settings
     over the departure window; ``minutes_p90`` and ``walk_only`` extra columns). With ``network``
     (a :class:`gapmap.travel.road.network.RoadNetwork`), times are on the road network; otherwise the
     straight-line approximation is used. With a Dask ``client``, road-network work runs as one
-    task per category (:func:`gapmap.travel.road.network.network_travel_times_distributed`).
+    task per category (:func:`gapmap.travel.road.routing.network_travel_times_distributed`).
     """
     check_categories(services, settings.categories)
     if settings.mode == "transit":
@@ -106,7 +106,7 @@ def travel_times(origins: gpd.GeoDataFrame, services: gpd.GeoDataFrame, settings
         tt["distance_m"] = np.nan  # a transit trip has no single distance
         return tt
     if network is not None:
-        from gapmap.travel.road.network import network_travel_times, network_travel_times_distributed
+        from gapmap.travel.road.routing import network_travel_times, network_travel_times_distributed
 
         road = dict(access_speed_kmh=settings.speeds_kmh["walk"], snap_limit_m=settings.snap_limit_m)
         if client is not None:
@@ -120,14 +120,14 @@ def bands(services: gpd.GeoDataFrame, settings: Settings, boundary: gpd.GeoDataF
     """Catchment polygons per category and threshold by the run's method, clipped to ``boundary``.
 
     Transit: H3 cells reaching a service by the median departure (:func:`transit_bands`); road
-    network: isochrones (:func:`gapmap.travel.road.network.isochrones`); otherwise straight-line
+    network: isochrones (:func:`gapmap.travel.road.isochrones.isochrones`); otherwise straight-line
     discs (:func:`gapmap.travel.straight.straight_line_bands`).
     """
     if settings.mode == "transit":
         return transit_bands(feed, boundary, services, settings, walk_network=network)
     if network is None:
         return straight_line_bands(services, settings.categories, settings, clip_to=boundary)
-    from gapmap.travel.road.network import isochrones
+    from gapmap.travel.road.isochrones import isochrones
 
     iso = isochrones(network, services, settings.categories, settings.thresholds_min,
                      access_speed_kmh=settings.speeds_kmh["walk"])

@@ -357,9 +357,9 @@ def read_segments(
     RoadNetwork, SegmentReport
     """
     from gapmap.travel import modes
-    from gapmap.travel.road.network import RoadNetwork, _check_mode
+    from gapmap.travel.road.network import RoadNetwork, check_mode
 
-    _check_mode(mode)
+    check_mode(mode)
     path = Path(path)
     if isinstance(mapping, SegmentMapping):
         mp = mapping

@@ -15,13 +15,15 @@ import shapely
 from shapely.geometry import LineString
 
 from gapmap.travel.road import graph as _graph
+from gapmap.travel.road import isochrones as iso
 from gapmap.travel.road import network as nw
+from gapmap.travel.road import routing
 
 from tests.travel.road.test_network import services
 
 
 def _direct(net, svc, category, thresholds, buffer_m=nw.ISOCHRONE_BUFFER_M):
-    snap, aug, res = nw._solve(net, np.empty(0, dtype=object), svc, [category], nw.ACCESS_SPEED_KMH, with_dist=False)
+    snap, aug, res = routing.solve(net, np.empty(0, dtype=object), svc, [category], nw.ACCESS_SPEED_KMH, with_dist=False)
     e, pc = net.edges, aug.pieces
     span = pc["f1"] - pc["f0"]
     t_fwd = span * e["time_s"].to_numpy(float)[pc["seg"]]
@@ -30,16 +32,16 @@ def _direct(net, svc, category, thresholds, buffer_m=nw.ISOCHRONE_BUFFER_M):
     node_time = res.time[category][: aug.n + aug.p]
     out = []
     for thr in sorted(thresholds):
-        seg, s0, s1, touched = nw._reachable_parts(pc, t_fwd, t_back, node_time, thr * 60.0)
+        seg, s0, s1, touched = iso._reachable_parts(pc, t_fwd, t_back, node_time, thr * 60.0)
         alone = (node_time <= thr * 60.0) & ~touched & np.isfinite(point_xy[:, 0])
-        shapes = np.concatenate([_graph.substrings(net._geoms[seg], s0, s1), shapely.points(point_xy[alone])])
+        shapes = np.concatenate([_graph.substrings(net.segment_geoms[seg], s0, s1), shapely.points(point_xy[alone])])
         out.append(shapely.union_all(shapely.buffer(shapes, buffer_m)))
     return out
 
 
 def _check(net, svc, thresholds):
     fast = nw.isochrones(net, svc, ["hospital"], thresholds)
-    ref = _direct(net, nw._prepare_services(svc, ["hospital"], net.crs), "hospital", thresholds)
+    ref = _direct(net, routing.prepare_services(svc, ["hospital"], net.crs), "hospital", thresholds)
     for got, want in zip(fast.geometry, ref):
         assert got.is_valid
         assert shapely.area(shapely.symmetric_difference(got, want)) <= 1e-6 * want.area

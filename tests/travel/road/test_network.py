@@ -25,6 +25,7 @@ import shapely
 from shapely.geometry import LineString, Point
 
 from gapmap.travel.road import graph as _graph
+from gapmap.travel.road import load as road_load
 from gapmap.travel.road import network as nw
 from gapmap.errors import InputError
 
@@ -562,7 +563,7 @@ def recorded_overpass(monkeypatch, overpass_response):
         yield overpass_response
 
     monkeypatch.setattr(ox._overpass, "_download_overpass_network", fake_download)
-    monkeypatch.setattr(nw, "_overpass_reachable", lambda timeout=3.0: True)  # the recorded server "answers"
+    monkeypatch.setattr(road_load, "_overpass_reachable", lambda timeout=3.0: True)  # the recorded server "answers"
     return calls
 
 
@@ -610,11 +611,11 @@ def test_auto_offline_without_cache_falls_back(tmp_path, boundary, monkeypatch):
         raise requests.ConnectionError("Failed to resolve 'overpass-api.de'")
 
     monkeypatch.setattr(ox._overpass, "_download_overpass_network", no_internet)
-    monkeypatch.setattr(nw, "_overpass_reachable", lambda timeout=3.0: False)  # the probe finds no route out
+    monkeypatch.setattr(road_load, "_overpass_reachable", lambda timeout=3.0: False)  # the probe finds no route out
     res = nw.load_network("auto", boundary=boundary, mode="drive", cache_dir=tmp_path)
     assert res.network is None and "Overpass API unreachable" in res.reason
     # A reachable host whose download then fails is classified the same way.
-    monkeypatch.setattr(nw, "_overpass_reachable", lambda timeout=3.0: True)
+    monkeypatch.setattr(road_load, "_overpass_reachable", lambda timeout=3.0: True)
     res = nw.load_network("auto", boundary=boundary, mode="drive", cache_dir=tmp_path)
     assert res.network is None and "no internet connection to OpenStreetMap (ConnectionError)" in res.reason
     assert not any(tmp_path.glob("*.npz"))
@@ -682,7 +683,7 @@ def test_probe_fails_fast_without_route(monkeypatch):
 
     monkeypatch.setattr(socket, "create_connection", refuse)
     t0 = time.perf_counter()
-    assert nw._overpass_reachable() is False
+    assert road_load._overpass_reachable() is False
     assert time.perf_counter() - t0 < 1.0
 
 
@@ -694,8 +695,8 @@ def test_probe_does_not_import_osmnx():
     code = ("import socket, sys\n"
             "def refuse(*a, **k): raise OSError('offline')\n"
             "socket.create_connection = refuse\n"
-            "from gapmap.travel.road import network as nw\n"
-            "assert nw._overpass_reachable() is False\n"
+            "from gapmap.travel.road import load as road_load\n"
+            "assert road_load._overpass_reachable() is False\n"
             "print('osmnx' in sys.modules)\n")
     root = str(Path(nw.__file__).resolve().parents[3])
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
@@ -718,13 +719,13 @@ def test_probe_uses_osmnx_url_when_imported(monkeypatch):
         raise OSError("offline")
 
     monkeypatch.setattr(socket, "create_connection", record)
-    assert nw._overpass_reachable() is False
+    assert road_load._overpass_reachable() is False
     assert seen == [("overpass.example.org", 8080)]
 
 
 def test_overpass_default_matches_osmnx():
     ox = pytest.importorskip("osmnx")
-    assert nw._OVERPASS_URL == ox.settings.overpass_url
+    assert road_load._OVERPASS_URL == ox.settings.overpass_url
 
 
 @pytest.mark.parametrize("n,m", [(4, 0), (4, 1), (60, 400), (2000, 9000)])

@@ -81,10 +81,10 @@ def test_network_isochrones_nested(grid_run):
 
 
 def test_auto_offline_falls_back_once_and_says_so(mirror, tmp_path, monkeypatch):
-    from gapmap.travel.road import network
+    from gapmap.travel.road import load
 
     monkeypatch.setenv("GAPMAP_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(network, "_overpass_reachable", lambda timeout=3.0: False)
+    monkeypatch.setattr(load, "_overpass_reachable", lambda timeout=3.0: False)
     res = CliRunner().invoke(main, ["analyze", "--region", "chatham-kent", "--out", str(tmp_path / "o"), "-q"])
     assert res.exit_code == 0
     summ = json.loads((tmp_path / "o" / "summary.json").read_text())

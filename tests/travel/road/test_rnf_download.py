@@ -68,7 +68,7 @@ def _same(a: rn.RoadNetwork, b: rn.RoadNetwork) -> None:
     np.testing.assert_array_equal(a.node_xy, b.node_xy)
     for col in ("u", "v", "length_m", "time_s"):
         np.testing.assert_array_equal(a.edges[col].to_numpy(), b.edges[col].to_numpy())
-    assert shapely.equals_exact(a._geoms, b._geoms, tolerance=0).all()
+    assert shapely.equals_exact(a.segment_geoms, b.segment_geoms, tolerance=0).all()
 
 
 def test_first_call_downloads_and_caches_second_reads_the_cache(server, archive, tmp_path, monkeypatch):

@@ -1,0 +1,109 @@
+"""Isochrones on a road network: the areas within a time of the nearest service of a category.
+
+The road parts, whole or partial segments, from which a service is reachable within the
+threshold, buffered by :data:`~gapmap.travel.road.network.ISOCHRONE_BUFFER_M` and unioned
+(:func:`isochrones`); the search is :func:`gapmap.travel.road.routing.solve`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from gapmap import geo
+from gapmap.travel.road import isochrones_fast
+from gapmap.travel.road.network import ACCESS_SPEED_KMH, ISOCHRONE_BUFFER_M, RoadNetwork
+from gapmap.travel.road.routing import prepare_services, solve
+
+
+def isochrones(
+    network: RoadNetwork,
+    services: gpd.GeoDataFrame,
+    categories: Sequence[str],
+    thresholds_min: Sequence[float],
+    *,
+    buffer_m: float = ISOCHRONE_BUFFER_M,
+    access_speed_kmh: float = ACCESS_SPEED_KMH,
+) -> gpd.GeoDataFrame:
+    """Areas within ``thresholds_min`` minutes of the nearest service, per category.
+
+    Each polygon is the union of the road parts (whole segments, and the partial segment
+    where the time runs out, cut at the remaining-time fraction) from which some service of
+    the category is reachable in time, buffered by ``buffer_m``. One-way segments count only
+    in their direction of travel. Rows with no reachable road have an empty polygon.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``category``, ``threshold_min``, ``mode``, ``method``, ``geometry`` in the services'
+        CRS, one row per category and threshold (ascending).
+    """
+    crs = geo.metre_crs(services, "services")
+    net = network.to_crs(crs) if crs is not None else network
+    svc = prepare_services(services, categories, crs)
+    snap, aug, res = solve(net, np.empty(0, dtype=object), svc, categories, access_speed_kmh, with_dist=False)
+    e = net.edges
+    pc = aug.pieces
+    seg, f0, f1 = pc["seg"], pc["f0"], pc["f1"]
+    span = f1 - f0
+    t_fwd = span * e["time_s"].to_numpy(float)[seg]
+    t_back = span * e["time_back_s"].to_numpy(float)[seg]  # NaN: one-way
+    point_xy = np.concatenate([net.node_xy, snap.xy])  # augmented road nodes, services excluded
+    rows = []
+    # Buffers shared across thresholds and categories; each threshold adds only its new parts.
+    buffers = isochrones_fast.BufferedParts(net.segment_geoms, point_xy, buffer_m)
+    for cat in categories:
+        node_time = res.time[cat][: aug.n + aug.p]
+        nested = isochrones_fast.NestedUnion(buffers)
+        for thr in sorted(float(x) for x in thresholds_min):
+            part_seg, s0, s1, touched = _reachable_parts(pc, t_fwd, t_back, node_time, thr * 60.0)
+            # Reached nodes that no road part touches (e.g. a service at the start of a
+            # one-way dead end) still count, as points.
+            alone = (node_time <= thr * 60.0) & ~touched & np.isfinite(point_xy[:, 0])
+            geom = nested.add(part_seg, s0, s1, np.flatnonzero(alone))
+            rows.append({
+                "category": cat, "threshold_min": thr, "mode": net.mode, "method": net.method,
+                "geometry": shapely.Polygon() if geom.is_empty else geom,
+            })
+    return gpd.GeoDataFrame(rows, columns=["category", "threshold_min", "mode", "method", "geometry"], geometry="geometry", crs=net.crs)
+
+
+def _reachable_parts(
+    pc: dict[str, np.ndarray], t_fwd: np.ndarray, t_back: np.ndarray, node_time: np.ndarray, limit: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The parts of the road pieces from which the nearest service is within ``limit`` s.
+
+    A traveller at fraction ``x`` of a piece ``a -> b`` either drives on to ``b``, taking
+    ``(1 - x) * t_fwd + time(b)``, or (two-way pieces) back to ``a``, taking
+    ``x * t_back + time(a)``. So the reachable set is ``[lo, 1]`` plus ``[0, hi]``.
+
+    Returns
+    -------
+    seg, s0, s1 : ndarray
+        Segment rows and the fractions of the segment's length where each part starts and
+        ends (``s0 < s1``).
+    touched : ndarray of bool
+        Nodes at the end of some part of positive length.
+    """
+    ta, tb = node_time[pc["a"]], node_time[pc["b"]]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lo = np.clip(np.where(t_fwd > 0, 1.0 - (limit - tb) / t_fwd, 0.0), 0.0, 1.0)
+        hi = np.clip(np.where(t_back > 0, (limit - ta) / t_back, 1.0), 0.0, 1.0)
+    fwd = tb <= limit
+    back = (ta <= limit) & ~np.isnan(t_back)
+    whole = fwd & back & (lo <= hi)  # the two reachable ends meet
+    fwd, back = fwd & ~whole, back & ~whole
+    span = pc["f1"] - pc["f0"]
+    idx = np.concatenate([np.flatnonzero(whole), np.flatnonzero(fwd), np.flatnonzero(back)])
+    x0 = np.concatenate([np.zeros(whole.sum()), lo[fwd], np.zeros(back.sum())])
+    x1 = np.concatenate([np.ones(whole.sum()), np.ones(fwd.sum()), hi[back]])
+    s0 = pc["f0"][idx] + x0 * span[idx]
+    s1 = pc["f0"][idx] + x1 * span[idx]
+    keep = s1 > s0
+    touched = np.zeros(len(node_time), bool)
+    touched[pc["b"][(whole | fwd) & (span > 0) & (lo < 1)]] = True
+    touched[pc["a"][(whole | back) & (span > 0) & (hi > 0)]] = True
+    return pc["seg"][idx[keep]], s0[keep], s1[keep], touched
