@@ -109,7 +109,7 @@ _BY_CATEGORY = {
            "min": "Minutes to the nearest {label}", "method": "Travel-time method ({label})",
            "min_best": "Minutes to the nearest {label} (best case)", "min_worst": "Minutes to the nearest {label} (worst case)",
            "e2sfca_per_1000": "Access to {label} services (E2SFCA per 1,000)"},
-    "fr": {"nearest_id": "{Label} le plus proche : identifiant", "nearest": "{Label} le plus proche",
+    "fr": {"nearest_id": "{Label} {le} plus proche : identifiant", "nearest": "{Label} {le} plus proche",
            "km": "Kilomètres jusqu'au service le plus proche ({label})",
            "min": "Minutes jusqu'au service le plus proche ({label})", "method": "Méthode des temps de trajet ({label})",
            "min_best": "Minutes jusqu'au service le plus proche ({label}, meilleur cas)",
@@ -148,7 +148,9 @@ def alias(col: str, lang: str = "en", cats: list[str] | None = None) -> str:
         if rest.startswith("within_") and rest.endswith("min"):
             return _WITHIN[lang].format(t=rest[len("within_"):-3], of=of)
         if rest in _BY_CATEGORY[lang]:
-            return _BY_CATEGORY[lang][rest].format(label=label, Label=label[:1].upper() + label[1:], of=of)
+            reg = categories.get(cat)
+            le = "la" if reg is not None and reg.gender_fr == "f" else "le"
+            return _BY_CATEGORY[lang][rest].format(label=label, Label=label[:1].upper() + label[1:], of=of, le=le)
     words = col.replace("_", " ").strip()
     return words[:1].upper() + words[1:]
 

@@ -156,3 +156,32 @@ def test_french_aliases_and_labels():
     assert qgis.alias("in_region", "fr") == "Dans la région"
     assert qgis.alias("primary_care_min", "en") == "Minutes to the nearest primary care clinic"
     assert qgis.alias("some_new_column") == "Some new column"
+    assert qgis.alias("primary_care_nearest", "fr") == "Clinique de soins primaires la plus proche"
+    assert qgis.alias("hospital_nearest", "fr") == "Hôpital le plus proche"
+
+
+def test_internal_french_project_with_recommendations_in_qgis(mirror, tmp_path):
+    """Internal mode (site points as ``sites``), French names and a recommendations layer, in real QGIS."""
+    why = _qgis_missing()
+    if why:
+        pytest.skip(f"QGIS is not installed ({why}); .ci/run installs Debian's qgis and python3-qgis")
+    import gapmap
+    from gapmap.settings import Settings
+
+    result, files = gapmap.run("chatham-kent", out_dir=tmp_path / "o", recommend=1,
+                               settings=Settings(privacy="internal", lang="fr"))
+    png = tmp_path / "fr.png"
+    res = subprocess.run([SYSTEM_PYTHON, str(PROBE), str(files["layers.gpkg"].parent), str(png)], capture_output=True,
+                         text=True, timeout=300, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    assert out["read"] and out["bad_layers"] == [] and out["messages"] == []
+    lay = out["layers"]
+    assert {"sites", "recommendations"} <= set(lay) and "worker_hexagons" not in lay
+    assert lay["sites"]["features"] == len(result.sites) and lay["recommendations"]["features"] >= 1
+    assert lay["areas"]["name"].startswith("Secteurs")
+    assert lay["areas"]["classes"][0] == "aucun chiffre (aucun site ou masqué)"
+    assert lay["catchments"]["shown"][0] == "hôpital · à moins de 15 min"
+    assert lay["areas"]["aliases"]["workers"] == "Travailleurs (est.)"
+    assert out["visible"][:3] == ["recommendations", "services", "sites"]
+    assert out["render"]["non_background"] > 0.2 * out["render"]["sampled"] and out["render"]["errors"] == []
