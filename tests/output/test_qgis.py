@@ -19,7 +19,7 @@ import pytest
 
 from gapmap.output import qgis
 
-SYSTEM_PYTHON = "/usr/bin/python3"
+SYSTEM_PYTHON = os.environ.get("GAPMAP_QGIS_PYTHON", "/usr/bin/python3")  # the Python that has PyQGIS
 PROBE = Path(__file__).with_name("qgis_probe.py")
 
 
@@ -28,7 +28,8 @@ def _qgis_missing() -> str | None:
         return f"{SYSTEM_PYTHON} is missing"
     res = subprocess.run([SYSTEM_PYTHON, "-c", "import qgis.core"], capture_output=True, text=True,
                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
-    return None if res.returncode == 0 else f"PyQGIS cannot be imported: {res.stderr.strip().splitlines()[-1:]}"
+    last = (res.stderr.strip().splitlines() or [f"exit code {res.returncode}"])[-1]
+    return None if res.returncode == 0 else f"{SYSTEM_PYTHON} cannot import qgis.core: {last}"
 
 
 @pytest.fixture(scope="module")
@@ -185,3 +186,37 @@ def test_internal_french_project_with_recommendations_in_qgis(mirror, tmp_path):
     assert lay["areas"]["aliases"]["workers"] == "Travailleurs (est.)"
     assert out["visible"][:3] == ["recommendations", "services", "sites"]
     assert out["render"]["non_background"] > 0.2 * out["render"]["sampled"] and out["render"]["errors"] == []
+
+
+def test_transit_layers_load_and_draw_in_qgis(tmp_path):
+    """Transit routes take their GTFS colour (a bad value falls back); stops load hidden, as on the web map."""
+    why = _qgis_missing()
+    if why:
+        pytest.skip(f"QGIS is not installed ({why}); .ci/run installs Debian's qgis and python3-qgis")
+    import geopandas as gpd
+    import shapely
+
+    from gapmap.output import files
+    from gapmap.settings import Settings
+
+    s = Settings()
+    crs = "EPSG:26917"
+    layers = {
+        "boundary": gpd.GeoDataFrame({"region": ["x"], "name": ["X"]}, geometry=[shapely.box(400000, 4600000, 420000, 4620000)], crs=crs),
+        "transit_routes": gpd.GeoDataFrame(
+            {"route_id": ["1", "2"], "route_short_name": ["1", "2"], "route_long_name": ["A", "B"], "color": ["FF0000", "bad"]},
+            geometry=[shapely.LineString([(401000, 4601000), (419000, 4619000)]),
+                      shapely.LineString([(401000, 4619000), (419000, 4601000)])], crs=crs),
+        "transit_stops": gpd.GeoDataFrame({"stop_id": ["a"], "stop_name": ["A"], "trips_per_hour": [2.0]},
+                                          geometry=[shapely.Point(410000, 4610000)], crs=crs),
+    }
+    files._write_gpkg(tmp_path / "layers.gpkg", layers, s)
+    qgis.write_project(tmp_path / "project.qgz", layers, s, qgis.layer_titles(s, "straight-line"))
+    res = subprocess.run([SYSTEM_PYTHON, str(PROBE), str(tmp_path), str(tmp_path / "t.png")], capture_output=True,
+                         text=True, timeout=300, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    assert out["read"] and out["bad_layers"] == [] and out["messages"] == []
+    assert out["visible"] == ["transit_routes", "boundary"]
+    assert out["layers"]["transit_routes"]["aliases"]["route_short_name"] == "Route"
+    assert out["render"]["non_background"] > 1000 and out["render"]["errors"] == []
