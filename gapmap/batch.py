@@ -56,7 +56,7 @@ Progress = Callable[[str], None]
 
 # Every file name write_outputs can produce: stale ones from an earlier run of a region are
 # removed when the new run did not write them (as write_outputs does for rejects.csv).
-OUTPUT_NAMES = ("map.html", "layers.gpkg", "sites.csv", "areas.csv", "report.html", "summary.json", "rejects.csv",
+OUTPUT_NAMES = ("map.html", "layers.gpkg", "project.qgz", "sites.csv", "areas.csv", "report.html", "summary.json", "rejects.csv",
                 "hexes.csv", "recommendations.csv", "whatif.csv")
 
 # Analysis options that name one region's own files: not meaningful for a batch.

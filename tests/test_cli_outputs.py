@@ -25,11 +25,11 @@ def test_analyze_ck_writes_the_contract(mirror, tmp_path):
     res = CliRunner().invoke(main, ["analyze", "--region", "chatham-kent", "--out", str(tmp_path), "-q"])
     assert res.exit_code == 0, res.output + res.stderr
     assert "straight-line approximation" in res.stdout
-    for name in ["map.html", "layers.gpkg", "areas.csv", "summary.json", "rejects.csv", "report.html", "hexes.csv"]:
+    for name in ["map.html", "layers.gpkg", "project.qgz", "areas.csv", "summary.json", "rejects.csv", "report.html", "hexes.csv"]:
         assert (tmp_path / name).stat().st_size > 0
     assert not (tmp_path / "sites.csv").exists()  # per employer: internal mode only (docs/privacy.md)
     layers = {name for name, _ in pyogrio.list_layers(tmp_path / "layers.gpkg")}
-    assert layers == {"boundary", "areas", "services", "sites", "population", "catchments", "hexes"}
+    assert layers == {"boundary", "areas", "services", "worker_hexagons", "population", "catchments", "hexes", "layer_styles"}
     summ = json.loads((tmp_path / "summary.json").read_text())
     for name, lay in summ["layers"].items():
         assert lay["rows_read"] == lay["rows_used"] + lay["rows_rejected"], name
@@ -101,11 +101,13 @@ def test_public_outputs_hold_no_site_coordinate(ck_run):
     pairs = [(float(a), float(b)) for a, b in re.findall(r"\[(-?\d+\.\d+), (-?\d+\.\d+)\]", html)]
     # Leaflet markers are [lat, lon], GeoJSON is [lon, lat]: check both orders.
     assert not _near_any(pairs, sites) and not _near_any([(b, a) for a, b in pairs], sites)
-    for layer, _ in pyogrio.list_layers(files["layers.gpkg"]):
+    for layer, geom_type in pyogrio.list_layers(files["layers.gpkg"]):
+        if geom_type is None:  # layer_styles (QGIS styles), no geometry
+            continue
         gdf = gpd.read_file(files["layers.gpkg"], layer=layer).to_crs("EPSG:4326")
         coords = shapely.get_coordinates(gdf.geometry.values)
         assert not _near_any(coords, sites), layer
-    gp = gpd.read_file(files["layers.gpkg"], layer="sites")
+    gp = gpd.read_file(files["layers.gpkg"], layer="worker_hexagons")
     assert set(gp.geom_type) == {"Polygon"}
     assert (gp["sites"] >= 5).all() and (gp["workers"] >= 5).all()
     assert "sites.csv" not in files

@@ -1,6 +1,7 @@
 """Write the output contract of ``gapmap analyze``.
 
-``map.html``, ``layers.gpkg`` (boundary, areas, services, sites, population, catchments),
+``map.html``, ``layers.gpkg`` (boundary, areas, services, worker_hexagons (public) or sites
+(internal), population, catchments, hexes; styled for QGIS), ``project.qgz``,
 ``sites.csv``, ``areas.csv``, ``report.html``, ``summary.json`` and ``rejects.csv`` (when anything was
 rejected). Same inputs give the same bytes: no timestamps, sorted rows, fixed GeoPackage
 dates, stable map element ids.
@@ -8,7 +9,7 @@ dates, stable map element ids.
 Privacy (``docs/privacy.md``): in ``public`` mode (default) there is no ``sites.csv`` (it is
 per employer, with the distances that locate a site); every worker and site figure of the
 other files comes from :func:`gapmap.analysis.privacy.public_outputs` (threshold rule with
-complementary suppression); the GeoPackage ``sites`` layer and the map hold only the published
+complementary suppression); the GeoPackage ``worker_hexagons`` layer and the map hold only the published
 H3 hexagons; ``rejects.csv`` carries postal codes cut to the FSA. ``--privacy internal``
 writes the full per-site table with coordinates.
 """
@@ -27,7 +28,7 @@ import pyogrio
 from gapmap import __version__
 from gapmap.sources import catalog
 from gapmap.analysis import privacy
-from gapmap.output import atomic, webmap
+from gapmap.output import atomic, qgis, webmap
 from gapmap.analysis.gaps import coverage_summary
 
 FIXED_DATE = "2000-01-01T00:00:00.000Z"
@@ -154,7 +155,16 @@ def summary(result, public_stats: dict | None, files: list[str], areas: pd.DataF
     })
 
 
-def _write_gpkg(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
+def _gpkg_column(col: pd.Series) -> pd.Series:
+    """Booleans stay booleans (GDAL writes them as integers with the ``Boolean`` subtype); an
+    object column of booleans and nulls becomes pandas' nullable boolean."""
+    if col.dtype == object and col.notna().any() and col.dropna().map(lambda v: isinstance(v, (bool, np.bool_))).all():
+        return col.astype("boolean")
+    return col
+
+
+def _write_gpkg(path: Path, layers: dict[str, gpd.GeoDataFrame], settings=None) -> None:
+    """Write ``layers`` and, with ``settings``, their QGIS styles (``layer_styles``, :mod:`gapmap.output.qgis`)."""
     if path.exists():
         path.unlink()
     # A fixed "last change" date keeps the GeoPackage byte-identical between runs.
@@ -163,9 +173,13 @@ def _write_gpkg(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
         for name, gdf in layers.items():
             gdf = gdf.copy()
             for col in gdf.columns:
-                if col != gdf.geometry.name and gdf[col].dtype == bool:
-                    gdf[col] = gdf[col].astype("int32")
-            pyogrio.write_dataframe(gdf, path, layer=name, driver="GPKG", append=path.exists())
+                if col != gdf.geometry.name:
+                    gdf[col] = _gpkg_column(gdf[col])
+            # GeoPackage 1.2: read without warnings by the GDAL of older QGIS releases (Debian's 3.22 LTR).
+            opts = {"append": True} if path.exists() else {"dataset_options": {"VERSION": "1.2"}}
+            pyogrio.write_dataframe(gdf, path, layer=name, driver="GPKG", **opts)
+        if settings is not None:
+            qgis.write_styles(path, layers, settings)
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
 
@@ -227,7 +241,8 @@ def _write_files(result, out: Path, *, recommendations=None, whatif: pd.DataFram
         "boundary": result.layers["boundary"].gdf,
         "areas": areas,
         "services": result.layers["services"].gdf,
-        "sites": sites_layer,
+        # Public mode publishes hexagons, not sites: the layer says so (formerly ``sites``; see README).
+        ("worker_hexagons" if public_sites is not None else "sites"): sites_layer,
         "population": result.population,
         "catchments": result.catchments,
     }
@@ -260,7 +275,10 @@ def _write_files(result, out: Path, *, recommendations=None, whatif: pd.DataFram
         gpkg_layers["transit_routes"] = result.transit_routes
         gpkg_layers["transit_stops"] = result.transit_stops
     files["layers.gpkg"] = out / "layers.gpkg"
-    _write_gpkg(files["layers.gpkg"], gpkg_layers)
+    _write_gpkg(files["layers.gpkg"], gpkg_layers, s)
+    files["project.qgz"] = out / "project.qgz"
+    qgis.write_project(files["project.qgz"], gpkg_layers, s, qgis.layer_titles(s, result.method),
+                       title=f"gapmap: {result.region.name}")
 
     m = webmap.build_map(result, public_sites=public_sites, areas_table=areas_out, hexes=hexes, recommendations=recs,
                          attributions=attributions(result))

@@ -53,8 +53,8 @@ def test_ctrl_c_mid_write_says_previous_outputs_unchanged(previous_run, monkeypa
     result, out, before = previous_run
     real = files._write_gpkg
 
-    def interrupted(path, layers):
-        real(path, layers)  # a complete GeoPackage in the staging folder, then Ctrl-C
+    def interrupted(path, layers, *args):
+        real(path, layers, *args)  # a complete GeoPackage in the staging folder, then Ctrl-C
         raise KeyboardInterrupt
 
     monkeypatch.setattr(files, "_write_gpkg", interrupted)
