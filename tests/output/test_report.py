@@ -138,7 +138,7 @@ def test_how_sure_shows_the_published_region_range(en, fr):
         title = "How sure is this" if lang == "en" else "Quelle est la fiabilité"
         text = _visible(_section(page, title))
         sep = "," if lang == "en" else "\u202f"
-        fmt = lambda v: f"{int(v):,}".replace(",", sep)  # noqa: E731
+        fmt = lambda v: "–" if v != v else f"{int(v):,}".replace(",", sep)  # noqa: E731 - NaN (suppressed) prints as a dash
         word = "and" if lang == "en" else "et"
         assert f"{fmt(lo)} {word} {fmt(hi)}" in text
         assert f": {fmt(knife)}." in text
