@@ -430,8 +430,19 @@ def read_fsa_centroids(path: str | Path) -> pd.DataFrame:
     """GeoNames ``CA.txt``: tab-separated, no header, one row per FSA."""
     path = Path(path)
     check_size(path, "GeoNames postal-area")
-    df = pd.read_csv(io.StringIO(_read_text(path)), sep="\t", header=None, names=_GEONAMES_COLS,
-                     dtype=str, keep_default_na=False)
+    text = io.StringIO(_read_text(path))
+    df = None
+    try:  # coordinates parsed by pandas when they are plain numbers (as in read_csv(numeric=...))
+        df = pd.read_csv(text, sep="\t", header=None, names=_GEONAMES_COLS, keep_default_na=False,
+                         dtype={c: str for c in _GEONAMES_COLS if c not in ("latitude", "longitude")},
+                         na_values={"latitude": [""], "longitude": [""]})
+        if not all(str(df[c].dtype) in ("int64", "float64") for c in ("latitude", "longitude")):
+            df = None
+    except (ValueError, OverflowError):
+        df = None
+    if df is None:
+        text.seek(0)
+        df = pd.read_csv(text, sep="\t", header=None, names=_GEONAMES_COLS, dtype=str, keep_default_na=False)
     df["latitude"] = to_float(df["latitude"])
     df["longitude"] = to_float(df["longitude"])
     df["fsa"] = df["fsa"].str.upper().str.strip()

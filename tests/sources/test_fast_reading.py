@@ -55,3 +55,14 @@ def test_upper_skipped_only_when_unchanged():
     assert readers._upper(col).tolist() == ["N8S", "N0P"]
     same = pd.Series(["N8S", "N0P"], dtype="str")
     assert readers._upper(same).tolist() == ["N8S", "N0P"]
+
+
+@pytest.mark.parametrize("lat", ["42.4", "", "x", "1,234", " 42 "])
+def test_geonames_coordinates_equal_the_string_path(tmp_path, lat):
+    path = tmp_path / "CA.txt"
+    path.write_text(f"CA\tn0p\tChatham\tOntario\tON\t\t\t\t\t{lat}\t-82.1\t6\nCA\tN7M\tX\tOntario\tON\t\t\t\t\t42.5\t-82.2\t6\n",
+                    encoding="utf-8")
+    got = readers.read_fsa_centroids(path)
+    want = readers.to_float(pd.Series([lat, "42.5"], dtype="str"))
+    assert np.array_equal(got["latitude"].to_numpy(dtype=float), want.to_numpy(dtype=float), equal_nan=True)
+    assert got["fsa"].tolist() == ["N0P", "N7M"] and got["longitude"].tolist() == [-82.1, -82.2]
