@@ -12,11 +12,13 @@ import functools
 import io
 import os
 import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Callable
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from gapmap.errors import InputError
@@ -80,7 +82,7 @@ def _read_text(path: Path) -> str:
 
 
 def read_csv(path: str | Path, required: list[str], *, what: str, columns: Sequence[str] | None = None,
-             **kwargs: Any) -> pd.DataFrame:
+             numeric: Sequence[str] = (), **kwargs: Any) -> pd.DataFrame:
     """Read a CSV as strings, check ``required`` columns and add ``source_row``.
 
     The file is size-checked (:func:`check_size`) and parsed straight from disk, so memory
@@ -97,6 +99,11 @@ def read_csv(path: str | Path, required: list[str], *, what: str, columns: Seque
     columns
         Further columns to keep when present; ``None`` keeps every column. Only kept columns
         are stripped (stripping a column costs about as much as parsing it).
+    numeric
+        Columns the caller converts with :func:`to_float`: when every value of them is a plain
+        number or blank, pandas parses them in C (int64 or float64, blanks NaN), which is what
+        :func:`to_float` gives for those strings; otherwise (thousands separators, decimal
+        commas, text) the whole file is read as strings, as without ``numeric``.
     **kwargs
         Passed to :func:`pandas.read_csv` (``sep`` is sniffed when not given).
 
@@ -119,13 +126,10 @@ def read_csv(path: str | Path, required: list[str], *, what: str, columns: Seque
                          f"{' with ' + ', '.join(required) if required else ''}.")
     if "sep" not in kwargs:
         kwargs["sep"] = sniff_delimiter(sample.lstrip("\ufeff"))
-    with path.open(encoding=encoding, errors="replace", newline="") as fh:
-        src = InterruptibleFile(fh)
-        try:
-            df = pd.read_csv(src, dtype=str, keep_default_na=False, **kwargs)
-        except (pd.errors.ParserError, csv.Error) as exc:
-            src.reraise_interrupt()
-            raise InputError(f"{what} file {path} is not a valid CSV ({str(exc).strip()}); fix that line.") from None
+    keep = None if columns is None else {*required, *columns}
+    df = _parse_numeric(path, encoding, sample, numeric, keep, kwargs) if numeric else None
+    if df is None:
+        df = _parse(path, encoding, what, dtype=str, **kwargs)
     df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
     check_case_duplicates(df.columns, path, what)
     missing = [c for c in required if c not in df.columns]
@@ -134,15 +138,116 @@ def read_csv(path: str | Path, required: list[str], *, what: str, columns: Seque
             f"{what} file {path} lacks column(s) {', '.join(missing)} (found: {column_list(df.columns)}); "
             "rename the header or use the right file."
         )
-    if columns is not None:
-        keep = {*required, *columns}
+    if keep is not None:
         df = df.loc[:, [c in keep for c in df.columns]]
     for col in df.columns:  # one column at a time: a whole-frame copy would double the peak memory
-        df[col] = df[col].str.strip()
+        if df[col].dtype == object or isinstance(df[col].dtype, pd.StringDtype):
+            if _needs_strip(df[col]):
+                df[col] = df[col].str.strip()
     df.insert(0, "source_row", range(2, len(df) + 2))
     # Semicolon-separated files come from French-locale spreadsheets, which write 42,4 for 42.4.
     df.attrs["decimal_comma"] = kwargs["sep"] == ";"
     return df
+
+
+def _parse(path: Path, encoding: str, what: str, **kwargs: Any) -> pd.DataFrame:
+    """``pandas.read_csv`` straight from disk; a malformed file is one sentence, Ctrl-C stays Ctrl-C."""
+    with path.open(encoding=encoding, errors="replace", newline="") as fh:
+        src = InterruptibleFile(fh)
+        try:
+            return pd.read_csv(src, keep_default_na=False, **kwargs)
+        except (pd.errors.ParserError, csv.Error) as exc:
+            src.reraise_interrupt()
+            raise InputError(f"{what} file {path} is not a valid CSV ({str(exc).strip()}); fix that line.") from None
+
+
+def _parse_numeric(path: Path, encoding: str, sample: str, numeric: Sequence[str], keep: set[str] | None,
+                   kwargs: dict[str, Any]) -> pd.DataFrame | None:
+    """Parse with pandas' C number parsing for the ``numeric`` columns, strings for the other kept ones.
+
+    Columns not in ``keep`` (``None``: all kept) are parsed with pandas' inference, which
+    is cheaper than strings for numbers and never fails; they are dropped afterwards.
+
+    ``None`` when that cannot be the same as strings + :func:`to_float` (a header pandas would
+    name differently, a value that is not a plain number, an int beyond int64, a parse error):
+    the caller then reads the file as strings, which also gives the usual error messages.
+    """
+    if set(kwargs) != {"sep"} or len(kwargs["sep"]) != 1 or "\n" not in sample:
+        return None
+    try:
+        header = next(csv.reader([sample.lstrip("\ufeff").splitlines()[0]], delimiter=kwargs["sep"]))
+    except (csv.Error, StopIteration):
+        return None
+    names = [str(c).strip() for c in header]
+    if len(set(header)) != len(header) or len(set(names)) != len(names):
+        return None  # pandas would rename duplicates ("a.1"): keep to the plain path
+    raw = dict(zip(names, header))
+    nums = [raw[c] for c in numeric if c in raw]
+    if not nums:
+        return None
+    kept = [h for h, n in zip(header, names) if keep is None or n in keep]
+    dtype = {h: str for h in kept if h not in nums}
+    with path.open(encoding=encoding, errors="replace", newline="") as fh:
+        src = InterruptibleFile(fh)
+        try:
+            with warnings.catch_warnings():  # mixed types in a dropped column are no concern
+                warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+                df = pd.read_csv(src, dtype=dtype, keep_default_na=False, na_values={h: [""] for h in nums}, **kwargs)
+        except (ValueError, OverflowError, csv.Error):  # ParserError is a ValueError
+            src.reraise_interrupt()
+            return None
+    if list(df.columns) != header:
+        return None
+    for h in kept:
+        kind = df[h].dtype
+        if h in nums:
+            if kind not in ("int64", "float64"):
+                return None
+        elif kind != object and not isinstance(kind, pd.StringDtype):
+            return None
+    return df
+
+
+#: Every character ``str.strip`` removes (``str.isspace``; a test checks the list is complete).
+_SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) \
+    + "\u2028\u2029\u202f\u205f\u3000"
+_ASCII_SPACE = tuple(c for c in _SPACE if c.isascii())
+_WS_BYTE = np.zeros(256, dtype=bool)
+_WS_BYTE[[ord(c) for c in _ASCII_SPACE]] = True
+
+
+def _needs_strip(col: pd.Series) -> bool:
+    """Whether any value of a text column may have leading or trailing whitespace, tested in numpy.
+
+    The values are joined with NUL and encoded as UTF-8; the bytes beside each NUL are looked
+    up in a table of whitespace bytes. A non-ASCII character beside a NUL is decoded and
+    tested (too many of them: answer yes). A NUL inside a value can only make the answer yes.
+    About a tenth of the cost of ``str.strip`` on every value.
+    """
+    try:
+        joined = "\x00".join(col.to_numpy(dtype=object).tolist())
+    except TypeError:  # a missing value (short row)
+        return True
+    raw = ("\x00" + joined + "\x00").encode("utf-8", "surrogatepass")
+    a = np.frombuffer(raw, dtype=np.uint8)
+    nul = np.flatnonzero(a == 0)
+    after, before = a[nul[:-1] + 1], a[nul[1:] - 1]
+    if _WS_BYTE[after].any() or _WS_BYTE[before].any():
+        return True
+    first = nul[:-1][after >= 0x80] + 1  # a value starting with a non-ASCII character
+    last = nul[1:][before >= 0x80]  # ... or ending with one
+    if len(first) + len(last) > 256:
+        return True
+    return any(raw[i:i + 4].decode("utf-8", "ignore")[:1].isspace() for i in first.tolist()) \
+        or any(raw[max(i - 4, 0):i].decode("utf-8", "ignore")[-1:].isspace() for i in last.tolist())
+
+def _upper(col: pd.Series) -> pd.Series:
+    """``col.str.upper()``, skipped (one C-level test) when every value is upper-case already."""
+    try:
+        joined = "\x00".join(col.to_numpy(dtype=object).tolist())
+    except TypeError:  # a missing value
+        return col.str.upper()
+    return col if joined.upper() == joined else col.str.upper()
 
 
 class InterruptibleFile:
@@ -203,6 +308,9 @@ def to_float(series: pd.Series, decimal_comma: bool = False) -> pd.Series:
 
     Commas are thousands separators (``1,234``), or the decimal mark when ``decimal_comma``.
     """
+    if pd.api.types.is_integer_dtype(series.dtype) or pd.api.types.is_float_dtype(series.dtype):
+        if series.dtype in ("int64", "float64"):
+            return series.copy()  # what the text of these numbers parses back to
     text = series.astype(str).str.strip()
     if decimal_comma:
         text = text.str.replace(r"^(-?\d+),(\d+)$", r"\1.\2", regex=True)
@@ -267,11 +375,11 @@ def read_odhf(path: str | Path) -> pd.DataFrame:
         path,
         ["index", "facility_name", "source_facility_type", "odhf_facility_type", "provider", "province", "CSDuid",
          "latitude", "longitude"],
-        what="ODHF", columns=_ODHF_EXTRA,
+        what="ODHF", columns=_ODHF_EXTRA, numeric=("latitude", "longitude"),
     )
     df["odhf_facility_type"] = df["odhf_facility_type"].str.strip().str.capitalize()
     df["CSDuid"] = df["CSDuid"].str.replace(r"\.0$", "", regex=True)
-    df["province"] = df["province"].str.upper()
+    df["province"] = _upper(df["province"])
     df["latitude"] = to_float(df["latitude"])
     df["longitude"] = to_float(df["longitude"])
     return df
@@ -294,19 +402,19 @@ def read_lmia(path: str | Path) -> pd.DataFrame:
     df = read_csv(
         path,
         ["year", "quarter", "program_stream", "employer", "address", "city", "postal_code", "fsa", "approved_positions"],
-        what="LMIA", columns=_LMIA_EXTRA,
+        what="LMIA", columns=_LMIA_EXTRA, numeric=("approved_positions", "year", "quarter"),
     )
     df["approved_positions"] = to_float(df["approved_positions"])
     df["year"] = pd.to_numeric(df["year"], errors="coerce").astype("Int64")
     df["quarter"] = pd.to_numeric(df["quarter"], errors="coerce").astype("Int64")
-    df["postal_code"] = df["postal_code"].str.upper().str.replace(" ", "", regex=False)
-    df["fsa"] = df["fsa"].str.upper()
+    df["postal_code"] = _upper(df["postal_code"]).str.replace(" ", "", regex=False)
+    df["fsa"] = _upper(df["fsa"])
     return df
 
 
 def read_gazetteer(path: str | Path) -> pd.DataFrame:
     """A community gazetteer (``name, latitude, longitude`` and optional ``gnbc_code``)."""
-    df = read_csv(path, ["name", "latitude", "longitude"], what="Gazetteer")
+    df = read_csv(path, ["name", "latitude", "longitude"], what="Gazetteer", numeric=("latitude", "longitude"))
     df["latitude"] = to_float(df["latitude"])
     df["longitude"] = to_float(df["longitude"])
     return df
@@ -322,8 +430,19 @@ def read_fsa_centroids(path: str | Path) -> pd.DataFrame:
     """GeoNames ``CA.txt``: tab-separated, no header, one row per FSA."""
     path = Path(path)
     check_size(path, "GeoNames postal-area")
-    df = pd.read_csv(io.StringIO(_read_text(path)), sep="\t", header=None, names=_GEONAMES_COLS,
-                     dtype=str, keep_default_na=False)
+    text = io.StringIO(_read_text(path))
+    df = None
+    try:  # coordinates parsed by pandas when they are plain numbers (as in read_csv(numeric=...))
+        df = pd.read_csv(text, sep="\t", header=None, names=_GEONAMES_COLS, keep_default_na=False,
+                         dtype={c: str for c in _GEONAMES_COLS if c not in ("latitude", "longitude")},
+                         na_values={"latitude": [""], "longitude": [""]})
+        if not all(str(df[c].dtype) in ("int64", "float64") for c in ("latitude", "longitude")):
+            df = None
+    except (ValueError, OverflowError):
+        df = None
+    if df is None:
+        text.seek(0)
+        df = pd.read_csv(text, sep="\t", header=None, names=_GEONAMES_COLS, dtype=str, keep_default_na=False)
     df["latitude"] = to_float(df["latitude"])
     df["longitude"] = to_float(df["longitude"])
     df["fsa"] = df["fsa"].str.upper().str.strip()
@@ -333,7 +452,7 @@ def read_fsa_centroids(path: str | Path) -> pd.DataFrame:
 @_cached
 def read_da_population(path: str | Path) -> pd.DataFrame:
     """2021 population by DA; 8-digit DAUIDs are DAs, 4-digit codes are census-division totals."""
-    df = read_csv(path, ["DAUID", "Population"], what="DA population", columns=())
+    df = read_csv(path, ["DAUID", "Population"], what="DA population", columns=(), numeric=("Population",))
     df = df.rename(columns={"DAUID": "dauid", "Population": "pop2021"})
     df["pop2021"] = to_float(df["pop2021"])
     return df[["source_row", "dauid", "pop2021"]]
@@ -345,7 +464,8 @@ _CIMD_EXTRA = ("Residential instability Scores", "Economic dependency Scores", "
 @_cached
 def read_cimd(path: str | Path) -> pd.DataFrame:
     """CIMD 2021 factor scores by DA, with short column names."""
-    df = read_csv(path, ["DAUID", "Ethno-cultural composition Scores"], what="CIMD", columns=_CIMD_EXTRA)
+    df = read_csv(path, ["DAUID", "Ethno-cultural composition Scores"], what="CIMD", columns=_CIMD_EXTRA,
+                  numeric=("Ethno-cultural composition Scores", *_CIMD_EXTRA))
     names = {
         "DAUID": "dauid",
         "Residential instability Scores": "cimd_resid_instab",
@@ -362,7 +482,7 @@ def read_cimd(path: str | Path) -> pd.DataFrame:
 @_cached
 def read_da_points(path: str | Path) -> pd.DataFrame:
     """2016 population-weighted DA representative points (``DAUID_2016, lon, lat``)."""
-    df = read_csv(path, ["DAUID_2016", "lon", "lat"], what="DA points", columns=())
+    df = read_csv(path, ["DAUID_2016", "lon", "lat"], what="DA points", columns=(), numeric=("lon", "lat"))
     df = df.rename(columns={"DAUID_2016": "dauid"})
     df["lon"] = to_float(df["lon"])
     df["lat"] = to_float(df["lat"])
