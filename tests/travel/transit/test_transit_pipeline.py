@@ -1,6 +1,7 @@
 """Mode transit end to end on the real Kingston feed, and the Windsor feed without stop_times."""
 
 import json
+import re
 
 import geopandas as gpd
 import pandas as pd
@@ -39,7 +40,10 @@ def test_transit_run_labels_and_layers(kingston):
     # The map title and report headline use the public table too: no worker count appears.
     for page in ("map.html", "report.html"):
         text = (kingston / page).read_text()
-        assert "of – estimated workers" in text and "estimated workers (– of – sites)" in text
+        assert "estimated workers" in text
+        # No worker or site count: every figure before "estimated workers" / "sites" is blank.
+        assert not re.search(r"\d[\d,\u202f ]*</?b?>? ?(?:of )?estimated workers", text), page
+        assert not re.search(r"of \d[\d,]* estimated workers|\(\d[\d,]* of \d[\d,]* sites\)|\d[\d,]* sites in all", text), page
 
 
 def test_transit_bands_nested_and_tables_consistent(kingston):
