@@ -228,13 +228,8 @@ class Result:
         """The recommendation rows as public mode writes them (figures blank where small)."""
         from gapmap.analysis import privacy
 
-        s, rec = self.settings, self.recommendations
-        totals = privacy.public_recommendation_totals(rec.totals, pub.coverage, s.headline_category, s.k_anonymity)
-        after, before = totals.get("workers_covered_after"), totals.get("workers_covered_before")
-        dem = rec.demand
-        newly = dem[(dem["workers"] > 0) & ~dem["covered_before"]].groupby("covered_by").size()
-        return privacy.public_recommendations(rec.recommendations, None if after is None or before is None else after - before,
-                                              s.k_anonymity, newly.reindex(rec.recommendations["candidate_id"]).fillna(0).to_numpy())
+        s = self.settings
+        return privacy.public_siting(self.recommendations, pub.coverage, s.headline_category, s.k_anonymity)[0]
 
 
 def _say(progress: Progress | None, msg: str) -> None:

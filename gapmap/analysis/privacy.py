@@ -451,6 +451,22 @@ def public_recommendations(recs: pd.DataFrame, workers_total_change: float | Non
     return out
 
 
+def public_siting(siting, coverage: list[dict], category: str, k: int):
+    """A siting result's recommendations and totals as public outputs may show them.
+
+    Totals are blanked where they would give back suppressed coverage
+    (:func:`public_recommendation_totals`); each recommendation's worker counts from fewer
+    than ``k`` newly covered sites are blanked (:func:`public_recommendations`).
+    """
+    totals = public_recommendation_totals(siting.totals, coverage, category, k)
+    after, before = totals.get("workers_covered_after"), totals.get("workers_covered_before")
+    dem = siting.demand
+    newly = dem[(dem["workers"] > 0) & ~dem["covered_before"]].groupby("covered_by").size()
+    recs = public_recommendations(siting.recommendations, None if after is None or before is None else after - before,
+                                  k, newly.reindex(siting.recommendations["candidate_id"]).fillna(0).to_numpy())
+    return recs, totals
+
+
 def public_recommendation_totals(totals: dict, coverage: list[dict], category: str, k: int) -> dict:
     """Siting totals (``summary.json`` ``recommendations.totals``) with worker figures blank when
     they or their complement are below ``k``, the region is suppressed, or the region's public

@@ -256,12 +256,7 @@ def _write_files(result, out: Path, *, recommendations=None, whatif: pd.DataFram
     if recommendations is not None:
         recs, rec_totals = recommendations.recommendations, recommendations.totals
         if pub is not None:
-            rec_totals = privacy.public_recommendation_totals(rec_totals, coverage, s.headline_category, s.k_anonymity)
-            after, before = rec_totals.get("workers_covered_after"), rec_totals.get("workers_covered_before")
-            dem = recommendations.demand
-            newly = dem[(dem["workers"] > 0) & ~dem["covered_before"]].groupby("covered_by").size()
-            recs = privacy.public_recommendations(recs, None if after is None or before is None else after - before,
-                                                  s.k_anonymity, newly.reindex(recs["candidate_id"]).fillna(0).to_numpy())
+            recs, rec_totals = privacy.public_siting(recommendations, coverage, s.headline_category, s.k_anonymity)
         gpkg_layers["recommendations"] = recs
         files["recommendations.csv"] = out / "recommendations.csv"
         ll = recs.geometry.to_crs("EPSG:4326")

@@ -291,19 +291,12 @@ def _gaps_section(result, areas_table, Lr, W) -> str:
 
 
 def published_siting(siting, coverage: list[dict], settings):
-    """Recommendations and totals as published (public mode), by the same calls as ``files.py``."""
+    """Recommendations and totals as published (:func:`gapmap.analysis.privacy.public_siting` in public mode)."""
     from gapmap.analysis import privacy
 
-    recs, totals = siting.recommendations, siting.totals
     if settings.privacy != "public":
-        return recs, totals
-    totals = privacy.public_recommendation_totals(totals, coverage, settings.headline_category, settings.k_anonymity)
-    after, before = totals.get("workers_covered_after"), totals.get("workers_covered_before")
-    dem = siting.demand
-    newly = dem[(dem["workers"] > 0) & ~dem["covered_before"]].groupby("covered_by").size()
-    recs = privacy.public_recommendations(recs, None if after is None or before is None else after - before,
-                                          settings.k_anonymity, newly.reindex(recs["candidate_id"]).fillna(0).to_numpy())
-    return recs, totals
+        return siting.recommendations, siting.totals
+    return privacy.public_siting(siting, coverage, settings.headline_category, settings.k_anonymity)
 
 
 def default_siting(result, p: int = DEFAULT_SITES):
