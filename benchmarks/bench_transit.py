@@ -200,21 +200,7 @@ def vectorised_departure_matrix(p: transit._Problem, category: str) -> tuple[np.
         egress_svc[ss[0][order][first]] = ss[1][order][first]
     transit_, tsvc = vectorised_transit(p, egress, egress_svc)
     travel = np.where(transit_ < _csa.INF, transit_ - p.departures[None, :], _csa.INF)
-    oo, ssv, sec = p.origin_service
-    in_cat = p.service_cat[ssv] == category if len(ssv) else np.zeros(0, bool)
-    walk_s = np.full(n_o, _csa.INF, np.int64)
-    walk_svc = np.full(n_o, -1, np.int64)
-    if in_cat.any():
-        oo, ssv, sec = oo[in_cat], ssv[in_cat], sec[in_cat]
-        order = np.lexsort((ssv, sec, oo))
-        first = np.r_[True, oo[order][1:] != oo[order][:-1]]
-        walk_s[oo[order][first]] = sec[order][first]
-        walk_svc[oo[order][first]] = ssv[order][first]
-    walk_only = (walk_s[:, None] <= travel) & (walk_s[:, None] < _csa.INF)
-    best = np.where(walk_only, walk_s[:, None], travel)
-    svc = np.where(walk_only, walk_svc[:, None], tsvc)
-    too_long = best > p.max_sec
-    return np.where(too_long, _csa.INF, best), np.where(too_long, -1, svc), walk_only & ~too_long
+    return transit.with_walking(p, category, travel, tsvc)  # the same walking step as the code under test
 
 
 def main() -> None:

@@ -748,7 +748,17 @@ def _departure_matrix(p: _Problem, category: str, algorithm: str) -> tuple[np.nd
                     transit[o, d], tsvc[o, d] = a, s
     travel = np.where(transit < _csa.INF, transit - p.departures[None, :], _csa.INF)
 
-    # Walking only: nearest service of the category within max_walk_m.
+    return with_walking(p, category, travel, tsvc)
+
+
+
+def with_walking(p: _Problem, category: str, travel: np.ndarray, tsvc: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Best seconds, service and walk-only flag per (origin, departure): transit ``travel`` or walking only.
+
+    Walking only is the nearest service of ``category`` within ``max_walk_m``; trips over the
+    maximum time are unreachable. Shared by every search (profile scan, RAPTOR oracle, baselines).
+    """
+    n_o = len(p.origin_ids)
     oo, ssv, sec = p.origin_service
     in_cat = p.service_cat[ssv] == category if len(ssv) else np.zeros(0, bool)
     walk_s = np.full(n_o, _csa.INF, np.int64)
@@ -767,7 +777,6 @@ def _departure_matrix(p: _Problem, category: str, algorithm: str) -> tuple[np.nd
     svc = np.where(too_long, -1, svc)
     walk_only &= ~too_long
     return best, svc, walk_only
-
 
 def _query_profiles(p: _Problem, prof: _csa.Profiles, transit: np.ndarray, tsvc: np.ndarray) -> None:
     """Fill ``transit``/``tsvc`` (origin x minute) from the stop profiles, in memory-bounded chunks."""
