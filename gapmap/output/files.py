@@ -117,7 +117,11 @@ def summary(result, public_stats: dict | None, files: list[str], areas: pd.DataF
         region = areas.iloc[-1] if areas is not None else None
         if region is not None and bool(region.get("suppressed", False)):
             lay_info["sites"]["workers"] = lay_info["sites"]["features"] = None
-        lay_info["sites"]["geocode_precision"] = _small_to_none(lay_info["sites"]["geocode_precision"], s.k_anonymity)
+        tally = _small_to_none(lay_info["sites"]["geocode_precision"], s.k_anonymity)
+        # One blank tally would come back as the site total minus the others: blank them all then.
+        if lay_info["sites"]["features"] is None or any(v is None for v in tally.values()):
+            tally = dict.fromkeys(tally)
+        lay_info["sites"]["geocode_precision"] = tally
         lay_info["sites"]["rejected_by_reason"] = {
             privacy.fsa_only(r): n for r, n in lay_info["sites"]["rejected_by_reason"].items()}
     lay_info["population"]["population"] = float(result.population["pop2021"].sum())

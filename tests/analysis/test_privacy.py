@@ -413,3 +413,24 @@ def test_hexagon_breakdowns_vs_region_recover_nothing(which, ck_run, user_run):
         vals = pd.to_numeric(hexes[col], errors="coerce")
         rest = float(region[col]) - vals.sum()
         assert rest == 0 or rest >= K, f"region minus hexagons, {col}: {rest}"
+
+
+def test_precision_tally_cannot_be_differenced_from_the_site_total():
+    """summary.json's sites-by-precision tally: a blanked count must not be the total minus the others."""
+    import geopandas as gpd
+    import gapmap
+    from gapmap.output import files as out_files
+
+    result = gapmap.analyze("chatham-kent", network="straight")
+    # A real run with one site moved to another precision: 90 community/post-office sites + 1 postal-area site.
+    sites = result.sites.copy()
+    sites.loc[sites.index[0], "geocode_precision"] = "postal_area"
+    result.sites = gpd.GeoDataFrame(sites, geometry="geometry", crs=result.sites.crs)
+    summ = out_files.summary(result, None, [])
+    tally = summ["layers"]["sites"]["geocode_precision"]
+    total = summ["layers"]["sites"]["features"]
+    shown = [v for v in tally.values() if v is not None]
+    hidden = [k for k, v in tally.items() if v is None]
+    assert hidden, tally  # the single postal-area site is blanked
+    # What the published tallies leave over for the blanked ones is 0 (all blank) or at least k sites.
+    assert total is None or not shown or total - sum(shown) >= 5
