@@ -37,9 +37,9 @@ def _user_errors(func):
             sys.stderr.close()
             sys.exit(0)
         except KeyboardInterrupt as exc:
-            from gapmap.output.atomic import OutputsInterrupted  # already loaded when outputs were being written
-
-            click.echo(exc.message if isinstance(exc, OutputsInterrupted) else "Interrupted.", err=True)
+            # No import here: Ctrl-C may have stopped one half-way (an interrupted numpy cannot be imported
+            # again). OutputsInterrupted carries the message about the previous outputs.
+            click.echo(getattr(exc, "message", None) or "Interrupted.", err=True)
             sys.exit(130)
         except Exception as exc:  # a bug: still one line, the traceback only on request
             if os.environ.get("GAPMAP_DEBUG"):

@@ -38,8 +38,18 @@ def _interrupt_after_line(proc: subprocess.Popen, marker: str) -> tuple[str, lis
 
 def test_sigint_during_imports(tmp_path):
     proc = _start(tmp_path / "out", quiet=True)
-    # Still importing pandas / geopandas (1-3 s); the interpreter's own start-up (~0.1 s) is before any gapmap code.
-    time.sleep(0.5)
+    # Signal once the process is past the interpreter's own start-up (before any gapmap code, Python's own
+    # handler applies: a loaded machine can spend over 0.5 s there) and is importing the heavy modules:
+    # numpy's extension is mapped only after gapmap's handler is installed.
+    maps, deadline = Path(f"/proc/{proc.pid}/maps"), time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if "numpy" in maps.read_text():
+                break
+        except OSError:  # no /proc (not Linux): fall back to a fixed wait
+            time.sleep(0.5)
+            break
+        time.sleep(0.005)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
