@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -40,18 +39,10 @@ from gapmap.sources.regions import get_region  # noqa: E402
 from gapmap.travel.road import network as nw  # noqa: E402
 from gapmap.travel.road import segments  # noqa: E402
 from gapmap.sources import catalog  # noqa: E402
+from bench_network import timed  # noqa: E402  (best-of-N timer shared by the benchmarks; this folder is on sys.path)
 
 CATEGORIES = ("hospital", "primary_care")
 THRESHOLDS_MIN = (15.0, 30.0, 60.0)
-
-
-def timed(fn, repeat: int = 1):
-    best, out = np.inf, None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def main() -> None:
