@@ -68,20 +68,17 @@ class DirectedEdges:
     def lookup(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """Positions of the entries ``rows[i] -> cols[i]`` (all must exist).
 
-        A binary search inside each row's slice of :attr:`indptr` (all rows in step, so
-        ``log2(max degree)`` vectorised rounds): road nodes have a handful of entries, so this
-        touches far less memory than a search of :attr:`keys`, which at 100k nodes took 3-4x longer.
+        A scan of each row's slice of :attr:`indptr`, all rows in step, dropping those found:
+        road nodes have a handful of entries, so this touches far less memory than a search of
+        :attr:`keys` (at 100k nodes 2 ms against 12 ms; a binary search in the rows: 2.9 ms).
         """
-        rows = np.asarray(rows, dtype=np.int64)
         cols = np.asarray(cols)
-        lo, hi = self.indptr[rows], self.indptr[rows + 1]
-        width = int((hi - lo).max()) if rows.size else 0
-        for _ in range(width.bit_length()):
-            mid = (lo + hi) >> 1
-            right = self.cols[np.minimum(mid, self.cols.size - 1)] < cols
-            lo = np.where(right, mid + 1, lo)
-            hi = np.where(right, hi, mid)
-        return lo
+        pos = self.indptr[np.asarray(rows, dtype=np.int64)]
+        todo = np.flatnonzero(self.cols[pos] != cols)
+        while todo.size:
+            pos[todo] += 1
+            todo = todo[self.cols[pos[todo]] != cols[todo]]
+        return pos
 
     def extended(
         self, n: int, rows: np.ndarray, cols: np.ndarray, time: np.ndarray, length: np.ndarray
