@@ -484,8 +484,15 @@ def node_travel_times(
     categories: Sequence[str],
     *,
     access_speed_kmh: float = ACCESS_SPEED_KMH,
+    distances: bool = True,
 ) -> pd.DataFrame:
     """Time and distance from every network node to its nearest service of each category.
+
+    Parameters
+    ----------
+    distances : bool
+        False skips the road distances (``distance_m`` is then NaN): the distance pass
+        along the shortest-path tree is about a quarter of a large network's call.
 
     Returns
     -------
@@ -498,7 +505,10 @@ def node_travel_times(
     crs = geo.metre_crs(services, "services")
     net = network.to_crs(crs) if crs is not None else network
     rows, svc_geoms, svc_category = _service_rows(services, categories, crs)
-    _, aug, res = _solve(net, np.empty(0, dtype=object), svc_geoms, svc_category, categories, access_speed_kmh)
+    _, aug, res = _solve(net, np.empty(0, dtype=object), svc_geoms, svc_category, categories, access_speed_kmh,
+                         with_dist=distances)
+    if not distances:
+        res.dist = {cat: np.full(aug.reverse.n, np.nan) for cat in categories}
     n, c = net.n_nodes, len(categories)
     # One table, categories in blocks: per-category arrays concatenated.
     time = np.concatenate([res.time[cat][:n] for cat in categories]) if c else np.zeros(0)

@@ -169,3 +169,16 @@ def test_repeat_travel_time_calls_are_identical():
     # is 30 m of road away at 10 m/s
     assert one["distance_m"].iloc[0] == pytest.approx(30.0 + 20.0)
     assert one["minutes"].iloc[0] == pytest.approx((30.0 / 10.0 + 20.0 / (4.8 / 3.6)) / 60.0)
+
+
+def test_node_times_without_distances():
+    net = grid_network()
+    services = gpd.GeoDataFrame({"service_id": ["x", "y"], "category": ["a", "b"]},
+                                geometry=[shapely.Point(0, 0), shapely.Point(500, 500)], crs=CRS)
+    full = nw.node_travel_times(net, services, ["a", "b"])
+    quick = nw.node_travel_times(net, services, ["a", "b"], distances=False)
+    pd.testing.assert_frame_equal(quick.drop(columns="distance_m"), full.drop(columns="distance_m"), check_exact=True)
+    assert quick["distance_m"].isna().all()
+    # node 35 (500, 500): 1000 m of grid from (0, 0) at 10 m/s, but the one-way diagonal runs 0 -> 35 only
+    far = full[(full.node == 35) & (full.category == "a")].iloc[0]
+    assert far["distance_m"] == pytest.approx(1000.0) and far["minutes"] == pytest.approx(100.0 / 60.0)
