@@ -12,6 +12,7 @@ category) and :func:`node_travel_times`.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Sequence
 from typing import Callable, Any
 
@@ -38,6 +39,9 @@ class Snap:
     frac: np.ndarray  # position along the segment, 0..1 of its length
     dist: np.ndarray  # off-road distance, m (NaN where missing)
     xy: np.ndarray  # attachment point
+
+
+_SNAP_LOCK = threading.Lock()
 
 
 class _SnapMemo:
@@ -103,16 +107,17 @@ def _snap(net: RoadNetwork, geoms: np.ndarray) -> Snap:
         seg[ok], frac[ok], dist[ok], xy[ok] = _snap_points(net, pts)
         return Snap(seg, frac, dist, xy)
     key = np.ascontiguousarray(coords).view(np.complex128).ravel()
-    memo = net._snap_memo
-    if memo is None or len(memo.index) + len(key) > _SnapMemo.max_points:
-        memo = net._snap_memo = _SnapMemo()
-    row = memo.find(key)
-    miss = np.flatnonzero(row < 0)
-    if miss.size:
-        new, first, inverse = np.unique(key[miss], return_index=True, return_inverse=True)
-        memo.add(new, *_snap_points(net, pts[miss[first]]))
-        row[miss] = len(memo.index) - len(new) + inverse.ravel()
-    seg[ok], frac[ok], dist[ok], xy[ok] = memo.seg[row], memo.frac[row], memo.dist[row], memo.xy[row]
+    with _SNAP_LOCK:  # threads share a network (Dask workers run one task per category)
+        memo = net._snap_memo
+        if memo is None or len(memo.index) + len(key) > _SnapMemo.max_points:
+            memo = net._snap_memo = _SnapMemo()
+        row = memo.find(key)
+        miss = np.flatnonzero(row < 0)
+        if miss.size:
+            new, first, inverse = np.unique(key[miss], return_index=True, return_inverse=True)
+            memo.add(new, *_snap_points(net, pts[miss[first]]))
+            row[miss] = len(memo.index) - len(new) + inverse.ravel()
+        seg[ok], frac[ok], dist[ok], xy[ok] = memo.seg[row], memo.frac[row], memo.dist[row], memo.xy[row]
     return Snap(seg, frac, dist, xy)
 
 
@@ -156,7 +161,7 @@ def _augment(net: RoadNetwork, snap: Snap, service_point: np.ndarray, access_s: 
     a = net.segment_arrays
     u, v, t, tb, length = a["u"], a["v"], a["time_s"], a["time_back_s"], a["length_m"]
     on = np.flatnonzero(snap.seg >= 0)
-    order = on[np.lexsort((on, snap.frac[on], snap.seg[on]))]
+    order = on[np.lexsort((snap.frac[on], snap.seg[on]))]  # stable: ties stay in point order (``on`` ascends)
     s, f, node = snap.seg[order], snap.frac[order], n + order
     first = np.r_[True, s[1:] != s[:-1]] if s.size else np.zeros(0, bool)
     last = np.r_[s[1:] != s[:-1], True] if s.size else np.zeros(0, bool)
@@ -232,12 +237,14 @@ def _service_rows(services: gpd.GeoDataFrame, categories: Sequence[str], crs: An
     """
     _check_service_columns(services)
     geoms = services.geometry.to_numpy()
-    keep = services["category"].isin(list(categories)).to_numpy(bool) & ~(shapely.is_empty(geoms) | shapely.is_missing(geoms))
+    category = services["category"]
+    keep = category.isin(list(categories)).to_numpy(bool) & ~(shapely.is_empty(geoms) | shapely.is_missing(geoms))
     rows = np.flatnonzero(keep)
     geoms = geoms[rows]
-    if crs is not None and services.crs is not None and not pyproj.CRS.from_user_input(services.crs).equals(crs):
-        geoms = gpd.GeoSeries(geoms, crs=services.crs).to_crs(crs).to_numpy()
-    return rows, geoms, services["category"].to_numpy()[rows]
+    svc_crs = services.crs
+    if crs is not None and svc_crs is not None and not (svc_crs is crs or pyproj.CRS.from_user_input(svc_crs).equals(crs)):
+        geoms = gpd.GeoSeries(geoms, crs=svc_crs).to_crs(crs).to_numpy()
+    return rows, geoms, category.to_numpy()[rows]
 
 
 def _nearest(net: RoadNetwork, aug: Augmented, categories: Sequence[str], svc_category: np.ndarray, with_dist: bool = True) -> Nearest:

@@ -182,3 +182,16 @@ def test_node_times_without_distances():
     # node 35 (500, 500): 1000 m of grid from (0, 0) at 10 m/s, but the one-way diagonal runs 0 -> 35 only
     far = full[(full.node == 35) & (full.category == "a")].iloc[0]
     assert far["distance_m"] == pytest.approx(1000.0) and far["minutes"] == pytest.approx(100.0 / 60.0)
+
+
+def test_snap_memo_shared_by_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(4)
+    layers = [gpd.GeoDataFrame(geometry=shapely.points(rng.uniform(0, 500, (400, 2))), crs=CRS) for _ in range(6)]
+    want = [routing.snap(grid_network(), layer) for layer in layers]
+    net = grid_network()
+    with ThreadPoolExecutor(6) as pool:
+        got = list(pool.map(lambda layer: routing.snap(net, layer), layers * 3))
+    for g, w in zip(got, want * 3):
+        pd.testing.assert_frame_equal(g, w, check_exact=True)
