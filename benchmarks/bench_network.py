@@ -38,6 +38,7 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -151,7 +152,7 @@ def interleaved(fns: list, repeat: int) -> list[tuple[float, object]]:
     return list(zip(best, outs))
 
 
-def floor_setup(net: nw.RoadNetwork, svc: gpd.GeoDataFrame):
+def floor_setup(net: nw.RoadNetwork, svc: gpd.GeoDataFrame) -> tuple[float, Callable[[], dict[str, np.ndarray]]]:
     """(d): the reversed CSR (build time returned) and the bare per-category csgraph query on it."""
     t_build, csr = timed(lambda: net._graph.reversed().csr("time"))
     src = {cat: svc.loc[svc.category == cat, "node"].to_numpy() for cat in CATEGORIES}

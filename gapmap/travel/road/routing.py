@@ -223,6 +223,7 @@ def prepare_services(services: gpd.GeoDataFrame, categories: Sequence[str], crs:
 
 
 def _check_service_columns(services: gpd.GeoDataFrame) -> None:
+    """InputError when ``services`` lacks ``service_id`` or ``category``."""
     missing = {"service_id", "category"} - set(services.columns)
     if missing:
         raise InputError(f"The services layer lacks column(s) {', '.join(sorted(missing))}; add them to the services file.")
