@@ -49,6 +49,14 @@ CASES = [
     ("CK wards (GeoJSON)", "ck_wards", lambda p: readers.read_vector(p, what="Boundary"), gpd.read_file),
 ]
 
+#: A second, informative floor for the DA tables: the same pandas call with the id column read as
+#: text, as gapmap keeps it (DAUIDs join to boundary files as text). Not the target's floor.
+TEXT_ID_FLOORS = {
+    "da_population_2021": lambda p: pd.read_csv(p, usecols=["DAUID", "Population"], dtype={"DAUID": str}),
+    "da_cimd_2021": lambda p: pd.read_csv(p, dtype={"DAUID": str}),
+    "da_centroids_2016": lambda p: pd.read_csv(p, usecols=["DAUID_2016", "lon", "lat"], dtype={"DAUID_2016": str}),
+}
+
 
 def _best(fn, n: int) -> float:
     best = float("inf")
@@ -69,19 +77,23 @@ def main() -> None:
     for label, ds, mine, floor in CASES:
         path = catalog.resolve(ds)
         mine(path), floor(path)  # warm the OS file cache and imports
-        t_mine = t_floor = float("inf")
+        t_mine = t_floor = t_text = float("inf")
+        text_floor = TEXT_ID_FLOORS.get(ds)
         for _ in range(n):  # interleaved: load on a shared box hits both alike
             readers.clear_table_cache()
             t_mine = min(t_mine, _best(lambda: mine(path), 1))
             t_floor = min(t_floor, _best(lambda: floor(path), 1))
+            if text_floor is not None:
+                t_text = min(t_text, _best(lambda: text_floor(path), 1))
         mine(path)
         t_cached = _best(lambda: mine(path), n)
         ratio = t_mine / t_floor
         if ratio > 2:
             missed.append(label)
-        print(f"{label:<34} {t_mine:8.3f} {t_floor:8.3f} {ratio:6.2f} {t_cached:8.4f}   {'met' if ratio <= 2 else 'MISSED'}")
+        text = f"   (floor with the id as text {t_text:.3f} s: ratio {t_mine / t_text:.2f})" if text_floor else ""
+        print(f"{label:<34} {t_mine:8.3f} {t_floor:8.3f} {ratio:6.2f} {t_cached:8.4f}   {'met' if ratio <= 2 else 'MISSED'}{text}")
     print("cached = a repeat call in the same process (a batch's later regions); only the province-wide "
-          "tables (ODHF, LMIA, DA population, CIMD, DA points) are cached.")
+          "tables (ODHF, LMIA, DA population, CIMD, DA points, GeoNames FSA centroids) are cached.")
     print(f"targets missed: {', '.join(missed) if missed else 'none'}")
 
 

@@ -426,6 +426,7 @@ _GEONAMES_COLS = [
 ]
 
 
+@_cached
 def read_fsa_centroids(path: str | Path) -> pd.DataFrame:
     """GeoNames ``CA.txt``: tab-separated, no header, one row per FSA."""
     path = Path(path)
