@@ -393,9 +393,10 @@ def _fr_hours(p: dict) -> str:
 
 
 def _fr_candidates(p: dict) -> str:
-    tail = (f"{report_int(p['radius_sites'], 'fr')} {_plural(p['radius_sites'], 'autre site utilise', 'autres sites utilisent')} "
-            "le rayon indiqué pour la précision de leur géocodage." if p["radius_sites"] else
-            "aucun site ne se replie sur un rayon indiqué.")
+    n = p["radius_sites"]
+    tail = (f"{report_int(n, 'fr')} " + _plural(n, "autre site utilise le rayon indiqué pour la précision de son géocodage.",
+                                               "autres sites utilisent le rayon indiqué pour la précision de leur géocodage.")
+            if n else "aucun site ne se replie sur un rayon indiqué.")
     return (f"Fourchettes d'emplacement : {report_int(p['sites'], 'fr')} {_plural(p['sites'], 'site placé', 'sites placés')} au point "
             "d'une localité, d'un bureau de poste ou d'une région de tri varient sur les positions qu'ils peuvent représenter "
             f"({report_int(p['households'], 'fr')} pseudo-ménages de Chatham-Kent le long des routes nommées, C. Belanger / "
