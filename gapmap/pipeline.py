@@ -417,7 +417,8 @@ def _drop_absent_categories(settings: Settings, services: gpd.GeoDataFrame, note
         kept = tuple(c for c in settings.categories if c in present)
         head = settings.headline_category if settings.headline_category in kept else kept[0]
         settings = settings.replace(categories=kept, headline_category=head)
-        notes.append(f"No {', '.join(missing)} services in or near the region in the offline data; analysed {', '.join(kept)} only.")
+        notes.append(Message(f"No {', '.join(missing)} services in or near the region in the offline data; analysed "
+                             f"{', '.join(kept)} only.", "note_categories_absent", missing=list(missing), kept=list(kept)))
         _say(progress, f"note: {notes[-1]}")
     return settings
 

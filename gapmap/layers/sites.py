@@ -89,7 +89,8 @@ def build_sites(region: Region, boundary: gpd.GeoDataFrame, areas: gpd.GeoDataFr
     rej = pd.concat(rejects, ignore_index=True)
     if gdf.empty:
         return Layer("sites", _empty_sites(crs), n_read, 0, rej, (dataset_id,),
-                     (f"No {', '.join(streams)} LMIA rows placed inside the region.",))
+                     (Message(f"No {', '.join(streams)} LMIA rows placed inside the region.", "note_no_lmia_rows",
+                              streams=list(streams)),))
     sites = _lmia_sites(gdf, areas)
     return Layer("sites", sites, n_read, int(len(gdf)), rej, (dataset_id, *_sources_used(sites, tables)),
                  _postal_licence_notes(sites))

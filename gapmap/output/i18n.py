@@ -363,14 +363,14 @@ def _plural(n, one: str, many: str) -> str:
 def _fr_sites(p: dict) -> str:
     # ESDC lists employers by community and postal code: how many sites each geocoding rule placed.
     words = {
-        "postal_code": "à leur propre point de code postal urbain (environ un pâté de maisons)",
+        "postal_code": "à {their} propre point de code postal urbain (environ un pâté de maisons)",
         "community": "au point d'une localité citée (environ 1\u00a0km)",
         "post_office": "au point d'un bureau de poste rural (environ 1\u00a0km du village; les fermes peuvent être à "
                        "plusieurs kilomètres)",
         "postal_area": "seulement au centroïde d'une région de tri d'acheminement (RTA; grossier, parfois à plus de "
                        "30\u00a0km; comptés dans « secteur inconnu », jamais dans un quartier)",
     }
-    parts = "; ".join(f"{report_int(n, 'fr')} {words[k]}" for k, n in p["counts"].items())
+    parts = "; ".join(f"{report_int(n, 'fr')} {words[k].format(their=_plural(n, 'son', 'leur'))}" for k, n in p["counts"].items())
     text = f"Les sites ne sont pas à l'adresse des fermes (EDSC n'indique que la localité et le code postal) : {parts}."
     if p.get("unstated"):
         n = p["unstated"]
@@ -413,6 +413,56 @@ def _fr_odhf(p: dict) -> str:
             f"{report_num(p['reject_km'], 'fr')}\u00a0km des deux; les autres conservés avec un location_flag).")
 
 
+def _fr_census_source(text: str) -> str:
+    text = text.replace("Statistics Canada, 2021 Census of Population, Census Profile",
+                        "Statistique Canada, Recensement de la population de 2021, Profil du recensement")
+    return re.sub(r", CSD (\d+)", r", SDR \1", text)
+
+
+def _fr_new_das(p: dict) -> str:
+    n = p["n"]
+    return (f"{report_int(n, 'fr')} {_plural(n, 'AD est nouvelle', 'AD sont nouvelles')} depuis 2016 "
+            f"({report_int(p['people'], 'fr')} personnes) et sans point représentatif hors ligne : "
+            + _plural(n, "elle n'est pas placée, et les totaux de population l'omettent.",
+                      "elles ne sont pas placées, et les totaux de population les omettent."))
+
+
+def _fr_new_das_cd(p: dict) -> str:
+    n = p["n"]
+    text = (f"{report_int(n, 'fr')} AD ({report_int(p['people'], 'fr')} personnes) de la division de "
+            f"recensement {p['cds']} {_plural(n, 'est nouvelle', 'sont nouvelles')} depuis 2016 et sans point représentatif "
+            f"hors ligne : on ne sait pas si {_plural(n, 'elle se trouve', 'elles se trouvent')} dans la région; "
+            + _plural(n, "elle n'est pas placée", "elles ne sont pas placées"))
+    source = _fr_census_source(p.get("census_source", ""))
+    if p.get("gap") == "fewer":
+        text += (f"; les AD placées comptent {report_int(p['placed'], 'fr')} personnes, soit {report_int(p['missing'], 'fr')} "
+                 f"({report_pct(p['share'], 'fr', 1)}) de moins que le total du recensement de "
+                 f"{report_int(p['census_total'], 'fr')} ({source})")
+    elif p.get("gap") == "full":
+        text += (f"; les AD placées atteignent déjà le total du recensement de {report_int(p['census_total'], 'fr')} "
+                 f"({source})")
+    return text + "."
+
+
+def _fr_rest_areas(p: dict) -> str:
+    n = p["n"]
+    what = "quartiers" if p["wards"] else "secteurs de recensement"
+    return (f"{report_int(n, 'fr')} {_plural(n, 'secteur « Reste de … » couvre', 'secteurs « Reste de … » couvrent')} la partie "
+            f"de la région hors des {what} disponibles hors ligne.")
+
+
+def _fr_categories_absent(p: dict) -> str:
+    missing = ", ".join(cat_label(c, "fr") for c in p["missing"])
+    kept = ", ".join(cat_label(c, "fr") for c in p["kept"])
+    return (f"Aucun service de ces catégories dans la région ou à proximité dans les données hors ligne : {missing}; "
+            f"seules ces catégories sont analysées : {kept}.")
+
+
+#: French names of the TFWP streams (ESDC's own French titles).
+_FR_STREAMS = {"Primary Agriculture": "Agriculture primaire", "High Wage": "Postes à haut salaire",
+               "Low Wage": "Postes à bas salaire", "Global Talent Stream": "Volet des talents mondiaux",
+               "Permanent Resident Only": "Résidence permanente seulement"}
+
 #: Road-network fallback reasons (gapmap.travel.road.load) the notes quote, in French.
 _FR_ROAD_REASONS = {
     "no internet": "aucun réseau routier en cache et pas de connexion Internet vers OpenStreetMap (API Overpass injoignable)",
@@ -440,6 +490,12 @@ MESSAGES_FR: dict[str, Any] = {
                                      "déplacement suivent l'approximation à vol d'oiseau." if p.get("reason_key") in _FR_ROAD_REASONS
                                      else None),
     "note_odhf_locations": _fr_odhf,
+    "note_no_lmia_rows": lambda p: ("Aucune ligne EIMT du volet " + ", ".join(_FR_STREAMS.get(s, s) for s in p["streams"])
+                                    + " n'est placée dans la région."),
+    "note_new_das": _fr_new_das,
+    "note_new_das_cd": _fr_new_das_cd,
+    "note_rest_areas": _fr_rest_areas,
+    "note_categories_absent": _fr_categories_absent,
     "note_postal_licence": "{n} {sites_placed} à des points de codes postaux ou de bureaux de poste ruraux tirés d'une table "
                            "dont la licence n'est pas indiquée (PyPI cazipcode 0.0.2); passez --postal-points FICHIER (p. ex. "
                            "le FCCP de Statistique Canada) pour utiliser le vôtre.",
@@ -522,6 +578,11 @@ _FR_NAMES = (
     (re.compile(r"Wikipedia"), "Wikipédia"),
     (re.compile(r"^Postal-code points: (.+), publisher unknown, licence not stated \(not republished\)$"),
      r"Points des codes postaux : \1, éditeur inconnu, licence non indiquée (non republiés)"),
+    (re.compile(r"^Rural post-office points: (.+), publisher unknown, licence not stated \(not republished\)$"),
+     r"Points des bureaux de poste ruraux : \1, éditeur inconnu, licence non indiquée (non republiés)"),
+    (re.compile(r"^Town of "), "Ville de "),
+    (re.compile(r"^Township of "), "Canton de "),
+    (re.compile(r"^Corporation of "), "Corporation de "),
     (re.compile(r"^User file "), "Fichier de l'utilisateur "),
     (re.compile(r"© OpenStreetMap contributors"), "© les contributeurs d'OpenStreetMap"),
 )

@@ -47,6 +47,18 @@ def test_message_is_its_english_text_everywhere_text_is_expected():
      "1\u00a0km de toute route (snap_flag)."),
     (Message("x", "appx_assumed_hours", hours={"hospital": "24/7"}),
      "Horaires d'ouverture supposés (faute de données) pour hôpital : 24/7, pour les services sans horaires propres."),
+    (Message("x", "note_new_das", n=53, people=75001.0),
+     "53 AD sont nouvelles depuis 2016 (75\u202f001 personnes) et sans point représentatif hors ligne : elles ne sont pas "
+     "placées, et les totaux de population les omettent."),
+    (Message("x", "note_rest_areas", n=1, wards=False),
+     "1 secteur « Reste de … » couvre la partie de la région hors des secteurs de recensement disponibles hors ligne."),
+    (Message("x", "note_no_lmia_rows", streams=["Primary Agriculture"]),
+     "Aucune ligne EIMT du volet Agriculture primaire n'est placée dans la région."),
+    (Message("x", "appx_sites", counts={"postal_code": 1, "post_office": 2}, unstated=3),
+     "Les sites ne sont pas à l'adresse des fermes (EDSC n'indique que la localité et le code postal) : 1 à son propre "
+     "point de code postal urbain (environ un pâté de maisons); 2 au point d'un bureau de poste rural (environ 1\u00a0km "
+     "du village; les fermes peuvent être à plusieurs kilomètres). 3 d'entre eux reposent sur des points de codes postaux "
+     "dont la licence n'est pas indiquée."),
 ])
 def test_french_renderings(msg, french):
     assert render(msg, "fr") == french
@@ -73,3 +85,16 @@ def test_french_run_keeps_the_english_record_and_translates_every_sentence(mirro
     untranslated = [t for t in [*fr.approximations, *fr.notes] if render(t, "fr") is None]
     assert untranslated == []
     assert any(t.startswith("Road network: no cached road network") for t in en.notes)  # the offline fallback is covered
+
+
+def test_notes_of_other_regions_are_translated(mirror):
+    """Regions whose runs note new DAs, 'Rest of' areas, no LMIA rows and postal-area sites (seen in a batch of all regions)."""
+    import gapmap
+
+    seen = set()
+    for slug in ("durham", "kingston", "north-bay"):
+        result = gapmap.analyze(slug, settings=gapmap.load_settings(lang="fr"))
+        texts = [*result.approximations, *result.notes]
+        assert [t for t in texts if render(t, "fr") is None] == [], slug
+        seen |= {t.key for t in texts}
+    assert {"note_new_das", "note_new_das_cd", "note_rest_areas", "note_no_lmia_rows"} <= seen
