@@ -40,6 +40,7 @@ _CSS = """<style>
 .gm-table th[aria-sort=ascending] button::after{content:" \\25B2"}
 .gm-table th[aria-sort=descending] button::after{content:" \\25BC"}
 .gm-note{font-size:12px;color:#444;max-width:900px}
+.leaflet-control-layers{font-size:12px}
 </style>"""
 
 

@@ -346,10 +346,6 @@ def _message(text: str, key: str, params: dict) -> Message:
 
 
 _FR_MODES = {"drive": "voiture", "walk": "marche", "bike": "vélo", "transit": "transport en commun"}
-_FR_PRECISION = {"postal_code": "code postal urbain (500 m)", "community": "localité", "post_office": "bureau de poste rural",
-                 "postal_area": "région de tri d'acheminement", "user coordinates": "coordonnées fournies",
-                 "user": "coordonnées fournies"}
-
 
 def _fr_distance(metres: float) -> str:
     return f"{report_num(metres / 1000, 'fr')}\u00a0km" if metres >= 1000 else f"{report_int(metres, 'fr')}\u00a0m"
