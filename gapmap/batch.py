@@ -281,11 +281,14 @@ def public_postal_area_share(sites: pd.DataFrame, public_areas: pd.DataFrame | N
     outputs already publish, so that nothing blank comes back by subtraction:
 
     - the region and each area of ``areas.csv`` (areas blank there are suppressed up front);
-    - the postal-area sites and all other sites (the latter is the total minus the share's count);
+    - the postal-area sites and, when small, all other sites (the total minus the share's count);
     - per category x threshold, the postal-area sites beyond (``*_workers_not_postal_area`` of the
-      region row, suppressed up front when blank) and those within (the share's count minus them).
+      region row, suppressed up front when blank) and, when small, those within (the share's
+      count minus them).
 
-    The share is published only when that pass hides nothing beyond what is already blank.
+    Figures only a subtraction gives are cells only when small: they must then stay hidden and
+    not computable. The share is published only when the pass hides no published figure beyond
+    what is already blank.
 
     Parameters
     ----------
@@ -318,29 +321,42 @@ def public_postal_area_share(sites: pd.DataFrame, public_areas: pd.DataFrame | N
     np.add.at(values[:, 0], piece_of, 1.0)
     np.add.at(values[:, 1], piece_of, workers)
     pk = pd.DataFrame(piece_keys, columns=key.columns)
-    cells = {privacy.REGION: np.ones(len(pk), dtype=bool), "postal_area": pk["coarse"].to_numpy(dtype=bool),
-             "other_precision": ~pk["coarse"].to_numpy(dtype=bool)}
-    primary = []
+    cells = {privacy.REGION: np.ones(len(pk), dtype=bool), "postal_area": pk["coarse"].to_numpy(dtype=bool)}
+    primary, unpublished = [], set()
+
+    def derived(name: str, mask: np.ndarray) -> None:
+        # A figure nobody publishes but a reader gets by subtraction once the share is out: it only
+        # matters when small, and is then a cell that must stay hidden and not computable.
+        if privacy.is_small(*values[mask].sum(axis=0), settings.k_anonymity):
+            cells[name] = mask
+            unpublished.add(name)
+
+    derived("other_precision", ~cells["postal_area"])
     rows = public_areas.set_index("area_id") if public_areas is not None else pd.DataFrame()
     areas = sorted(set(area))
     for a in areas:
         cells[f"area:{a}"] = (pk["area"] == a).to_numpy()
         if a not in rows.index or pd.isna(rows.loc[a, "workers"]):
             primary.append(f"area:{a}")
-    groups = [(privacy.REGION, [f"area:{a}" for a in areas]), (privacy.REGION, ["postal_area", "other_precision"])]
+    groups = [(privacy.REGION, [f"area:{a}" for a in areas])]
+    # An additive relation only counts when every part of it is a cell a reader can get.
+    if "other_precision" in cells:
+        groups.append((privacy.REGION, ["postal_area", "other_precision"]))
     region_row = rows.loc[privacy.REGION] if privacy.REGION in rows.index else pd.Series(dtype=object)
     if pd.isna(region_row.get("workers")):
         primary.append(privacy.REGION)
     for f in flags:
         beyond, within = f"{f}:postal_beyond", f"{f}:postal_within"
         cells[beyond] = cells["postal_area"] & ~pk[f].to_numpy(dtype=bool)
-        cells[within] = cells["postal_area"] & pk[f].to_numpy(dtype=bool)
-        groups.append(("postal_area", [beyond, within]))
+        derived(within, cells["postal_area"] & pk[f].to_numpy(dtype=bool))
+        if within in cells:
+            groups.append(("postal_area", [beyond, within]))
         published = f"{f.replace('_within_', '_')}_workers_not_postal_area"
         if pd.isna(region_row.get(published)):
             primary.append(beyond)
     hidden = privacy.protect(values, cells, groups, settings.k_anonymity, primary=primary)
-    return None if hidden - set(primary) or "postal_area" in hidden else share
+    # Published only when the pass hides no figure that is out (or would be: the share itself).
+    return None if hidden - set(primary) - unpublished or "postal_area" in hidden else share
 
 
 # --------------------------------------------------------------------------- schedulers

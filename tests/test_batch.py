@@ -252,6 +252,14 @@ def test_postal_area_share_blanked(why, sites, areas, postal_beyond):
     assert batch.public_postal_area_share(frame, _areas_csv(areas, frame["workers"].sum(), postal_beyond), _public()) is None, why
 
 
+def test_postal_area_share_published_when_a_small_split_needs_a_blank():
+    """2 postal-area sites within 30 min are small, but the postal-area workers beyond are blank in areas.csv:
+    the share minus a blank gives nothing, so the share (already areas.csv's 'area unknown' row) is published."""
+    frame = _sites_frame(POSTAL5[:2] + [("unknown", "postal_area", 20, False)] * 5 + OTHER5)
+    share = batch.public_postal_area_share(frame, _areas_csv({"unknown": 140, "w1": 200}, 340, np.nan), _public())
+    assert share == round(140 / 340, 4)
+
+
 def test_postal_area_share_internal_mode_is_exact():
     frame = _sites_frame(POSTAL5[:1] + OTHER5)
     share = batch.public_postal_area_share(frame, None, _public(privacy="internal", k_anonymity=1))
@@ -265,7 +273,9 @@ def test_postal_area_share_of_real_regions(serial_run):
     summ = json.loads((out / "elgin-st-thomas" / "summary.json").read_text())
     assert summ["layers"]["sites"]["geocode_precision"]["postal_area"] == 7
     share = table.loc["elgin-st-thomas", "workers_postal_area_share"]
-    assert 0 < share < 1
+    # Postal-area sites are never put in a ward: they are areas.csv's "area unknown" row.
+    areas = pd.read_csv(out / "elgin-st-thomas" / "areas.csv").set_index("area_id")
+    assert share == pytest.approx(areas.loc["unknown", "workers"] / areas.loc["region", "workers"], abs=5e-5)
     assert table.loc["chatham-kent", "workers_postal_area_share"] == 0
     assert pd.isna(table.loc["kingston", "workers_postal_area_share"])  # fewer than 5 sites: the row is blank
     page = (out / "comparison.html").read_text()
