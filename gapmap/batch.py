@@ -33,8 +33,8 @@ Ontario-wide network.
 from __future__ import annotations
 
 import contextlib
-
 import dataclasses
+import io
 import json
 import logging
 import os
@@ -44,6 +44,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from gapmap import __version__
@@ -96,6 +97,9 @@ class RegionOutcome:
         The region outline in EPSG:4326, simplified by :data:`SIMPLIFY_M`, for the comparison map.
     elapsed_s : float
         Wall time of the task on its worker (progress only; never written to a file).
+    postal_area_share : float or None
+        Share of the region's workers at sites placed only at a postal-area (FSA) centroid, as
+        published (:func:`public_postal_area_share`); None when blanked or without workers.
     version : str
         gapmap version that ran the task.
     """
@@ -110,6 +114,7 @@ class RegionOutcome:
     files: dict[str, bytes] = dataclasses.field(default_factory=dict)
     boundary: Any = None
     elapsed_s: float = 0.0
+    postal_area_share: float | None = None
     version: str = __version__
 
 
@@ -261,8 +266,97 @@ def run_region(slug: str, *, settings: Settings | None = None, data_dir: str | o
         return RegionOutcome(**base, status="failed", reason=_one_line(f"internal error: {type(exc).__name__}: {exc}"),
                              elapsed_s=time.perf_counter() - t0)
     outline = result.layers["boundary"].gdf.geometry.simplify(SIMPLIFY_M, preserve_topology=True).to_crs("EPSG:4326")
+    public_areas = pd.read_csv(io.BytesIO(files["areas.csv"]), dtype={"area_id": str}) if "areas.csv" in files else None
+    share = public_postal_area_share(result.sites, public_areas, result.settings)
     return RegionOutcome(**base, status="ok", method=result.method, summary=json.loads(files["summary.json"]),
-                         files=files, boundary=outline.iloc[0], elapsed_s=time.perf_counter() - t0)
+                         files=files, boundary=outline.iloc[0], elapsed_s=time.perf_counter() - t0,
+                         postal_area_share=share)
+
+
+def public_postal_area_share(sites: pd.DataFrame, public_areas: pd.DataFrame | None, settings: Settings) -> float | None:
+    """Share of workers at sites placed only at a postal-area (FSA) centroid, or None when not publishable.
+
+    In public mode the share (with the region's published worker total, it gives the count) is
+    checked by :func:`gapmap.analysis.privacy.protect` together with what the region's own
+    outputs already publish, so that nothing blank comes back by subtraction:
+
+    - the region and each area of ``areas.csv`` (areas blank there are suppressed up front);
+    - the postal-area sites and, when small, all other sites (the total minus the share's count);
+    - per category x threshold, the postal-area sites beyond (``*_workers_not_postal_area`` of the
+      region row, suppressed up front when blank) and, when small, those within (the share's
+      count minus them).
+
+    Figures only a subtraction gives are cells only when small: they must then stay hidden and
+    not computable. The share is published only when the pass hides no published figure beyond
+    what is already blank.
+
+    Parameters
+    ----------
+    sites : DataFrame
+        The run's sites (``workers``, ``geocode_precision``, ``area_id``, ``<cat>_within_<T>min``).
+    public_areas : DataFrame or None
+        The region's ``areas.csv`` as written (public copy in public mode; last row the region).
+    settings : Settings
+        ``privacy`` and ``k_anonymity``.
+    """
+    from gapmap.analysis import privacy
+    from gapmap.sources.geocode import POSTAL_AREA
+
+    if not len(sites) or "geocode_precision" not in sites:
+        return None
+    workers = sites["workers"].fillna(0).to_numpy(dtype=float)
+    if not workers.sum():
+        return None
+    coarse = sites["geocode_precision"].eq(POSTAL_AREA).to_numpy()
+    share = round(float(workers[coarse].sum() / workers.sum()), 4)
+    if settings.privacy != "public":
+        return share
+    flags = sorted(c for c in sites.columns if "_within_" in c)
+    area = sites["area_id"].astype(str).to_numpy() if "area_id" in sites else np.full(len(sites), "")
+    # Pieces: the sites split by everything a published cell can select (area, precision, each flag).
+    key = pd.DataFrame({"area": area, "coarse": coarse, **{f: sites[f].astype(bool).to_numpy() for f in flags}})
+    piece_keys = sorted(set(map(tuple, key.to_numpy().tolist())), key=str)
+    piece_of = key.apply(tuple, axis=1).map({p: i for i, p in enumerate(piece_keys)}).to_numpy(dtype=int)
+    values = np.zeros((len(piece_keys), 2))
+    np.add.at(values[:, 0], piece_of, 1.0)
+    np.add.at(values[:, 1], piece_of, workers)
+    pk = pd.DataFrame(piece_keys, columns=key.columns)
+    cells = {privacy.REGION: np.ones(len(pk), dtype=bool), "postal_area": pk["coarse"].to_numpy(dtype=bool)}
+    primary, unpublished = [], set()
+
+    def derived(name: str, mask: np.ndarray) -> None:
+        # A figure nobody publishes but a reader gets by subtraction once the share is out: it only
+        # matters when small, and is then a cell that must stay hidden and not computable.
+        if privacy.is_small(*values[mask].sum(axis=0), settings.k_anonymity):
+            cells[name] = mask
+            unpublished.add(name)
+
+    derived("other_precision", ~cells["postal_area"])
+    rows = public_areas.set_index("area_id") if public_areas is not None else pd.DataFrame()
+    areas = sorted(set(area))
+    for a in areas:
+        cells[f"area:{a}"] = (pk["area"] == a).to_numpy()
+        if a not in rows.index or pd.isna(rows.loc[a, "workers"]):
+            primary.append(f"area:{a}")
+    groups = [(privacy.REGION, [f"area:{a}" for a in areas])]
+    # An additive relation only counts when every part of it is a cell a reader can get.
+    if "other_precision" in cells:
+        groups.append((privacy.REGION, ["postal_area", "other_precision"]))
+    region_row = rows.loc[privacy.REGION] if privacy.REGION in rows.index else pd.Series(dtype=object)
+    if pd.isna(region_row.get("workers")):
+        primary.append(privacy.REGION)
+    for f in flags:
+        beyond, within = f"{f}:postal_beyond", f"{f}:postal_within"
+        cells[beyond] = cells["postal_area"] & ~pk[f].to_numpy(dtype=bool)
+        derived(within, cells["postal_area"] & pk[f].to_numpy(dtype=bool))
+        if within in cells:
+            groups.append(("postal_area", [beyond, within]))
+        published = f"{f.replace('_within_', '_')}_workers_not_postal_area"
+        if pd.isna(region_row.get(published)):
+            primary.append(beyond)
+    hidden = privacy.protect(values, cells, groups, settings.k_anonymity, primary=primary)
+    # Published only when the pass hides no figure that is out (or would be: the share itself).
+    return None if hidden - set(primary) - unpublished or "postal_area" in hidden else share
 
 
 # --------------------------------------------------------------------------- schedulers
@@ -483,7 +577,8 @@ def comparison_table(outcomes: Sequence[RegionOutcome], settings: Settings) -> p
     """One row per region, numbers from each region's ``summary.json`` (``coverage`` section).
 
     Columns: ``slug, name, province, status, reason, method, sites, workers, population,
-    headline, workers_beyond, workers_beyond_share, suppressed`` and per category x threshold
+    headline, workers_beyond, workers_beyond_share, suppressed, workers_postal_area_share`` (the
+    share of workers at sites placed only at a postal-area centroid) and per category x threshold
     ``<cat>_<T>min_workers_covered``, ``..._workers_covered_share``,
     ``..._population_covered_share``. ``workers_beyond`` is for the headline category and
     threshold (default hospital, 30 min). In public mode, worker and site figures are blanked
@@ -519,6 +614,8 @@ def comparison_table(outcomes: Sequence[RegionOutcome], settings: Settings) -> p
         row["workers_beyond_share"] = round(1.0 - h["workers_covered_share"], 4) if h and h["workers_covered_share"] is not None else None
         # The region's own figures blank in a public summary: the whole row is suppressed.
         row["suppressed"] = bool(first is not None and first["sites"] is None)
+        # Checked against the region's published figures in its own task (public_postal_area_share).
+        row["workers_postal_area_share"] = None if row["suppressed"] else o.postal_area_share
         for cat, t in keys:
             c = cov.get((cat, float(t)))
             pre = _key(cat, t)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -21,6 +22,7 @@ from gapmap import layers, travel
 from gapmap.analysis import gaps, uncertainty
 from gapmap.errors import InputError
 from gapmap.layers.demand import da_origin_ids, site_origin_ids
+from gapmap.output.i18n import Message
 from gapmap.settings import Settings, load_settings
 from gapmap.sources import catalog
 from gapmap.sources.inputs import uncovered_km
@@ -415,7 +417,8 @@ def _drop_absent_categories(settings: Settings, services: gpd.GeoDataFrame, note
         kept = tuple(c for c in settings.categories if c in present)
         head = settings.headline_category if settings.headline_category in kept else kept[0]
         settings = settings.replace(categories=kept, headline_category=head)
-        notes.append(f"No {', '.join(missing)} services in or near the region in the offline data; analysed {', '.join(kept)} only.")
+        notes.append(Message(f"No {', '.join(missing)} services in or near the region in the offline data; analysed "
+                             f"{', '.join(kept)} only.", "note_categories_absent", missing=list(missing), kept=list(kept)))
         _say(progress, f"note: {notes[-1]}")
     return settings
 
@@ -466,8 +469,10 @@ def _services_in_window(services: "layers.Layer", hours_file, assume_hours, when
     if hours_file is not None or assume_hours:
         services.gdf = _with_hours(services.gdf, hours_file, assume_hours or {})
         if assume_hours:
-            assumed_hours_note = ("Opening hours assumed (no data) for " + "; ".join(f"{k}: {v}" for k, v in assume_hours.items())
-                                  + ", for services without hours of their own.")
+            assumed_hours_note = Message("Opening hours assumed (no data) for "
+                                         + "; ".join(f"{k}: {v}" for k, v in assume_hours.items())
+                                         + ", for services without hours of their own.",
+                                         "appx_assumed_hours", hours=dict(assume_hours))
     services_used = services.gdf
     if when or language:
         from gapmap.layers.hours import filter_services, missing_data_warnings
@@ -507,7 +512,10 @@ def _gaps(tt: pd.DataFrame, sites: gpd.GeoDataFrame, population: gpd.GeoDataFram
     if times is not None and boundary is not None and settings.location_candidates:
         candidates = uncertainty.candidate_sets(sites, site_ids, boundary, data_dir)
         ranges = uncertainty.candidate_ranges(ranges, candidates, times, settings, crs=boundary.crs)
-        sentence = uncertainty.candidate_note(candidates, int(((radius > 0) & ~radius.index.isin(candidates["origin_id"])).sum()))
+        with_radius = ((radius > 0) & ~radius.index.isin(candidates["origin_id"])).to_numpy()
+        by_precision = sites["geocode_precision"].astype(str)[with_radius].value_counts().sort_index()
+        sentence = uncertainty.candidate_note(candidates, int(with_radius.sum()),
+                                              {str(p): int(n) for p, n in by_precision.items()})
         if sentence and notes is not None:
             notes.append(sentence)
     sites_w = uncertainty.attach(sites_w, pd.Series(site_ids), ranges, settings)
@@ -533,40 +541,43 @@ def _approximations(settings: Settings, network, tt: pd.DataFrame, method: str, 
     """Every approximation a number of this run rests on, in words, for the map, report and summary."""
     approximations = []
     if settings.mode == "transit":
-        approximations.append(
+        approximations.append(Message(
             f"Transit times are door to door over every departure minute of {settings.transit_window[0]}-"
             f"{settings.transit_window[1]} (median; p90 in the tables), walking legs "
             + (f"on the walking network at {settings.speeds_kmh['walk']:g} km/h" if network is not None else
                f"as straight-line distance x {settings.circuity:g} at {settings.speeds_kmh['walk']:g} km/h")
-            + "; places with no usable stop are unreachable."
-        )
+            + "; places with no usable stop are unreachable.",
+            "appx_transit", start=settings.transit_window[0], end=settings.transit_window[1], network=network is not None,
+            walk_kmh=float(settings.speeds_kmh["walk"]), circuity=float(settings.circuity)))
     if network is not None and "snap_m" in tt and settings.mode != "transit":
         far = tt.drop_duplicates("origin_id")
         n_far = int(far["snap_flag"].sum())
-        approximations.append(
+        approximations.append(Message(
             f"Road-network times ({method}) start and end at the nearest point on the nearest road, the off-road leg walked "
             f"at {settings.speeds_kmh['walk']:g} km/h; {n_far} sites or DA points lie more than "
-            f"{_distance_words(settings.snap_limit_m)} from any road (snap_flag)."
-        )
+            f"{_distance_words(settings.snap_limit_m)} from any road (snap_flag).",
+            "appx_road", method=method, walk_kmh=float(settings.speeds_kmh["walk"]), far=n_far,
+            snap_m=float(settings.snap_limit_m)))
     if travel.STRAIGHT_LINE in method:
-        approximations.append(
+        approximations.append(Message(
             f"Travel times are a {method}: straight-line distance x {settings.circuity:g} / "
-            f"{settings.speeds_kmh[settings.mode]:g} km/h, not a road-network route."
-        )
+            f"{settings.speeds_kmh[settings.mode]:g} km/h, not a road-network route.",
+            "appx_straight", mode=settings.mode, kmh=float(settings.speeds_kmh[settings.mode]),
+            circuity=float(settings.circuity)))
     geocoded = _geocoding_sentence(sites)
     if geocoded:
         approximations.append(geocoded)
     if sites_file is None and len(sites):
-        approximations.append(
+        approximations.append(Message(
             "Workers per site = the largest calendar-year total of LMIA-approved positions (quarters summed within a "
-            "year, years not summed): approvals, not a head count."
-        )
+            "year, years not summed): approvals, not a head count.", "appx_workers"))
     if assumed_hours_note:
         approximations.append(assumed_hours_note)
     if population_file is None and "da_centroids_2016" in population_sources:
-        approximations.append("Population sits at 2016 DA representative points carrying 2021 counts.")
+        approximations.append(Message("Population sits at 2016 DA representative points carrying 2021 counts.", "appx_pop_2016"))
     elif population_file is None:
-        approximations.append("Population sits at a point inside each 2021 dissemination block (representative point).")
+        approximations.append(Message("Population sits at a point inside each 2021 dissemination block (representative point).",
+                                      "appx_pop_block"))
     return approximations
 
 
@@ -591,8 +602,9 @@ def _geocoding_sentence(sites: gpd.GeoDataFrame) -> str | None:
     if not parts:
         return None
     unstated = int(sites["geocode_licence"].fillna("").str.startswith("licence not stated").sum()) if "geocode_licence" in sites else 0
-    return ("Sites are not at farm addresses (ESDC lists only community and postal code): " + "; ".join(parts) + "."
-            + (f" {unstated} of them rest on postal-code points whose licence is not stated." if unstated else ""))
+    return Message("Sites are not at farm addresses (ESDC lists only community and postal code): " + "; ".join(parts) + "."
+                   + (f" {unstated} of them rest on postal-code points whose licence is not stated." if unstated else ""),
+                   "appx_sites", counts={p: int(n[p]) for p in geocode.PRECISIONS if n.get(p, 0)}, unstated=unstated)
 
 
 def _attach_plan(result: Result, network) -> None:
@@ -636,7 +648,8 @@ def _resolve_network(spec, boundary: gpd.GeoDataFrame, settings: Settings, notes
                              "region's boundary; give a network of this region (or --network straight).")
     first = len(notes)
     if load.network is None:
-        notes.append(f"Road network: {load.reason}; travel times use the straight-line approximation.")
+        notes.append(Message(f"Road network: {load.reason}; travel times use the straight-line approximation.",
+                             "note_road_fallback", **_road_reason_key(load.reason)))
     else:
         net = load.network
         label = f" Travel times: {net.method}." if net.speed_note else ""
@@ -649,6 +662,14 @@ def _resolve_network(spec, boundary: gpd.GeoDataFrame, settings: Settings, notes
     for n in notes[first:]:
         _say(progress, f"note: {n}")
     return load.network
+
+
+def _road_reason_key(reason: str) -> dict:
+    """The key of a road-network fallback reason the French notes know (gapmap.travel.road.load), with its file."""
+    if reason.startswith("no cached road network and no internet connection"):
+        return {"reason_key": "no internet"}
+    m = re.fullmatch(r"no cached road network \((.+)\) and offline mode is on", reason)
+    return {"reason_key": "offline", "file": m.group(1)} if m else {}
 
 
 def _uncovered_share(net, boundary: gpd.GeoDataFrame) -> float:

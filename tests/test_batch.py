@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -203,3 +204,79 @@ def test_comparison_escapes_text_and_greys_regions_without_workers(tmp_path):
     assert "straight <line>" not in page and "no <boundary>" not in page
     assert "#cccccc" in page  # region b: no workers, grey
     assert page == batch.comparison_html(outcomes, table, settings)  # deterministic
+
+
+def _sites_frame(rows):
+    """Sites of a hand-made region: (area_id, geocode_precision, workers, within 30 min of a hospital)."""
+    return pd.DataFrame(rows, columns=["area_id", "geocode_precision", "workers", "hospital_within_30min"])
+
+
+def _areas_csv(published: dict, region_workers=1.0, postal_beyond=0.0):
+    """A public areas.csv: per area its workers (NaN = blank), then the region row."""
+    rows = [{"area_id": a, "workers": w, "hospital_30min_workers_not_postal_area": np.nan} for a, w in published.items()]
+    rows.append({"area_id": "region", "workers": region_workers, "hospital_30min_workers_not_postal_area": postal_beyond})
+    return pd.DataFrame(rows)
+
+
+def _public(**kw):
+    from gapmap.settings import Settings
+
+    return Settings(**kw)
+
+
+POSTAL5 = [("unknown", "postal_area", 20, True)] * 5
+OTHER5 = [("w1", "community", 40, True)] * 5
+
+
+def test_postal_area_share_published_when_every_cell_is_large():
+    share = batch.public_postal_area_share(_sites_frame(POSTAL5 + OTHER5), _areas_csv({"unknown": 100, "w1": 200}, 300),
+                                           _public())
+    assert share == round(100 / 300, 4)
+
+
+def test_postal_area_share_zero_is_published():
+    share = batch.public_postal_area_share(_sites_frame(OTHER5), _areas_csv({"w1": 200}, 200), _public())
+    assert share == 0.0
+
+
+@pytest.mark.parametrize("why, sites, areas, postal_beyond", [
+    ("3 postal-area sites", POSTAL5[:3] + OTHER5, {"unknown": np.nan, "w1": 200}, 0.0),
+    ("4 other sites: total minus postal-area gives them", POSTAL5 + OTHER5[:4], {"unknown": 100, "w1": np.nan}, 0.0),
+    ("postal-area workers minus the published postal-area workers beyond gives 2 sites",
+     POSTAL5[:2] + [("unknown", "postal_area", 20, False)] * 5 + OTHER5, {"unknown": 140, "w1": 200}, 100.0),
+    ("the postal-area sites' area is blank in areas.csv (a complement there)", POSTAL5 + OTHER5,
+     {"unknown": np.nan, "w1": 200}, 0.0),
+])
+def test_postal_area_share_blanked(why, sites, areas, postal_beyond):
+    frame = _sites_frame(sites)
+    assert batch.public_postal_area_share(frame, _areas_csv(areas, frame["workers"].sum(), postal_beyond), _public()) is None, why
+
+
+def test_postal_area_share_published_when_a_small_split_needs_a_blank():
+    """2 postal-area sites within 30 min are small, but the postal-area workers beyond are blank in areas.csv:
+    the share minus a blank gives nothing, so the share (already areas.csv's 'area unknown' row) is published."""
+    frame = _sites_frame(POSTAL5[:2] + [("unknown", "postal_area", 20, False)] * 5 + OTHER5)
+    share = batch.public_postal_area_share(frame, _areas_csv({"unknown": 140, "w1": 200}, 340, np.nan), _public())
+    assert share == round(140 / 340, 4)
+
+
+def test_postal_area_share_internal_mode_is_exact():
+    frame = _sites_frame(POSTAL5[:1] + OTHER5)
+    share = batch.public_postal_area_share(frame, None, _public(privacy="internal", k_anonymity=1))
+    assert share == round(20 / 220, 4)
+
+
+def test_postal_area_share_of_real_regions(serial_run):
+    """Elgin-St. Thomas places 7 sites only at a postal area (summary.json tally); Chatham-Kent none."""
+    res, out, _ = serial_run
+    table = pd.read_csv(out / "comparison.csv").set_index("slug")
+    summ = json.loads((out / "elgin-st-thomas" / "summary.json").read_text())
+    assert summ["layers"]["sites"]["geocode_precision"]["postal_area"] == 7
+    share = table.loc["elgin-st-thomas", "workers_postal_area_share"]
+    # Postal-area sites are never put in a ward: they are areas.csv's "area unknown" row.
+    areas = pd.read_csv(out / "elgin-st-thomas" / "areas.csv").set_index("area_id")
+    assert share == pytest.approx(areas.loc["unknown", "workers"] / areas.loc["region", "workers"], abs=5e-5)
+    assert table.loc["chatham-kent", "workers_postal_area_share"] == 0
+    assert pd.isna(table.loc["kingston", "workers_postal_area_share"])  # fewer than 5 sites: the row is blank
+    page = (out / "comparison.html").read_text()
+    assert f"{share:.1%}" in page and "known only to its postal area" in page

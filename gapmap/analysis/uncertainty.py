@@ -335,15 +335,24 @@ def candidate_ranges(ranges: pd.DataFrame, candidates: pd.DataFrame, times, sett
     return out
 
 
-def candidate_note(candidates: pd.DataFrame, n_sites_with_radius: int) -> str | None:
-    """One sentence for the approximations: which sites use candidate positions and which the stated radius."""
+def candidate_note(candidates: pd.DataFrame, n_sites_with_radius: int,
+                   radius_by_precision: dict[str, int] | None = None) -> str | None:
+    """One sentence for the approximations: which sites use candidate positions and which the stated radius
+    (a keyed :class:`gapmap.output.i18n.Message`: the report's "how sure" section reads its counts, and
+    ``radius_by_precision``, the sites using the stated radius per geocode precision)."""
     if not len(candidates):
         return None
     n = int(candidates["origin_id"].nunique())
     pts = candidates.attrs.get("points", {})
-    return (f"Location ranges: {n} sites placed at a community, post-office or postal-area point range over the positions "
-            f"they can stand for ({pts.get('households', 0):,} Chatham-Kent pseudo-households along named roads, "
-            f"C. Belanger / Statistics Canada 2021, and {pts.get('post_offices', 0)} rural post-office points, each "
-            "assigned to its nearest community point); "
-            + (f"{n_sites_with_radius} other sites use the stated radius for their geocode precision."
-               if n_sites_with_radius else "no site falls back to a stated radius."))
+    from gapmap.output.i18n import Message
+
+    return Message(
+        f"Location ranges: {n} sites placed at a community, post-office or postal-area point range over the positions "
+        f"they can stand for ({pts.get('households', 0):,} Chatham-Kent pseudo-households along named roads, "
+        f"C. Belanger / Statistics Canada 2021, and {pts.get('post_offices', 0)} rural post-office points, each "
+        "assigned to its nearest community point); "
+        + (f"{n_sites_with_radius} other sites use the stated radius for their geocode precision."
+           if n_sites_with_radius else "no site falls back to a stated radius."),
+        "appx_location_candidates", sites=n, households=int(pts.get("households", 0)),
+        post_offices=int(pts.get("post_offices", 0)), radius_sites=int(n_sites_with_radius),
+        radius_by_precision=dict(radius_by_precision or {}))

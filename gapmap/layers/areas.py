@@ -15,6 +15,7 @@ from gapmap.sources import catalog
 from gapmap.errors import InputError
 from gapmap.sources.regions import Region
 from gapmap.layers.base import Layer, reject_rows, utm_crs
+from gapmap.output.i18n import Message
 
 # --------------------------------------------------------------------------- boundary, areas
 
@@ -96,9 +97,10 @@ def build_boundary(region: Region, data_dir=None, boundary_file: str | Path | No
             area_used = len(sub)
             rest = _rest_areas(parts, sub, region)
             if len(rest):
-                area_notes.append(
+                area_notes.append(Message(
                     f"{len(rest)} area(s) 'Rest of ...' hold the part of the region outside the "
-                    f"{'wards' if region.wards else 'census tracts'} available offline.")
+                    f"{'wards' if region.wards else 'census tracts'} available offline.",
+                    "note_rest_areas", n=len(rest), wards=bool(region.wards)))
             areas = pd.concat([sub, rest], ignore_index=True)
             areas = gpd.GeoDataFrame(areas, geometry="geometry", crs=crs)
     if areas_file is not None:

@@ -13,6 +13,7 @@ from gapmap.sources import catalog
 from gapmap.errors import InputError
 from gapmap.sources.regions import Region
 from gapmap.layers.base import Layer, assign_areas, lonlat_points, nonnegative_rows, number_column, reject_rows
+from gapmap.output.i18n import Message
 
 POP_NAMES = ("pop2021", "population", "pop", "value", "people", "dbpop")
 
@@ -67,8 +68,10 @@ def build_population(region: Region, boundary: gpd.GeoDataFrame, areas: gpd.GeoD
     rejects.append(reject_rows("population", pop_path, cand.loc[nopt, "source_row"], "DA has no 2016 representative point (new since 2016)"))
     notes = []
     if nopt.any() and not by_point:
-        notes.append(f"{int(nopt.sum())} DAs ({cand.loc[nopt, 'pop2021'].sum():,.0f} people) are new since 2016 and have no "
-                     "representative point offline, so they are not placed; population totals leave them out.")
+        notes.append(Message(
+            f"{int(nopt.sum())} DAs ({cand.loc[nopt, 'pop2021'].sum():,.0f} people) are new since 2016 and have no "
+            "representative point offline, so they are not placed; population totals leave them out.",
+            "note_new_das", n=int(nopt.sum()), people=float(cand.loc[nopt, "pop2021"].sum())))
     unplaced = float(cand.loc[nopt, "pop2021"].sum())
     cand = cand[~nopt]
     gdf = lonlat_points(cand, "lon", "lat", crs)
@@ -78,17 +81,22 @@ def build_population(region: Region, boundary: gpd.GeoDataFrame, areas: gpd.GeoD
         gdf = gdf[~outside]
         if nopt.any():
             placed = float(gdf["pop2021"].sum())
-            gap = ""
+            gap, gap_params = "", {}
             if census_total and placed < census_total:
+                gap_params = {"gap": "fewer", "placed": placed, "missing": census_total - placed,
+                              "share": (census_total - placed) / census_total, "census_total": float(census_total),
+                              "census_source": region.census_source}
                 gap = (f"; the placed DAs hold {placed:,.0f} people, {census_total - placed:,.0f} "
                        f"({(census_total - placed) / census_total:.1%}) fewer than the census total of {census_total:,.0f} "
                        f"({region.census_source})")
             elif census_total:
                 gap = f"; the placed DAs already hold the census total of {census_total:,.0f} ({region.census_source})"
-            notes.append(
+                gap_params = {"gap": "full", "census_total": float(census_total), "census_source": region.census_source}
+            notes.append(Message(
                 f"{int(nopt.sum())} DAs ({unplaced:,.0f} people) of census division {'+'.join(cds)} are new since 2016 "
                 "and have no representative point offline, so it is unknown whether they lie inside the region; "
-                f"they are not placed{gap}.")
+                f"they are not placed{gap}.",
+                "note_new_das_cd", n=int(nopt.sum()), people=unplaced, cds="+".join(cds), **gap_params))
     gdf = gdf.drop(columns=["lon", "lat", "source_row"])
     gdf["area_id"] = assign_areas(gdf, areas).to_numpy()
     cols = ["dauid", "pop2021", *[c for c in gdf.columns if c.startswith("cimd_")], "area_id", "geometry"]

@@ -15,6 +15,7 @@ from gapmap import sources
 from gapmap.sources import catalog
 from gapmap.errors import InputError
 from gapmap.layers.base import Layer, lonlat_points, reject_rows
+from gapmap.output.i18n import Message
 
 # --------------------------------------------------------------------------- services
 
@@ -234,9 +235,11 @@ def _odhf_services(boundary: gpd.GeoDataFrame, data_dir, edge_buffer_m: float,
     notes = []
     if n_flag:
         one = n_flag == 1
-        notes.append(f"ODHF location checks: {n_flag} facilit{'y' if one else 'ies'} near the region lie{'s' if one else ''} far from "
-                     f"{'its' if one else 'their'} own postal code or area ({int(loc['reject'].sum())} rejected: more than "
-                     f"{LOCATION_REJECT_KM:g} km from both; the rest kept with a location_flag).")
+        notes.append(Message(
+            f"ODHF location checks: {n_flag} facilit{'y' if one else 'ies'} near the region lie{'s' if one else ''} far from "
+            f"{'its' if one else 'their'} own postal code or area ({int(loc['reject'].sum())} rejected: more than "
+            f"{LOCATION_REJECT_KM:g} km from both; the rest kept with a location_flag).",
+            "note_odhf_locations", flagged=n_flag, rejected=int(loc["reject"].sum()), reject_km=float(LOCATION_REJECT_KM)))
     gdf, loc = gdf[~loc["reject"]], loc[~loc["reject"]]
     address = (gdf["street_no"] + " " + gdf["street_name"]).str.strip() + ", " + gdf["city"] + " " + gdf["postal_code"]
     services = gpd.GeoDataFrame(

@@ -15,6 +15,7 @@ from gapmap.sources import geocode
 from gapmap.errors import InputError
 from gapmap.sources.regions import Region
 from gapmap.layers.base import Layer, assign_areas, lonlat_points, nonnegative_rows, number_column, reject_rows
+from gapmap.output.i18n import Message
 
 _GEOCODE_KEEP = ["geocode_precision", "geocode_match", "geocode_source", "geocode_licence", "geocode_note"]
 SITE_COLUMNS = ["site_id", "employer", "community", "postal_code", "fsa", "stream", "noc_codes", "workers",
@@ -88,7 +89,8 @@ def build_sites(region: Region, boundary: gpd.GeoDataFrame, areas: gpd.GeoDataFr
     rej = pd.concat(rejects, ignore_index=True)
     if gdf.empty:
         return Layer("sites", _empty_sites(crs), n_read, 0, rej, (dataset_id,),
-                     (f"No {', '.join(streams)} LMIA rows placed inside the region.",))
+                     (Message(f"No {', '.join(streams)} LMIA rows placed inside the region.", "note_no_lmia_rows",
+                              streams=list(streams)),))
     sites = _lmia_sites(gdf, areas)
     return Layer("sites", sites, n_read, int(len(gdf)), rej, (dataset_id, *_sources_used(sites, tables)),
                  _postal_licence_notes(sites))
@@ -184,9 +186,9 @@ def _postal_licence_notes(sites: pd.DataFrame) -> tuple[str, ...]:
     unstated = sites["geocode_licence"].fillna("").str.startswith("licence not stated")
     if not unstated.any():
         return ()
-    return (f"{int(unstated.sum())} sites are placed at postal-code or rural post-office points from a table whose "
-            "licence is not stated (PyPI cazipcode 0.0.2); pass --postal-points FILE (e.g. Statistics Canada's PCCF) "
-            "to use your own.",)
+    return (Message(f"{int(unstated.sum())} sites are placed at postal-code or rural post-office points from a table whose "
+                    "licence is not stated (PyPI cazipcode 0.0.2); pass --postal-points FILE (e.g. Statistics Canada's PCCF) "
+                    "to use your own.", "note_postal_licence", n=int(unstated.sum())),)
 
 
 def build_user_sites(path: str | Path, boundary: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, crs: str | None = None,

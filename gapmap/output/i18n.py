@@ -7,6 +7,9 @@ map fills with only ``{cat}`` are phrased to need no article ("du service le plu
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 LABELS: dict[str, dict[str, str]] = {
     "en": {
         "areas_layer": "Areas: share of workers beyond {t} min of a {cat}",
@@ -42,6 +45,7 @@ LABELS: dict[str, dict[str, str]] = {
         "map_people_headline": "{n} of {total} people are beyond {t} min.",
         "method_note": "All times on this map use this method.",
         "coarse_note": "{n} of them work at sites placed only at a postal-area centroid, so their distance is uncertain.",
+        "data_line": "ODHF v1.1 (2020), ESDC LMIA 2022-2023, Census 2021",
     },
     "fr": {
         "areas_layer": "Secteurs : part des travailleurs à plus de {t} min du service le plus proche ({cat})",
@@ -78,6 +82,7 @@ LABELS: dict[str, dict[str, str]] = {
         "map_people_headline": "{n} des {total} personnes sont à plus de {t} min.",
         "method_note": "Tous les temps de cette carte suivent cette méthode.",
         "coarse_note": "{n} d'entre eux travaillent sur des sites placés seulement au centre de la région de tri d'acheminement : leur distance est incertaine.",
+        "data_line": "ODHF v1.1 (2020), EIMT d'EDSC 2022-2023, Recensement de 2021",
     },
 }
 
@@ -170,7 +175,14 @@ REPORT_LABELS: dict[str, dict[str, str]] = {
         "sure_people": "People beyond {t} min: {n}, between {lo} and {hi}.",
         "sure_knife": "Knife-edge sites (their status flips inside the ranges): {n}.",
         "sure_rests": "The range rests on:",
-        "sure_radius": "where each site may be: {radii} (ESDC lists employers by community and postal code, not by farm);",
+        "sure_candidates": "where each site may be{for_sites}: the positions it can stand for ({households} Chatham-Kent "
+                           "pseudo-households along named roads and {post_offices} rural post-office points, each timed like "
+                           "the site), not a radius;",
+        "sure_radius": "where each site may be{for_sites}: anywhere within a stated radius of its point: {radii} (ESDC "
+                       "lists employers by community and postal code, not by farm);",
+        "sure_exact": "no location range for the sites at coordinates of their own ({n});",
+        "sure_transit": "departures from {start} to {end}: from the median trip to the 90th percentile;",
+        "site_one": "site", "site_many": "sites", "for_sites": ", for {n} {sites}", "count_sites": " ({n} {sites})",
         "sure_circuity": "road distance from {lo} to {hi} times the straight-line distance (published rural detour indices);",
         "sure_speed": "speeds from {lo} to {hi} of the assumed average.",
         "sure_sweep_caption": "Workers beyond {t} min {of_cat} as the circuity varies (straight-line approximation; band: "
@@ -188,13 +200,6 @@ REPORT_LABELS: dict[str, dict[str, str]] = {
         "headline": "<b>{n}</b> of {total} estimated workers ({sn} of {st} sites) are beyond {t} min {of_cat}; "
                     "between {lo} and {hi}. {p} of {ptotal} people are beyond {t} min.",
         "method_straight": "straight-line approximation: straight-line distance × {c} at {v} km/h by {mode}, not a road-network route",
-        "appx_workers": "Workers per site = the largest calendar-year total of LMIA-approved positions: approvals, not a head count.",
-        "appx_pop_2016": "Population sits at 2016 DA representative points carrying 2021 counts.",
-        "appx_pop_block": "Population sits at a point inside each 2021 dissemination block.",
-        "appx_sites": "Sites are not at farm addresses (ESDC lists only community and postal code): {parts}.",
-        "appx_sites_part": "{n} at a {what}",
-        "appx_other": "{n} further approximation(s), stated in English in summary.json.",
-        "notes_other": "{n} technical note(s), stated in English in summary.json.",
     },
     "fr": {
         "map_title": "Travailleurs à plus de {t} min {of_cat}, par secteur",
@@ -236,8 +241,14 @@ REPORT_LABELS: dict[str, dict[str, str]] = {
         "sure_people": "Personnes à plus de {t} min : {n}, entre {lo} et {hi}.",
         "sure_knife": "Sites sur le fil (leur statut bascule à l'intérieur des fourchettes) : {n}.",
         "sure_rests": "La fourchette repose sur :",
-        "sure_radius": "l'endroit où chaque site peut se trouver : {radii} (EDSC indique les employeurs par localité et "
-                       "code postal, pas par ferme);",
+        "sure_candidates": "l'endroit où chaque site peut se trouver{for_sites} : les positions qu'il peut représenter "
+                           "({households} pseudo-ménages de Chatham-Kent le long des routes nommées et {post_offices} points "
+                           "de bureaux de poste ruraux, chacun chronométré comme le site), et non un rayon;",
+        "sure_radius": "l'endroit où chaque site peut se trouver{for_sites} : n'importe où dans un rayon indiqué autour "
+                       "de son point : {radii} (EDSC indique les employeurs par localité et code postal, pas par ferme);",
+        "sure_exact": "aucune fourchette d'emplacement pour les sites aux coordonnées fournies ({n});",
+        "sure_transit": "les départs de {start} à {end} : du trajet médian au 90e centile;",
+        "site_one": "site", "site_many": "sites", "for_sites": ", pour {n} {sites}", "count_sites": " ({n} {sites})",
         "sure_circuity": "une distance routière de {lo} à {hi} fois la distance à vol d'oiseau (indices de détour rural "
                          "publiés);",
         "sure_speed": "des vitesses de {lo} à {hi} de la moyenne supposée.",
@@ -259,15 +270,6 @@ REPORT_LABELS: dict[str, dict[str, str]] = {
                     "entre {lo} et {hi}. {p} des {ptotal} personnes sont à plus de {t} min.",
         "method_straight": "approximation à vol d'oiseau : distance à vol d'oiseau × {c} à {v} km/h en {mode}, et non un "
                            "trajet sur le réseau routier",
-        "appx_workers": "Travailleurs par site = le plus grand total annuel de postes approuvés par EIMT : des approbations, "
-                        "pas un décompte de personnes.",
-        "appx_pop_2016": "La population est placée aux points représentatifs des AD de 2016, avec les effectifs de 2021.",
-        "appx_pop_block": "La population est placée en un point de chaque îlot de diffusion de 2021.",
-        "appx_sites": "Les sites ne sont pas à l'adresse des fermes (EDSC n'indique que la localité et le code postal) : "
-                      "{parts}.",
-        "appx_sites_part": "{n} au {what}",
-        "appx_other": "{n} autre(s) approximation(s), énoncée(s) en anglais dans summary.json.",
-        "notes_other": "{n} remarque(s) technique(s), énoncée(s) en anglais dans summary.json.",
     },
 }
 
@@ -302,3 +304,291 @@ def report_num(value: float, lang: str) -> str:
     """A short decimal (circuity 1.3, factor 0.85): decimal comma in French."""
     text = f"{float(value):g}"
     return text.replace(".", ",") if lang == "fr" else text
+
+
+# --------------------------------------------------------------------------- keyed messages
+# The approximations and notes of a run are written by the pipeline and the layers in English
+# (summary.json records them as they are); each one that a planner reads is a Message: its
+# English text plus a key and parameters, from which the French sentence below is rendered with
+# French number formats. A sentence with no key (a user file's own warning) stays English and is
+# marked lang="en" where it is shown.
+
+
+class Message(str):
+    """An English sentence (the ``str`` value, unchanged wherever text is expected) with a key and
+    the parameters another language renders it from (:func:`render`).
+
+    Parameters
+    ----------
+    text : str
+        The English sentence, as summary.json records it.
+    key : str
+        Key of its templates in :data:`MESSAGES`.
+    **params
+        Raw values (numbers unformatted) the templates format per language.
+    """
+
+    key: str
+    params: dict
+
+    def __new__(cls, text: str, key: str, **params):
+        obj = super().__new__(cls, text)
+        obj.key = key
+        obj.params = params
+        return obj
+
+    def __reduce__(self):
+        return (_message, (str(self), self.key, dict(self.params)))
+
+
+def _message(text: str, key: str, params: dict) -> Message:
+    return Message(text, key, **params)
+
+
+_FR_MODES = {"drive": "voiture", "walk": "marche", "bike": "vélo", "transit": "transport en commun"}
+
+def _fr_distance(metres: float) -> str:
+    return f"{report_num(metres / 1000, 'fr')}\u00a0km" if metres >= 1000 else f"{report_int(metres, 'fr')}\u00a0m"
+
+
+def _plural(n, one: str, many: str) -> str:
+    """French agreement: singular for 0 and 1 (« 0 site », « 1 site »), plural from 2."""
+    return one if abs(float(n)) < 2 else many
+
+
+def _fr_sites(p: dict) -> str:
+    # ESDC lists employers by community and postal code: how many sites each geocoding rule placed.
+    words = {
+        "postal_code": "à {their} propre point de code postal urbain (environ un pâté de maisons)",
+        "community": "au point d'une localité citée (environ 1\u00a0km)",
+        "post_office": "au point d'un bureau de poste rural (environ 1\u00a0km du village; les fermes peuvent être à "
+                       "plusieurs kilomètres)",
+        "postal_area": "seulement au centroïde d'une région de tri d'acheminement (RTA; grossier, parfois à plus de "
+                       "30\u00a0km; comptés dans « secteur inconnu », jamais dans un quartier)",
+    }
+    parts = "; ".join(f"{report_int(n, 'fr')} {words[k].format(their=_plural(n, 'son', 'leur'))}" for k, n in p["counts"].items())
+    text = f"Les sites ne sont pas à l'adresse des fermes (EDSC n'indique que la localité et le code postal) : {parts}."
+    if p.get("unstated"):
+        n = p["unstated"]
+        text += (f" {report_int(n, 'fr')} d'entre eux reposent sur des points de codes postaux dont la licence n'est pas "
+                 "indiquée.")
+    return text
+
+
+def _fr_transit(p: dict) -> str:
+    walk = (f"sur le réseau piétonnier à {report_num(p['walk_kmh'], 'fr')}\u00a0km/h" if p["network"] else
+            f"comptés en distance à vol d'oiseau × {report_num(p['circuity'], 'fr')} à {report_num(p['walk_kmh'], 'fr')}\u00a0km/h")
+    return (f"Les temps en transport en commun vont de porte à porte, sur chaque minute de départ de {p['start']} à {p['end']} "
+            f"(médiane; 90e centile dans les tableaux), trajets à pied {walk}; les lieux sans arrêt utilisable sont "
+            "inaccessibles.")
+
+
+def _fr_hours(p: dict) -> str:
+    items = "; ".join(f"{cat_label(k, 'fr')} : {v}" for k, v in p["hours"].items())
+    return f"Horaires d'ouverture supposés (faute de données) pour {items}, pour les services sans horaires propres."
+
+
+def _fr_candidates(p: dict) -> str:
+    n = p["radius_sites"]
+    tail = (f"{report_int(n, 'fr')} " + _plural(n, "autre site utilise le rayon indiqué pour la précision de son géocodage.",
+                                               "autres sites utilisent le rayon indiqué pour la précision de leur géocodage.")
+            if n else "aucun site ne se replie sur un rayon indiqué.")
+    return (f"Fourchettes d'emplacement : {report_int(p['sites'], 'fr')} {_plural(p['sites'], 'site placé', 'sites placés')} au point "
+            "d'une localité, d'un bureau de poste ou d'une région de tri varient sur les positions qu'ils peuvent représenter "
+            f"({report_int(p['households'], 'fr')} pseudo-ménages de Chatham-Kent le long des routes nommées, C. Belanger / "
+            f"Statistique Canada 2021, et {report_int(p['post_offices'], 'fr')} points de bureaux de poste ruraux, chacun "
+            f"rattaché au point de localité le plus proche); {tail}")
+
+
+def _fr_odhf(p: dict) -> str:
+    n = p["flagged"]
+    return (f"Contrôles de localisation de la BDOES : {report_int(n, 'fr')} "
+            f"{_plural(n, 'établissement proche de la région se trouve', 'établissements proches de la région se trouvent')} "
+            f"loin de {_plural(n, 'son propre code postal ou de sa région', 'leur propre code postal ou de leur région')} de tri "
+            f"({report_int(p['rejected'], 'fr')} {_plural(p['rejected'], 'rejeté', 'rejetés')} : à plus de "
+            f"{report_num(p['reject_km'], 'fr')}\u00a0km des deux; les autres conservés avec un location_flag).")
+
+
+def _fr_census_source(text: str) -> str:
+    text = text.replace("Statistics Canada, 2021 Census of Population, Census Profile",
+                        "Statistique Canada, Recensement de la population de 2021, Profil du recensement")
+    return re.sub(r", CSD (\d+)", r", SDR \1", text)
+
+
+def _fr_new_das(p: dict) -> str:
+    n = p["n"]
+    return (f"{report_int(n, 'fr')} {_plural(n, 'AD est nouvelle', 'AD sont nouvelles')} depuis 2016 "
+            f"({report_int(p['people'], 'fr')} personnes) et sans point représentatif hors ligne : "
+            + _plural(n, "elle n'est pas placée, et les totaux de population l'omettent.",
+                      "elles ne sont pas placées, et les totaux de population les omettent."))
+
+
+def _fr_new_das_cd(p: dict) -> str:
+    n = p["n"]
+    text = (f"{report_int(n, 'fr')} AD ({report_int(p['people'], 'fr')} personnes) de la division de "
+            f"recensement {p['cds']} {_plural(n, 'est nouvelle', 'sont nouvelles')} depuis 2016 et sans point représentatif "
+            f"hors ligne : on ne sait pas si {_plural(n, 'elle se trouve', 'elles se trouvent')} dans la région; "
+            + _plural(n, "elle n'est pas placée", "elles ne sont pas placées"))
+    source = _fr_census_source(p.get("census_source", ""))
+    if p.get("gap") == "fewer":
+        text += (f"; les AD placées comptent {report_int(p['placed'], 'fr')} personnes, soit {report_int(p['missing'], 'fr')} "
+                 f"({report_pct(p['share'], 'fr', 1)}) de moins que le total du recensement de "
+                 f"{report_int(p['census_total'], 'fr')} ({source})")
+    elif p.get("gap") == "full":
+        text += (f"; les AD placées atteignent déjà le total du recensement de {report_int(p['census_total'], 'fr')} "
+                 f"({source})")
+    return text + "."
+
+
+def _fr_rest_areas(p: dict) -> str:
+    n = p["n"]
+    what = "quartiers" if p["wards"] else "secteurs de recensement"
+    return (f"{report_int(n, 'fr')} {_plural(n, 'secteur « Reste de … » couvre', 'secteurs « Reste de … » couvrent')} la partie "
+            f"de la région hors des {what} disponibles hors ligne.")
+
+
+def _fr_categories_absent(p: dict) -> str:
+    missing = ", ".join(cat_label(c, "fr") for c in p["missing"])
+    kept = ", ".join(cat_label(c, "fr") for c in p["kept"])
+    return (f"Aucun service de ces catégories dans la région ou à proximité dans les données hors ligne : {missing}; "
+            f"seules ces catégories sont analysées : {kept}.")
+
+
+#: French names of the TFWP streams (ESDC's own French titles).
+_FR_STREAMS = {"Primary Agriculture": "Agriculture primaire", "High Wage": "Postes à haut salaire",
+               "Low Wage": "Postes à bas salaire", "Global Talent Stream": "Volet des talents mondiaux",
+               "Permanent Resident Only": "Résidence permanente seulement"}
+
+#: Road-network fallback reasons (gapmap.travel.road.load) the notes quote, in French.
+_FR_ROAD_REASONS = {
+    "no internet": "aucun réseau routier en cache et pas de connexion Internet vers OpenStreetMap (API Overpass injoignable)",
+    "offline": "aucun réseau routier en cache ({file}) et le mode hors ligne est activé",
+}
+
+#: French templates of every keyed message (``str.format`` fields, or a function of the params).
+#: Numbers reach a string template already formatted (:func:`render`).
+MESSAGES_FR: dict[str, Any] = {
+    "appx_straight": "Les temps de déplacement sont une approximation à vol d'oiseau ({mode} {kmh}\u00a0km/h, facteur de "
+                     "détour {circuity}) : distance à vol d'oiseau × {circuity} / {kmh}\u00a0km/h, et non un trajet sur le "
+                     "réseau routier.",
+    "appx_road": "Les temps sur le réseau routier ({method}) partent et arrivent au point le plus proche de la route la plus "
+                 "proche, le trajet hors route étant fait à pied à {walk_kmh}\u00a0km/h; {far} sites ou points d'AD sont à "
+                 "plus de {snap} de toute route (snap_flag).",
+    "appx_transit": _fr_transit,
+    "appx_sites": _fr_sites,
+    "appx_workers": "Travailleurs par site = le plus grand total annuel de postes approuvés par EIMT (trimestres additionnés "
+                    "dans une année, années non additionnées) : des approbations, pas un décompte de personnes.",
+    "appx_assumed_hours": _fr_hours,
+    "appx_pop_2016": "La population est placée aux points représentatifs des AD de 2016, avec les effectifs de 2021.",
+    "appx_pop_block": "La population est placée en un point de chaque îlot de diffusion de 2021 (point représentatif).",
+    "appx_location_candidates": _fr_candidates,
+    "note_road_fallback": lambda p: (f"Réseau routier : {_FR_ROAD_REASONS[p['reason_key']].format(**p)}; les temps de "
+                                     "déplacement suivent l'approximation à vol d'oiseau." if p.get("reason_key") in _FR_ROAD_REASONS
+                                     else None),
+    "note_odhf_locations": _fr_odhf,
+    "note_no_lmia_rows": lambda p: ("Aucune ligne EIMT du volet " + ", ".join(_FR_STREAMS.get(s, s) for s in p["streams"])
+                                    + " n'est placée dans la région."),
+    "note_new_das": _fr_new_das,
+    "note_new_das_cd": _fr_new_das_cd,
+    "note_rest_areas": _fr_rest_areas,
+    "note_categories_absent": _fr_categories_absent,
+    "note_postal_licence": "{n} {sites_placed} à des points de codes postaux ou de bureaux de poste ruraux tirés d'une table "
+                           "dont la licence n'est pas indiquée (PyPI cazipcode 0.0.2); passez --postal-points FICHIER (p. ex. "
+                           "le FCCP de Statistique Canada) pour utiliser le vôtre.",
+}
+
+
+def _fr_params(msg: Message) -> dict:
+    """The parameters of a string template, formatted for French (numbers, modes, plurals)."""
+    p = dict(msg.params)
+    out = {}
+    for k, v in p.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            out[k] = v
+        elif isinstance(v, int):
+            out[k] = report_int(v, "fr")
+        else:
+            out[k] = report_num(v, "fr")
+    if "mode" in p:
+        out["mode"] = _FR_MODES.get(p["mode"], p["mode"])
+    if "snap_m" in p:
+        out["snap"] = _fr_distance(p["snap_m"])
+    if msg.key == "note_postal_licence":
+        out["sites_placed"] = _plural(p["n"], "site est placé", "sites sont placés")
+    return out
+
+
+def render(text: str, lang: str) -> str | None:
+    """``text`` in ``lang``: English as it is; another language from its key, or None when it has none.
+
+    Parameters
+    ----------
+    text : str or Message
+        An approximation or note of a run.
+    lang : str
+        ``en`` or ``fr``.
+
+    Returns
+    -------
+    str or None
+        Plain text (escape it for HTML); None when ``text`` carries no key for ``lang`` (or its
+        parameters are ones the templates do not know, e.g. an unforeseen road-network reason).
+    """
+    if lang == "en":
+        return str(text)
+    if not isinstance(text, Message) or text.key not in MESSAGES_FR:
+        return None
+    template = MESSAGES_FR[text.key]
+    if callable(template):
+        return template(text.params)
+    return template.format(**_fr_params(text))
+
+
+def message_html(text: str, lang: str) -> str:
+    """An approximation or note as HTML in ``lang``; one with no translation stays English, marked ``lang="en"``."""
+    from gapmap.output.html import esc
+
+    rendered = render(text, lang)
+    if rendered is None:
+        return f"<span lang='en'>{esc(text)}</span>"
+    return esc(rendered)
+
+
+# --------------------------------------------------------------------------- names and sources
+
+#: French for the English words of names and attributions the map and report print (region, wards, sources).
+_FR_NAMES = (
+    (re.compile(r"^Ward (\d+)$"), r"Quartier \1"),
+    (re.compile(r"^(.+) LIP$"), r"PLI de \1"),
+    (re.compile(r"^Municipality of "), "Municipalité de "),
+    (re.compile(r"^City of "), "Ville de "),
+    (re.compile(r"^County of "), "Comté de "),
+    (re.compile(r"^Region of "), "Région de "),
+    (re.compile(r"Statistics Canada"), "Statistique Canada"),
+    (re.compile(r"Natural Resources Canada"), "Ressources naturelles Canada"),
+    (re.compile(r"ESDC, TFWP positive LMIA employers"), "EDSC, employeurs ayant obtenu une EIMT favorable (PTET)"),
+    (re.compile(r"\(Census (\d{4})\)"), r"(Recensement de \1)"),
+    (re.compile(r"\(CIMD (\d{4})\)"), r"(ICDM \1)"),
+    (re.compile(r"OGL - Canada"), "LGO - Canada"),
+    (re.compile(r"\(OGL\)"), "(LGO)"),
+    (re.compile(r"Wikipedia"), "Wikipédia"),
+    (re.compile(r"^Postal-code points: (.+), publisher unknown, licence not stated \(not republished\)$"),
+     r"Points des codes postaux : \1, éditeur inconnu, licence non indiquée (non republiés)"),
+    (re.compile(r"^Rural post-office points: (.+), publisher unknown, licence not stated \(not republished\)$"),
+     r"Points des bureaux de poste ruraux : \1, éditeur inconnu, licence non indiquée (non republiés)"),
+    (re.compile(r"^Town of "), "Ville de "),
+    (re.compile(r"^Township of "), "Canton de "),
+    (re.compile(r"^Corporation of "), "Corporation de "),
+    (re.compile(r"^User file "), "Fichier de l'utilisateur "),
+    (re.compile(r"© OpenStreetMap contributors"), "© les contributeurs d'OpenStreetMap"),
+)
+
+
+def place_name(text: str, lang: str) -> str:
+    """A region, area or source name in ``lang`` (French for the known English words)."""
+    if lang != "fr":
+        return str(text)
+    out = str(text)
+    for pattern, repl in _FR_NAMES:
+        out = pattern.sub(repl, out)
+    return out

@@ -30,7 +30,8 @@ import pandas as pd
 
 from gapmap import categories
 from gapmap.output.html import esc
-from gapmap.output.i18n import cat_label, labels, report_int, report_labels, report_num, report_pct
+from gapmap.output.i18n import (cat_label, labels, message_html, place_name, report_int, report_labels, report_num,
+                                report_pct)
 
 _CSS = """
 body{font:14px/1.45 Georgia,serif;max-width:900px;margin:24px auto;padding:0 16px;color:#222}
@@ -414,23 +415,85 @@ def _sure_section(result, areas_table, Lr, W) -> str:
              f"<li>{Lr['sure_point'].format(n=report_int(g('workers_not'), lang), lo=report_int(g('workers_not_lower'), lang), hi=report_int(g('workers_not_upper'), lang), **W)}</li>",
              f"<li>{Lr['sure_knife'].format(n=report_int(g('sites_knife_edge'), lang))}</li>",
              f"<li>{Lr['sure_people'].format(n=report_int(g('pop_not'), lang), lo=report_int(g('pop_not_lower'), lang), hi=report_int(g('pop_not_upper'), lang), **W)}</li></ul>"]
-    used = [str(p) for p in result.sites["geocode_precision"].dropna().unique()] if "geocode_precision" in result.sites else []
-    radii = s.location_radius_m
-    names = {"postal_code": "prec_postal_code", "community": "prec_community", "post_office": "prec_post_office",
-             "postal_area": "prec_postal_area", "user coordinates": "prec_user", "user": "prec_user"}
-    shown = [p for p in radii if p in used] or list(radii)
-    radius_text = ", ".join(f"{Lr[names[p]] if p in names else esc(p)} {_distance(radii[p], lang)}" for p in shown)
-    c_lo, c_hi = min(s.circuity_range[0], s.circuity), max(s.circuity_range[1], s.circuity)
-    f_lo, f_hi = s.speed_factor_range
-    parts.append(f"<p>{Lr['sure_rests']}</p><ul><li>{Lr['sure_radius'].format(radii=radius_text)}</li>"
-                 f"<li>{Lr['sure_circuity'].format(lo=report_num(c_lo, lang), hi=report_num(c_hi, lang))}</li>"
-                 f"<li>{Lr['sure_speed'].format(lo=report_pct(f_lo, lang), hi=report_pct(f_hi, lang))}</li></ul>")
+    parts.append(f"<p>{Lr['sure_rests']}</p><ul>" + "".join(f"<li>{item}</li>" for item in rests_on(result, Lr)) + "</ul>")
     if s.mode == "transit":
         parts.append(f"<p class='small'>{Lr['sure_sweep_none']}</p>")
     else:
         png = _sweep_png(circuity_sweep(result), lang, Lr, W)
         parts.append(_img(png, Lr["sure_sweep_caption"].format(**W)))
     return "".join(parts)
+
+
+_PRECISION_KEYS = {"postal_code": "prec_postal_code", "community": "prec_community", "post_office": "prec_post_office",
+                   "postal_area": "prec_postal_area", "user coordinates": "prec_user", "user": "prec_user"}
+
+
+def location_basis(result) -> tuple[dict, dict[str, int], int]:
+    """What each site's location range rests on in this run.
+
+    Returns
+    -------
+    candidates : dict
+        The keyed candidate-positions approximation's parameters (``sites``, ``households``,
+        ``post_offices``), empty when no site used candidate positions.
+    radius : dict of str -> int
+        Sites using the stated radius, per geocode precision (radius above 0).
+    exact : int
+        Sites with no location range (radius 0: user coordinates).
+    """
+    from gapmap.analysis import uncertainty
+
+    sites = result.sites
+    if not len(sites) or "geocode_precision" not in sites:
+        return {}, {}, 0
+    radius = uncertainty.location_radius(sites["geocode_precision"], result.settings)
+    exact = int((radius <= 0).sum())
+    note = next((a for a in result.approximations if getattr(a, "key", None) == "appx_location_candidates"), None)
+    if note is not None:
+        return dict(note.params), dict(note.params.get("radius_by_precision", {})), exact
+    counts = sites["geocode_precision"].astype(str)[radius > 0].value_counts().sort_index()
+    return {}, {str(p): int(n) for p, n in counts.items()}, exact
+
+
+def rests_on(result, Lr: dict) -> list[str]:
+    """The items (HTML) of "The range rests on:" for this run: candidate positions and radii where
+    each was used, with their site counts, then the method ranges the run's travel times use."""
+    from gapmap.travel import straight
+
+    from gapmap.analysis import privacy
+
+    s = result.settings
+    lang = s.lang
+    cand, radius, exact = location_basis(result)
+    radii = s.location_radius_m
+    counts = [cand.get("sites", 0), *radius.values(), exact]
+    # Site counts by geocoding are blanked as summary.json's tally is: all of them when one is small.
+    shown = s.privacy != "public" or not any(privacy.is_small(n, 0, s.k_anonymity) for n in counts)
+
+    def many(n: int, key: str) -> str:
+        return Lr[key].format(n=report_int(n, lang), sites=Lr["site_one"] if n == 1 else Lr["site_many"]) if shown else ""
+
+    items = []
+    if cand.get("sites"):
+        items.append(Lr["sure_candidates"].format(for_sites=many(cand["sites"], "for_sites"),
+                                                  households=report_int(cand.get("households", 0), lang),
+                                                  post_offices=report_int(cand.get("post_offices", 0), lang)))
+    if radius:
+        order = [p for p in radii if p in radius] + sorted(p for p in radius if p not in radii)
+        text = ", ".join(f"{Lr[_PRECISION_KEYS[p]] if p in _PRECISION_KEYS else esc(p)} "
+                         f"{_distance(radii.get(p, radii.get('postal_area', 0.0)), lang)}{many(radius[p], 'count_sites')}"
+                         for p in order)
+        items.append(Lr["sure_radius"].format(for_sites=many(sum(radius.values()), "for_sites"), radii=text))
+    if exact:
+        items.append(Lr["sure_exact"].format(n=report_int(exact, lang) if shown else "–"))
+    if s.mode == "transit":
+        items.append(Lr["sure_transit"].format(start=esc(s.transit_window[0]), end=esc(s.transit_window[1])))
+    elif result.method.startswith(straight.STRAIGHT_LINE):
+        c_lo, c_hi = min(s.circuity_range[0], s.circuity), max(s.circuity_range[1], s.circuity)
+        items.append(Lr["sure_circuity"].format(lo=report_num(c_lo, lang), hi=report_num(c_hi, lang)))
+    f_lo, f_hi = s.speed_factor_range
+    items.append(Lr["sure_speed"].format(lo=report_pct(f_lo, lang), hi=report_pct(f_hi, lang)))
+    return items
 
 
 def _distance(metres: float, lang: str) -> str:
@@ -453,37 +516,9 @@ def method_text(result, Lr: dict) -> str:
                                         mode=Lr.get(f"mode_{s.mode}", esc(s.mode)))
 
 
-_SITE_PART = re.compile(r"(\d+) (at their own urban postal-code point|at a cited community point|at a rural post-office point|"
-                        r"only at a postal-area \(FSA\) centroid)")
-_PART_KEYS = {"at their own urban postal-code point": "prec_postal_code", "at a cited community point": "prec_community",
-              "at a rural post-office point": "prec_post_office", "only at a postal-area (FSA) centroid": "prec_postal_area"}
-
-
 def approximations_text(result, Lr: dict) -> list[str]:
-    """The approximations as HTML items: as stated (English), or in French for the sentences the report knows."""
-    s = result.settings
-    if s.lang == "en":
-        return [esc(a) for a in result.approximations]
-    out, other = [], 0
-    from gapmap.travel import straight
-
-    for a in result.approximations:
-        if a.startswith("Travel times are a " + straight.STRAIGHT_LINE):
-            out.append(_capital(method_text(result, Lr)) + ".")
-        elif a.startswith("Workers per site ="):
-            out.append(Lr["appx_workers"])
-        elif a.startswith("Population sits at 2016 DA"):
-            out.append(Lr["appx_pop_2016"])
-        elif a.startswith("Population sits at a point inside each 2021 dissemination block"):
-            out.append(Lr["appx_pop_block"])
-        elif a.startswith("Sites are not at farm addresses"):
-            parts = [Lr["appx_sites_part"].format(n=report_int(int(n), "fr"), what=Lr[_PART_KEYS[w]]) for n, w in _SITE_PART.findall(a)]
-            out.append(Lr["appx_sites"].format(parts="; ".join(parts)))
-        else:
-            other += 1
-    if other:
-        out.append(Lr["appx_other"].format(n=other))
-    return out
+    """The approximations as HTML items in the report's language (:func:`gapmap.output.i18n.message_html`)."""
+    return [message_html(a, result.settings.lang) for a in result.approximations]
 
 
 def _headline(result, areas_table, Lr, W) -> str:
@@ -561,44 +596,11 @@ def build_report(result, areas_table: pd.DataFrame, coverage: list[dict], attrib
              f"<h2>{L['method']}</h2><p>{_capital(method_text(result, Lr))}.</p>",
              f"<h2>{L['approximations']}</h2><ul>" + "".join(f"<li>{a}</li>" for a in approximations_text(result, Lr)) + "</ul>"]
     if result.notes:
-        items = [esc(n) for n in result.notes] if lang == "en" else [Lr["notes_other"].format(n=len(result.notes))]
+        items = [message_html(n, lang) for n in result.notes]
         parts.append(f"<h2>{L['notes']}</h2><ul>" + "".join(f"<li>{n}</li>" for n in items) + "</ul>")
     parts.append(f"<h2>{L['sources']}</h2><ul>" + "".join(f"<li>{esc(place_name(a, lang))}</li>" for a in attributions)
                  + "</ul></body></html>")
     return "\n".join(parts) + "\n"
-
-
-#: French for the English words of names and attributions the report prints (region, wards, sources).
-_FR_NAMES = (
-    (re.compile(r"^Ward (\d+)$"), r"Quartier \1"),
-    (re.compile(r"^(.+) LIP$"), r"PLI de \1"),
-    (re.compile(r"^Municipality of "), "Municipalité de "),
-    (re.compile(r"^City of "), "Ville de "),
-    (re.compile(r"^County of "), "Comté de "),
-    (re.compile(r"^Region of "), "Région de "),
-    (re.compile(r"Statistics Canada"), "Statistique Canada"),
-    (re.compile(r"Natural Resources Canada"), "Ressources naturelles Canada"),
-    (re.compile(r"ESDC, TFWP positive LMIA employers"), "EDSC, employeurs ayant obtenu une EIMT favorable (PTET)"),
-    (re.compile(r"\(Census (\d{4})\)"), r"(Recensement de \1)"),
-    (re.compile(r"\(CIMD (\d{4})\)"), r"(ICDM \1)"),
-    (re.compile(r"OGL - Canada"), "LGO - Canada"),
-    (re.compile(r"\(OGL\)"), "(LGO)"),
-    (re.compile(r"Wikipedia"), "Wikipédia"),
-    (re.compile(r"^Postal-code points: (.+), publisher unknown, licence not stated \(not republished\)$"),
-     r"Points des codes postaux : \1, éditeur inconnu, licence non indiquée (non republiés)"),
-    (re.compile(r"^User file "), "Fichier de l'utilisateur "),
-    (re.compile(r"© OpenStreetMap contributors"), "© les contributeurs d'OpenStreetMap"),
-)
-
-
-def place_name(text: str, lang: str) -> str:
-    """A region, area or source name in the report's language (French for the known English words)."""
-    if lang != "fr":
-        return str(text)
-    out = str(text)
-    for pattern, repl in _FR_NAMES:
-        out = pattern.sub(repl, out)
-    return out
 
 
 def _capital(text: str) -> str:

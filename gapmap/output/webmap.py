@@ -487,7 +487,7 @@ def _add_hexes(m: folium.Map, ctx: _Ctx, hexes: gpd.GeoDataFrame | None) -> None
 def _add_catchments(m: folium.Map, ctx: _Ctx) -> None:
     """Catchment bands: outlines with a light fill so the area shading stays readable underneath;
     they take no pointer events (the areas under them answer the hover). Bands are in the legend."""
-    from gapmap.output.i18n import cat_label
+    from gapmap.output.i18n import cat_label, message_html
 
     L, s, result = ctx.L, ctx.s, ctx.result
     for cat in s.categories:
@@ -719,17 +719,17 @@ def headline_html(total: pd.Series, ctx: _Ctx) -> str:
 def _add_title(m: folium.Map, ctx: _Ctx, table: pd.DataFrame, *, internal: bool) -> None:
     """The title box (region, headline with its range, the method stated once, approximations)
     and, in internal mode, the warning banner."""
-    from gapmap.output.i18n import cat_label
+    from gapmap.output.i18n import cat_label, message_html
 
     L, s, result = ctx.L, ctx.s, ctx.result
-    approx = "".join(f"<li>{esc(a)}</li>" for a in result.approximations)
-    lang_attr = " lang='en'" if s.lang != "en" else ""
+    # Each approximation in the map's language; one without a translation is marked lang="en" on its own.
+    approx = "".join(f"<li>{message_html(a, s.lang)}</li>" for a in result.approximations)
     cats = ", ".join(cat_label(c, s.lang) for c in s.categories)
     title = (f"<b style='font-size:14px'>{esc(result.region.name)}</b><br>{esc(L['title_sub'].format(cats=cats))}<br>"
              f"<span class='gapmap-headline'>{headline_html(table.iloc[-1], ctx)}</span><br>"
              f"<i>{L['method']}{chr(0x202f) if s.lang == 'fr' else ''}: {esc(method_label(result, s.lang))}. {L['method_note']}</i><br>"
-             f"{L['data_as_of']}: ODHF v1.1 (2020), ESDC LMIA 2022-2023, Census 2021."
-             f"<details><summary>{L['approximations']}</summary><ul{lang_attr} style='padding-left:16px;margin:4px 0'>{approx}</ul></details>")
+             f"{L['data_as_of']}{chr(0x202f) if s.lang == 'fr' else ''}: {L['data_line']}."
+             f"<details><summary>{L['approximations']}</summary><ul style='padding-left:16px;margin:4px 0'>{approx}</ul></details>")
     m.get_root().html.add_child(_box(title, "bottomleft"))
     if internal:
         m.get_root().html.add_child(_box(f"<b>{L['internal_banner']}</b>", "topcenter", "background:#fdd;border-color:#c00"))
@@ -743,7 +743,7 @@ def _add_legend(m: folium.Map, ctx: _Ctx, cmap: cm.LinearColormap, attributions:
                 recommendations: bool) -> None:
     """The legend box: area ramp, uncertain areas, site hexagons, service glyphs, catchment
     bands, recommendations; then the data sources."""
-    from gapmap.output.i18n import cat_label
+    from gapmap.output.i18n import cat_label, place_name
 
     L, s, lang = ctx.L, ctx.s, ctx.lang
     legend = ramp_legend(cmap.caption, (cmap(v / 4) for v in range(5)), L["suppressed"].format(k=s.k_anonymity))
@@ -768,5 +768,5 @@ def _add_legend(m: folium.Map, ctx: _Ctx, cmap: cm.LinearColormap, attributions:
     )
     if recommendations:
         legend += f"<div style='display:flex;gap:4px;align-items:center;margin:1px 0'>{_rec_icon(1)} {L['recommended']}</div>"
-    sources = "<br>".join(esc(a) for a in attributions)
+    sources = "<br>".join(esc(place_name(a, lang)) for a in attributions)
     m.get_root().html.add_child(_box(f"<b>{L['legend']}</b>{legend}<hr style='margin:4px 0'><b>{L['sources']}</b><br>{sources}", "bottomright"))

@@ -19,7 +19,12 @@ pytestmark = pytest.mark.browser
 
 #: Words of English sentences that must not appear in the French map's texts.
 ENGLISH_WORDS = ["workers", "beyond", "within", "hospital", "people", "share", "suppressed", "between",
-                 "sites and", "Region boundary", "Services:", "Legend", "straight-line", "uncertain"]
+                 "sites and", "Region boundary", "Services:", "Legend", "straight-line", "uncertain",
+                 # the Approximations and Sources lists (English sentences of the pipeline and the catalogue)
+                 "Travel times", "not a road", "Sites are", "farm addresses", "approvals", "head count", "Population sits",
+                 "Location ranges", "pseudo-households", "post-office", "postal-area", "licence not stated",
+                 "publisher unknown", "not republished", "Statistics Canada", "Natural Resources", "Municipality",
+                 "Census", "positive LMIA", "circuity", "assumed", "road class", "speeds"]
 
 _MAP = "Object.keys(window).filter(k => k.startsWith('map_')).map(k => window[k])[0]"
 
@@ -157,7 +162,14 @@ def test_french_map_has_no_english_sentence(driver, mirror, tmp_path):
     driver.get(files["map.html"].resolve().as_uri())
     time.sleep(1.2)
     assert _errors(driver) == []
-    texts = [e.text for e in driver.find_elements("css selector", ".gapmap-box")]
+    # textContent, not .text: the Approximations list sits in a closed <details> (not rendered until opened).
+    texts = driver.execute_script("return Array.from(document.querySelectorAll('.gapmap-box')).map(e => e.textContent);")
+    approx = driver.execute_script("return Array.from(document.querySelectorAll('.gapmap-box details li')).map(e => e.textContent);")
+    assert len(approx) >= 5, approx  # method, sites, workers, population, location ranges
+    assert driver.execute_script("return document.querySelectorAll('.gapmap-box [lang=en]').length;") == 0
+    sources = driver.execute_script("return Array.from(document.querySelectorAll('.gapmap-box')).map(e => e.innerHTML)"
+                                    ".filter(h => h.includes('<b>Sources</b>'))[0].split('<b>Sources</b>')[1];")
+    assert "Statistique Canada" in sources and "licence non indiquée" in sources, sources
     texts += [e.text for e in driver.find_elements("css selector", ".leaflet-control-layers-overlays label")]
     # A tooltip of an area: hover the first one at a free pixel.
     xy = driver.execute_script(

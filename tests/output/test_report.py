@@ -149,7 +149,12 @@ def test_how_sure_shows_the_published_region_range(en, fr):
         s = en[0].settings
         assert (f"{s.circuity_range[0]:g} to {s.circuity_range[1]:g}" if lang == "en"
                 else f"{s.circuity_range[0]:g} à {s.circuity_range[1]:g}".replace(".", ",")) in text
-        assert f"{s.location_radius_m['community'] / 1000:g}\u00a0km" in text
+        # Chatham-Kent ranges every site over its candidate positions (docs/uncertainty.md): no radius is named.
+        n_sites = f"{len(en[0].sites)} sites"
+        assert (f"where each site may be, for {n_sites}: the positions it can stand for" if lang == "en" else
+                f"l'endroit où chaque site peut se trouver, pour {n_sites} : les positions qu'il peut représenter") in text
+        assert "pseudo-" in text and "radius of its point" not in text and "rayon indiqué" not in text
+        assert f"{s.location_radius_m['community'] / 1000:g}\u00a0km" not in text
         assert "data:image/png;base64," in _section(page, title)
 
 
@@ -219,3 +224,42 @@ def test_internal_gaps_rank_communities(en):
     assert (got["beyond"].reindex(beyond.index) == beyond).all() and (got["upper"].reindex(upper.index) == upper).all()
     assert list(rows["beyond"]) == sorted(rows["beyond"], reverse=True)
     assert rows["beyond"].sum() == result.areas_table.iloc[-1][f"{PRE}_workers_not"] == 14
+
+
+@pytest.fixture(scope="module")
+def ck_radius_run(mirror):
+    import gapmap
+
+    return gapmap.analyze("chatham-kent", settings=gapmap.load_settings(location_candidates=False))
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_rests_on_lists_the_radii_used_with_their_site_counts(ck_radius_run, lang):
+    from gapmap.output.i18n import report_labels
+
+    result = dataclasses.replace(ck_radius_run, settings=ck_radius_run.settings.replace(lang=lang))
+    text = " ".join(report.rests_on(result, report_labels(lang)))
+    counts = result.sites["geocode_precision"].value_counts()  # community 76, post_office 15 in the mirror
+    assert counts.to_dict() == {"community": 76, "post_office": 15}
+    if lang == "en":
+        assert "for 91 sites: anywhere within a stated radius" in text
+        assert "community point 5\u00a0km (76 sites), rural post office 10\u00a0km (15 sites)" in text
+    else:
+        assert "pour 91 sites : n'importe où dans un rayon indiqué" in text
+        assert "point de la localité 5\u00a0km (76 sites), bureau de poste rural 10\u00a0km (15 sites)" in text
+    assert "pseudo" not in text  # no candidate positions in this run
+
+
+def test_rests_on_blanks_small_site_counts(ck_radius_run):
+    """3 sites moved to a postal-area point: their count is small, so no count by geocoding is printed."""
+    import geopandas as gpd
+    from gapmap.output.i18n import report_labels
+
+    sites = ck_radius_run.sites.copy()
+    sites.loc[sites.index[:3], "geocode_precision"] = "postal_area"
+    result = dataclasses.replace(ck_radius_run, sites=gpd.GeoDataFrame(sites, geometry="geometry", crs=sites.crs))
+    text = " ".join(report.rests_on(result, report_labels("en")))
+    assert "postal-area centre 25\u00a0km" in text and "community point 5\u00a0km" in text
+    assert not re.search(r"\d+ sites?\b", text), text
+    internal = dataclasses.replace(result, settings=result.settings.replace(privacy="internal"))
+    assert "(3 sites)" in " ".join(report.rests_on(internal, report_labels("en")))
