@@ -22,7 +22,7 @@ from gapmap import layers, travel
 from gapmap.analysis import gaps, uncertainty
 from gapmap.errors import InputError
 from gapmap.layers.demand import da_origin_ids, site_origin_ids
-from gapmap.output.i18n import Message
+from gapmap.messages import Message
 from gapmap.settings import Settings, load_settings
 from gapmap.sources import catalog
 from gapmap.sources.inputs import uncovered_km

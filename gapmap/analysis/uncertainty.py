@@ -338,13 +338,13 @@ def candidate_ranges(ranges: pd.DataFrame, candidates: pd.DataFrame, times, sett
 def candidate_note(candidates: pd.DataFrame, n_sites_with_radius: int,
                    radius_by_precision: dict[str, int] | None = None) -> str | None:
     """One sentence for the approximations: which sites use candidate positions and which the stated radius
-    (a keyed :class:`gapmap.output.i18n.Message`: the report's "how sure" section reads its counts, and
+    (a keyed :class:`gapmap.messages.Message`: the report's "how sure" section reads its counts, and
     ``radius_by_precision``, the sites using the stated radius per geocode precision)."""
     if not len(candidates):
         return None
     n = int(candidates["origin_id"].nunique())
     pts = candidates.attrs.get("points", {})
-    from gapmap.output.i18n import Message
+    from gapmap.messages import Message
 
     return Message(
         f"Location ranges: {n} sites placed at a community, post-office or postal-area point range over the positions "

@@ -15,7 +15,7 @@ from gapmap.sources import catalog
 from gapmap.errors import InputError
 from gapmap.sources.regions import Region
 from gapmap.layers.base import Layer, reject_rows, utm_crs
-from gapmap.output.i18n import Message
+from gapmap.messages import Message
 
 # --------------------------------------------------------------------------- boundary, areas
 

@@ -13,7 +13,7 @@ from gapmap.sources import catalog
 from gapmap.errors import InputError
 from gapmap.sources.regions import Region
 from gapmap.layers.base import Layer, assign_areas, lonlat_points, nonnegative_rows, number_column, reject_rows
-from gapmap.output.i18n import Message
+from gapmap.messages import Message
 
 POP_NAMES = ("pop2021", "population", "pop", "value", "people", "dbpop")
 

@@ -15,7 +15,7 @@ from gapmap import sources
 from gapmap.sources import catalog
 from gapmap.errors import InputError
 from gapmap.layers.base import Layer, lonlat_points, reject_rows
-from gapmap.output.i18n import Message
+from gapmap.messages import Message
 
 # --------------------------------------------------------------------------- services
 

@@ -15,7 +15,7 @@ from gapmap.sources import geocode
 from gapmap.errors import InputError
 from gapmap.sources.regions import Region
 from gapmap.layers.base import Layer, assign_areas, lonlat_points, nonnegative_rows, number_column, reject_rows
-from gapmap.output.i18n import Message
+from gapmap.messages import Message
 
 _GEOCODE_KEEP = ["geocode_precision", "geocode_match", "geocode_source", "geocode_licence", "geocode_note"]
 SITE_COLUMNS = ["site_id", "employer", "community", "postal_code", "fsa", "stream", "noc_codes", "workers",

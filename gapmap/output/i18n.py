@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from gapmap.messages import Message  # noqa: F401  (re-exported: the keyed sentences rendered below)
+
 LABELS: dict[str, dict[str, str]] = {
     "en": {
         "areas_layer": "Areas: share of workers beyond {t} min of a {cat}",
@@ -313,36 +315,6 @@ def report_num(value: float, lang: str) -> str:
 # French number formats. A sentence with no key (a user file's own warning) stays English and is
 # marked lang="en" where it is shown.
 
-
-class Message(str):
-    """An English sentence (the ``str`` value, unchanged wherever text is expected) with a key and
-    the parameters another language renders it from (:func:`render`).
-
-    Parameters
-    ----------
-    text : str
-        The English sentence, as summary.json records it.
-    key : str
-        Key of its templates in :data:`MESSAGES`.
-    **params
-        Raw values (numbers unformatted) the templates format per language.
-    """
-
-    key: str
-    params: dict
-
-    def __new__(cls, text: str, key: str, **params):
-        obj = super().__new__(cls, text)
-        obj.key = key
-        obj.params = params
-        return obj
-
-    def __reduce__(self):
-        return (_message, (str(self), self.key, dict(self.params)))
-
-
-def _message(text: str, key: str, params: dict) -> Message:
-    return Message(text, key, **params)
 
 
 _FR_MODES = {"drive": "voiture", "walk": "marche", "bike": "vélo", "transit": "transport en commun"}

@@ -1,4 +1,4 @@
-"""Keyed messages (gapmap.output.i18n.Message): the English text stays the record, French is
+"""Keyed messages (gapmap.messages.Message, rendered by gapmap.output.i18n): the English text stays the record, French is
 rendered from the key with French number formats; the expected sentences are written out by hand."""
 
 from __future__ import annotations
