@@ -289,17 +289,37 @@ def _reduce(cover: sparse.csr_matrix, weights: Sequence[np.ndarray]) -> tuple[sp
     """
     # A candidate whose demand is a subset of a lower-id candidate's (j before j') never appears
     # in the lexicographically smallest fewest-sites optimum: swapping j' for j is no worse.
-    csc = cover.tocsc().astype(np.int32)
-    size = np.asarray(csc.sum(axis=0)).ravel()
+    # Candidates with the same demand set are compared once, as one set: large regions have
+    # hundreds of thousands of hexagons but few distinct sets, and the pairwise test is
+    # quadratic in what it compares.
+    csc = cover.tocsc()
+    csc.sort_indices()
     n_c = cover.shape[1]
+    size = np.diff(csc.indptr)
     dominated = size == 0
-    step = max(1, 4_000_000 // max(n_c, 1))
-    for start in range(0, n_c, step):
-        stop = min(n_c, start + step)
-        inter = (csc.T @ csc[:, start:stop]).toarray()  # inter[j, j'] = |cover(j) & cover(j')|
-        sub = (inter == size[start:stop][None, :]) & (size[:, None] > 0)
-        sub &= np.arange(n_c)[:, None] < np.arange(start, stop)[None, :]  # only lower ids dominate
-        dominated[start:stop] |= sub.any(axis=0)
+    cols = np.flatnonzero(size > 0)
+    set_of: dict[bytes, int] = {}
+    label = np.empty(len(cols), dtype=np.int64)
+    for k, c in enumerate(cols.tolist()):
+        label[k] = set_of.setdefault(csc.indices[csc.indptr[c]:csc.indptr[c + 1]].tobytes(), len(set_of))
+    n_u = len(set_of)
+    # Columns are in id order, so a set's first column is its lowest id; later ones are dominated.
+    first = np.full(n_u, n_c, dtype=np.int64)
+    np.minimum.at(first, label, cols)
+    dominated[cols] |= cols > first[label]
+    # Distinct sets: A is dominated by a strict superset B whose lowest id comes before A's ids.
+    if n_u > 1:
+        uniq = csc[:, first].astype(np.int32)  # demand x distinct set, in order of first id
+        usize = size[first]
+        best_super = np.full(n_u, n_c, dtype=np.int64)  # lowest id among strict supersets
+        step = max(1, 4_000_000 // n_u)
+        for start in range(0, n_u, step):
+            stop = min(n_u, start + step)
+            inter = (uniq.T @ uniq[:, start:stop]).toarray()  # inter[a, b] = |set a & set b|
+            sup = (inter == usize[start:stop][None, :]) & (usize[:, None] > usize[start:stop][None, :])
+            ids = np.where(sup, first[:, None], n_c)
+            best_super[start:stop] = ids.min(axis=0)
+        dominated[cols] |= best_super[label] < cols
     keep = np.flatnonzero(~dominated)
     reduced = cover[:, keep].tocsr()
     # Demand points covered by the same candidates form one group (weights summed).

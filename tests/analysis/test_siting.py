@@ -170,3 +170,20 @@ def test_input_errors(demand, candidates):
         siting.locate(demand, pd.concat([candidates, candidates]), threshold_min=10, p=1, settings=S)
     with pytest.raises(InputError, match="objective"):
         siting.locate(demand.drop(columns="people"), candidates, threshold_min=10, p=1, objective="people", settings=S)
+
+
+def test_reduce_drops_exactly_the_dominated_candidates_on_random_covers():
+    """_reduce keeps candidate j iff no lower-id candidate covers a superset of j's demand (python sets)."""
+    import scipy.sparse as sp
+
+    from gapmap.analysis.siting import _reduce
+
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        n_d, n_c = int(rng.integers(1, 25)), int(rng.integers(1, 60))
+        dense = rng.random((n_d, n_c)) < rng.uniform(0.05, 0.5)
+        dense = dense[:, rng.integers(0, n_c, size=n_c)]  # repeated columns: identical demand sets
+        sets = [frozenset(np.flatnonzero(dense[:, j]).tolist()) for j in range(n_c)]
+        expected = [j for j in range(n_c) if sets[j] and not any(sets[j] <= sets[i] for i in range(j))]
+        _, _, kept = _reduce(sp.csr_matrix(dense), [np.ones(n_d)])
+        assert kept.tolist() == expected
