@@ -1,81 +1,78 @@
-"""The union step of :func:`gapmap.travel.road.network.isochrones`, reusing work across thresholds and categories.
+"""The union step of :func:`gapmap.travel.road.isochrones.isochrones`: chained parts, nested thresholds.
 
-Profile (Ottawa RNF, 33,843 segments, hospital, 15 min: 26,603 road parts): buffering each part 0.70 s, the
-GEOS union of the buffers 2.1-2.9 s per polygon. Options measured on the same parts (``benchmarks/README.md``):
+The polygon of a threshold is the set of points within the buffer distance of the reached road parts. GEOS
+spends most of the time (Ottawa RNF, hospital 15 min: 26,621 parts, ~1.07M buffer vertices) overlaying
+tens of thousands of overlapping capsules. Two reductions keep the set and shrink that work:
 
-- union the lines, ``line_merge``, buffer once: 158 s; buffer one MultiLineString: 227 s (GEOS buffers a large
-  multi-line far slower than it unions small buffers);
-- union per 3 km tile then union of the tiles: no faster (2.5 s); coverage union of the tiles: the tiles are
-  not noded alike (GEOS refuses);
-- **reuse** (this module): (1) a part's buffer depends only on ``(segment, s0, s1)``, so it is buffered once
-  per run and shared by every threshold and category; (2) thresholds nest: the polygon for threshold ``k`` is
-  the polygon for ``k-1`` unioned with the buffers of the parts (and lone points) that are new at ``k``, a
-  part being new when its ``(segment, s0, s1)`` was not a part at ``k-1`` (an extended partial segment is
-  new). 30 min after 15 min: 1.6 s instead of 2.7 s.
+- **chains**: reached parts that meet end to end at a road node and continue almost straight (turn of at most
+  :data:`MAX_TURN_DEG`) are joined into one line, found by graph topology (numpy pairing of part ends at
+  each node, then following the pairings) instead of GEOS noding. The
+  buffer of a chain is the union of its pieces' buffers, without the pair of round caps at every joint that
+  the union would otherwise intersect and dissolve: 26,621 parts -> 17,444 lines, buffer + union 1.2-1.3x
+  less CPU (``benchmarks/README.md``). A joint becomes a round join instead of two round caps; both are GEOS
+  polygons inscribed in the same circle, so the set differs only inside GEOS's own arc approximation
+  (measured: 3e-7 of the area on Ottawa, below 1e-6 on Helsinki). Sharper turns were measured too: 30 degrees
+  gives 1.3-1.5x but up to 4.6e-6 of the area on Helsinki's small polygons, 180 degrees is slower (long,
+  self-overlapping lines);
+- **nesting**: thresholds nest, so the polygon for threshold ``k`` is the polygon for ``k-1`` unioned with the
+  chains of the parts (and lone points) that are new at ``k``, a part being new when its ``(segment, s0, s1)``
+  was not a part at ``k-1`` (an extended partial segment is new). Each part at ``k-1`` lies inside a part at
+  ``k``, so the set is the same up to slivers where the smaller part's approximated round cap pokes past the
+  larger one's approximated join (2.5e-9 of the area on Ottawa, 30 min); the result keeps them, so nesting
+  holds by construction, up to the overlay's rounding.
 
-Same set as unioning every buffer: each part at ``k-1`` lies inside a part at ``k`` (times only grow the
-reachable fractions), so its buffer lies inside that part's buffer, except where the polygonal approximation
-of a round cap (8 segments per quarter circle, GEOS default) of the shorter part pokes past the approximated
-round join of the longer one: slivers of 1e-9 of the area (measured: 2.5e-9 on Ottawa, 30 min). The result
-keeps those slivers, so nesting holds by construction, up to the overlay's floating-point rounding (1e-9 m2
-on Helsinki).
+Measured and left out (``benchmarks/README.md``): buffering one MultiLineString or the ``line_merge`` of all
+lines (GEOS nodes every offset curve at once: 158-227 s), per-tile unions, dropping parts inside a cell grid's proven core, and a face
+decomposition of the reached graph (``polygonize``; faces minus their inward buffer as a coverage): each no
+faster than this on Ottawa, because the buffers of the parts on the rim (dead ends, the outer edge) still need
+a general union.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 import shapely
 
+from gapmap.travel.road import graph as _graph
 
-class BufferedParts:
-    """Buffers of road parts and lone points, computed once per run and looked up by key."""
-
-    def __init__(self, geoms: np.ndarray, point_xy: np.ndarray, buffer_m: float) -> None:
-        self._geoms, self._xy, self.buffer_m = geoms, point_xy, buffer_m
-        self._parts: dict[tuple[int, float, float], shapely.Geometry] = {}
-        self._points: dict[int, shapely.Geometry] = {}
-
-    def parts(self, keys: list[tuple[int, float, float]]) -> list[shapely.Geometry]:
-        from gapmap.travel.road import graph as _graph
-
-        todo = [k for k in dict.fromkeys(keys) if k not in self._parts]
-        if todo:
-            seg = np.array([k[0] for k in todo], dtype=np.int64)
-            s0 = np.array([k[1] for k in todo])
-            s1 = np.array([k[2] for k in todo])
-            made = shapely.buffer(_graph.substrings(self._geoms[seg], s0, s1), self.buffer_m)
-            self._parts.update(zip(todo, made))
-        return [self._parts[k] for k in keys]
-
-    def points(self, nodes: Iterable[int]) -> list[shapely.Geometry]:
-        nodes = list(nodes)
-        todo = [n for n in nodes if n not in self._points]
-        if todo:
-            made = shapely.buffer(shapely.points(self._xy[todo]), self.buffer_m)
-            self._points.update(zip(todo, made))
-        return [self._points[n] for n in nodes]
+MAX_TURN_DEG = 10.0
+"""Largest change of direction (degrees) at a node through which two reached parts are chained."""
 
 
 class NestedUnion:
-    """Polygons for ascending thresholds of one category: each the previous one plus what is new."""
+    """Polygons for ascending thresholds of one category: each the previous one plus what is new.
 
-    def __init__(self, buffers: BufferedParts) -> None:
-        self._buf = buffers
+    Parameters
+    ----------
+    geoms : ndarray of LineString
+        Road segment geometries, indexed by segment row.
+    point_xy : ndarray, shape (n, 2)
+        Coordinates of the (augmented) road nodes that part ends and lone points refer to.
+    buffer_m : float
+        Buffer distance.
+    """
+
+    def __init__(self, geoms: np.ndarray, point_xy: np.ndarray, buffer_m: float) -> None:
+        self._geoms, self._xy, self._buffer_m = geoms, point_xy, buffer_m
         self._prev: shapely.Geometry | None = None
         self._parts: set[tuple[int, float, float]] = set()
         self._points: set[int] = set()
 
-    def add(self, seg: np.ndarray, s0: np.ndarray, s1: np.ndarray, alone: np.ndarray) -> shapely.Geometry:
+    def add(
+        self, seg: np.ndarray, s0: np.ndarray, s1: np.ndarray, ends: np.ndarray, alone: np.ndarray
+    ) -> shapely.Geometry:
         """The union of the buffers of the parts ``(seg, s0, s1)`` and of the lone points ``alone`` (node ids).
 
-        Call with the parts of ascending thresholds; each call returns the polygon of its threshold.
+        ``ends[i]`` holds the nodes at the start and end of part ``i`` (``-1`` where the part ends inside a
+        segment). Call with the parts of ascending thresholds; each call returns the polygon of its threshold.
         """
         keys = list(zip(seg.tolist(), s0.tolist(), s1.tolist()))
-        new_keys = [k for k in keys if k not in self._parts]
+        new = np.fromiter((k not in self._parts for k in keys), dtype=bool, count=len(keys))
         new_points = [int(n) for n in alone if int(n) not in self._points]
-        shapes = self._buf.parts(new_keys) + self._buf.points(new_points)
+        lines = _chains(self._geoms, seg[new], s0[new], s1[new], ends[new], self._xy)
+        shapes = list(shapely.buffer(lines, self._buffer_m))
+        if new_points:
+            shapes += list(shapely.buffer(shapely.points(self._xy[new_points]), self._buffer_m))
         if self._prev is not None and not self._prev.is_empty:
             shapes.append(self._prev)
         geom = shapely.union_all(np.array(shapes, dtype=object)) if shapes else shapely.Polygon()
@@ -83,3 +80,124 @@ class NestedUnion:
         self._parts.update(keys)
         self._points.update(new_points)
         return geom
+
+
+def _chains(
+    geoms: np.ndarray, seg: np.ndarray, s0: np.ndarray, s1: np.ndarray, ends: np.ndarray, point_xy: np.ndarray
+) -> np.ndarray:
+    """Lines covering exactly the parts ``(seg, s0, s1)``, parts meeting almost straight at a node joined.
+
+    Returns
+    -------
+    ndarray of LineString
+        In a deterministic order (open chains by their lowest part, then closed ones).
+    """
+    if len(seg) == 0:
+        return np.empty(0, dtype=object)
+    lines = _graph.substrings(geoms[seg], s0, s1)
+    coords, owner = shapely.get_coordinates(lines, return_index=True)
+    first = np.searchsorted(owner, np.arange(len(seg)))
+    last = np.r_[first[1:], len(owner)] - 1
+    # Ends at a node take the node's exact coordinates, so that chained parts meet exactly.
+    at = ends[:, 0] >= 0
+    coords[first[at]] = point_xy[ends[at, 0]]
+    at = ends[:, 1] >= 0
+    coords[last[at]] = point_xy[ends[at, 1]]
+    # substrings can keep a vertex a rounding error away from an end (its distance along the line and the
+    # line's length are summed differently); it would hide the direction the part leaves the node in.
+    inner = last - first >= 2
+    drop = np.zeros(len(owner), dtype=bool)
+    drop[first[inner] + 1] = np.hypot(*(coords[first[inner] + 1] - coords[first[inner]]).T) < 1e-9
+    drop[last[inner] - 1] |= np.hypot(*(coords[last[inner] - 1] - coords[last[inner]]).T) < 1e-9
+    if drop.any():
+        coords, owner = coords[~drop], owner[~drop]
+        first = np.searchsorted(owner, np.arange(len(seg)))
+        last = np.r_[first[1:], len(owner)] - 1
+    partner = _pair_ends(coords, first, last, ends)
+    rows, chain = _walk(partner, first, last)
+    return shapely.linestrings(coords[rows], indices=chain)
+
+
+def _walk(partner: np.ndarray, first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Follow the pairings through the parts: coordinate rows of each chain in order, and its chain number.
+
+    Chains with a free end start at their lowest part's free end; closed chains at their lowest part. A
+    joint's shared coordinate is kept once. (A plain loop: a union-find or ``line_merge`` would also join
+    unpaired ends that happen to meet, i.e. sharp turns.)
+    """
+    n = len(first)
+    pair = partner.tolist()
+    seen = bytearray(n)
+    rows: list[np.ndarray] = []
+    chain: list[int] = []
+    k = 0
+    for closed in (False, True):
+        for i in range(n):
+            if seen[i] or (not closed and pair[2 * i] >= 0 and pair[2 * i + 1] >= 0):
+                continue
+            entry = 2 * i + 1 if (not closed and pair[2 * i] >= 0) else 2 * i
+            skip = 0
+            while True:
+                part = entry // 2
+                seen[part] = 1
+                step = np.arange(first[part], last[part] + 1) if entry % 2 == 0 else np.arange(last[part], first[part] - 1, -1)
+                rows.append(step[skip:])
+                chain.append(len(step) - skip)
+                skip = 1
+                nxt = pair[entry ^ 1]
+                if nxt < 0 or seen[nxt // 2]:
+                    break
+                entry = nxt
+            chain.append(-1 - k)  # marks the end of chain k
+            k += 1
+    sizes = np.array(chain)
+    ends = np.flatnonzero(sizes < 0)
+    counts = np.where(sizes >= 0, sizes, 0)
+    per_chain = np.add.reduceat(counts, np.r_[0, ends[:-1] + 1]) if k else np.empty(0, dtype=np.int64)
+    return np.concatenate(rows), np.repeat(np.arange(k), per_chain)
+
+
+def _pair_ends(coords: np.ndarray, first: np.ndarray, last: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Pair part ends at each node, straightest continuation first, turns up to :data:`MAX_TURN_DEG`.
+
+    End ``2 * i`` is the start of part ``i``, ``2 * i + 1`` its end. Greedy per node: the pair with the
+    smallest turn is taken, then the straightest pair of the remaining ends, and so on (a node has at most
+    a handful of ends, so a few vectorised rounds).
+
+    Returns
+    -------
+    ndarray of int
+        For each end, the end it is paired with, or -1.
+    """
+    n = len(first)
+    node = ends.reshape(-1)  # row-major: start, end of part 0, then part 1, ...
+    away = np.empty((2 * n, 2))  # direction from the node into the part
+    away[0::2] = coords[first + 1] - coords[first]
+    away[1::2] = coords[last - 1] - coords[last]
+    norm = np.hypot(away[:, 0], away[:, 1])
+    away /= np.where(norm > 0, norm, 1.0)[:, None]  # zero-length: zero vector, never paired
+    at = np.flatnonzero(node >= 0)
+    at = at[np.argsort(node[at], kind="stable")]
+    by_node = node[at]
+    pi_list, pj_list = [], []
+    for k in range(1, len(at)):
+        same = np.flatnonzero(by_node[k:] == by_node[:-k])
+        if same.size == 0:
+            break
+        pi_list.append(at[same])
+        pj_list.append(at[same + k])
+    partner = np.full(2 * n, -1, dtype=np.int64)
+    if not pi_list:
+        return partner
+    pi, pj = np.concatenate(pi_list), np.concatenate(pj_list)
+    cos = np.einsum("ij,ij->i", away[pi], away[pj])  # -1: straight on
+    ok = (pi // 2 != pj // 2) & (cos <= -np.cos(np.radians(MAX_TURN_DEG)))
+    pi, pj, cos = pi[ok], pj[ok], cos[ok]
+    order = np.lexsort((pj, pi, cos))
+    pi, pj = pi[order], pj[order]
+    while pi.size:
+        _, best = np.unique(node[pi], return_index=True)  # straightest remaining pair per node
+        partner[pi[best]], partner[pj[best]] = pj[best], pi[best]
+        free = (partner[pi] < 0) & (partner[pj] < 0)
+        pi, pj = pi[free], pj[free]
+    return partner
