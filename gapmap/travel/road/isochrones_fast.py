@@ -6,7 +6,7 @@ tens of thousands of overlapping capsules. Two reductions keep the set and shrin
 
 - **chains**: reached parts that meet end to end at a road node and continue almost straight (turn of at most
   :data:`MAX_TURN_DEG`) are joined into one line, found by graph topology (numpy pairing of part ends at
-  each node, then following the pairings) instead of GEOS noding. The
+  each node, list ranking along the pairings) instead of GEOS noding. The
   buffer of a chain is the union of its pieces' buffers, without the pair of round caps at every joint that
   the union would otherwise intersect and dissolve: 26,621 parts -> 17,444 lines, buffer + union 1.2-1.3x
   less CPU (``benchmarks/README.md``). A joint becomes a round join instead of two round caps; both are GEOS
@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from gapmap.travel.road import graph as _graph
 
@@ -55,7 +57,7 @@ class NestedUnion:
     def __init__(self, geoms: np.ndarray, point_xy: np.ndarray, buffer_m: float) -> None:
         self._geoms, self._xy, self._buffer_m = geoms, point_xy, buffer_m
         self._prev: shapely.Geometry | None = None
-        self._parts: set[tuple[int, float, float]] = set()
+        self._parts = (np.empty(0, dtype=np.int64), np.empty(0), np.empty(0))  # (seg, s0, s1) added so far
         self._points: set[int] = set()
 
     def add(
@@ -66,8 +68,7 @@ class NestedUnion:
         ``ends[i]`` holds the nodes at the start and end of part ``i`` (``-1`` where the part ends inside a
         segment). Call with the parts of ascending thresholds; each call returns the polygon of its threshold.
         """
-        keys = list(zip(seg.tolist(), s0.tolist(), s1.tolist()))
-        new = np.fromiter((k not in self._parts for k in keys), dtype=bool, count=len(keys))
+        new = ~_seen(self._parts, (seg, s0, s1))
         new_points = [int(n) for n in alone if int(n) not in self._points]
         lines = _chains(self._geoms, seg[new], s0[new], s1[new], ends[new], self._xy)
         shapes = list(shapely.buffer(lines, self._buffer_m))
@@ -79,9 +80,27 @@ class NestedUnion:
             # leaf and be re-overlaid at every level above (Ottawa, 60 min after 30: 1.24 s -> 0.28 s).
             geom = shapely.union(self._prev, geom)
         self._prev = geom
-        self._parts.update(keys)
+        self._parts = tuple(np.concatenate([a, b[new]]) for a, b in zip(self._parts, (seg, s0, s1)))
         self._points.update(new_points)
         return geom
+
+
+def _seen(known: tuple[np.ndarray, ...], keys: tuple[np.ndarray, ...]) -> np.ndarray:
+    """Which rows of the key columns ``keys`` (exact values) also occur in ``known``."""
+    cols = [np.concatenate([a, b]) for a, b in zip(known, keys)]
+    tag = np.r_[np.zeros(len(known[0]), dtype=np.int8), np.ones(len(keys[0]), dtype=np.int8)]
+    order = np.lexsort([tag] + cols[::-1])
+    step = np.zeros(len(order), dtype=bool)  # a new group of equal keys starts here
+    step[:1] = True
+    for c in cols:
+        step[1:] |= c[order][1:] != c[order][:-1]
+    group = np.cumsum(step) - 1
+    has_known = np.zeros(group[-1] + 1 if len(group) else 0, dtype=bool)
+    has_known[group[tag[order] == 0]] = True
+    out = np.empty(len(keys[0]), dtype=bool)
+    mine = tag[order] == 1
+    out[order[mine] - len(known[0])] = has_known[group[mine]]
+    return out
 
 
 def _chains(
@@ -92,7 +111,7 @@ def _chains(
     Returns
     -------
     ndarray of LineString
-        In a deterministic order (open chains by their lowest part, then closed ones).
+        In a deterministic order (by the first end of each chain).
     """
     if len(seg) == 0:
         return np.empty(0, dtype=object)
@@ -123,40 +142,51 @@ def _chains(
 def _walk(partner: np.ndarray, first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Follow the pairings through the parts: coordinate rows of each chain in order, and its chain number.
 
-    Chains with a free end start at their lowest part's free end; closed chains at their lowest part. A
-    joint's shared coordinate is kept once. (A plain loop: a union-find or ``line_merge`` would also join
-    unpaired ends that happen to meet, i.e. sharp turns.)
+    Part ``p`` is entered through end ``2p`` (then walked forwards) or ``2p + 1`` (backwards); the part
+    before it was entered through ``partner[entry] ^ 1``. List ranking by pointer jumping gives every entry
+    its chain's first entry (a free end) and its rank; of the two walking directions of a chain, the one
+    starting at the lower free end is kept. A closed chain is opened at the start of its lowest part. A
+    joint's shared coordinate is kept once. (``line_merge`` would also join unpaired ends that happen to
+    meet, i.e. sharp turns.)
     """
     n = len(first)
-    pair = partner.tolist()
-    seen = bytearray(n)
-    rows: list[np.ndarray] = []
-    chain: list[int] = []
-    k = 0
-    for closed in (False, True):
-        for i in range(n):
-            if seen[i] or (not closed and pair[2 * i] >= 0 and pair[2 * i + 1] >= 0):
-                continue
-            entry = 2 * i + 1 if (not closed and pair[2 * i] >= 0) else 2 * i
-            skip = 0
-            while True:
-                part = entry // 2
-                seen[part] = 1
-                step = np.arange(first[part], last[part] + 1) if entry % 2 == 0 else np.arange(last[part], first[part] - 1, -1)
-                rows.append(step[skip:])
-                chain.append(len(step) - skip)
-                skip = 1
-                nxt = pair[entry ^ 1]
-                if nxt < 0 or seen[nxt // 2]:
-                    break
-                entry = nxt
-            chain.append(-1 - k)  # marks the end of chain k
-            k += 1
-    sizes = np.array(chain)
-    ends = np.flatnonzero(sizes < 0)
-    counts = np.where(sizes >= 0, sizes, 0)
-    per_chain = np.add.reduceat(counts, np.r_[0, ends[:-1] + 1]) if k else np.empty(0, dtype=np.int64)
-    return np.concatenate(rows), np.repeat(np.arange(k), per_chain)
+    partner = partner.copy()
+    linked = np.flatnonzero(partner >= 0)
+    links = coo_matrix((np.ones(len(linked)), (linked // 2, partner[linked] // 2)), shape=(n, n))
+    _, comp = connected_components(links, directed=False)
+    free = partner < 0
+    closed = np.bincount(comp, weights=free[0::2] | free[1::2], minlength=comp.max() + 1 if n else 0) == 0
+    if closed.any():
+        in_closed = np.flatnonzero(closed[comp])
+        opened = in_closed[np.unique(comp[in_closed], return_index=True)[1]]  # lowest part of each closed chain
+        partner[partner[2 * opened]] = -1
+        partner[2 * opened] = -1
+    entry = np.arange(2 * n)
+    prev = np.where(partner >= 0, partner ^ 1, -1)
+    rank = (prev >= 0).astype(np.int64)
+    head = np.where(prev >= 0, prev, entry)
+    anc = prev.copy()
+    active = np.flatnonzero(anc >= 0)
+    for _ in range(2 * n + 1):  # log2(chain length) rounds; the bound only guards against a missed cycle
+        if not active.size:
+            break
+        up = anc[active]
+        rank[active] += rank[up]
+        head[active] = head[up]
+        anc[active] = anc[up]
+        active = active[anc[active] >= 0]
+    lowest_free = np.full(comp.max() + 1 if n else 0, 2 * n, dtype=np.int64)
+    starts = np.flatnonzero(partner < 0)
+    np.minimum.at(lowest_free, comp[starts // 2], starts)
+    keep = np.flatnonzero(head == lowest_free[comp[entry // 2]])
+    keep = keep[np.lexsort((rank[keep], head[keep]))]
+    part, forward, skip = keep // 2, keep % 2 == 0, (rank[keep] > 0).astype(np.int64)
+    count = last[part] - first[part] + 1 - skip
+    local = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)  # 0.. within each element
+    rows = np.where(np.repeat(forward, count), np.repeat(first[part] + skip, count) + local,
+                    np.repeat(last[part] - skip, count) - local)
+    chain = np.repeat(np.unique(head[keep], return_inverse=True)[1], count)
+    return rows, chain
 
 
 def _pair_ends(coords: np.ndarray, first: np.ndarray, last: np.ndarray, ends: np.ndarray) -> np.ndarray:

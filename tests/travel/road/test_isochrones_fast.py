@@ -150,3 +150,28 @@ def test_a_closed_chain_is_one_ring():
     assert out[0].length == pytest.approx(16 * 2 * 100 * np.sin(np.radians(11.25)))
     # At the default limit nothing chains: 16 lines.
     assert len(isochrones_fast._chains(geoms, np.arange(16), np.zeros(16), np.ones(16), ends, xy)) == 16
+
+
+def test_seen_matches_a_set_of_tuples():
+    rng = np.random.default_rng(3)
+    known = (rng.integers(0, 5, 40), rng.choice([0.0, 0.25, 0.5], 40), rng.choice([0.5, 0.75, 1.0], 40))
+    keys = (rng.integers(0, 5, 60), rng.choice([0.0, 0.25, 0.5], 60), rng.choice([0.5, 0.75, 1.0], 60))
+    want = [k in set(zip(*(a.tolist() for a in known))) for k in zip(*(a.tolist() for a in keys))]
+    assert isochrones_fast._seen(known, keys).tolist() == want
+    assert 0 < sum(want) < 60
+    empty = (np.empty(0, dtype=np.int64), np.empty(0), np.empty(0))
+    assert not isochrones_fast._seen(empty, keys).any()
+    assert isochrones_fast._seen(keys, empty).size == 0
+
+
+def test_a_grid_chains_into_its_straight_streets(grid):
+    # 12 x 12 nodes, 250 m apart: every street runs straight through 12 nodes, so the 264 segments make
+    # 24 lines of 11 * 250 m, whatever the order or direction of the segments.
+    e = grid.edges
+    n = len(e)
+    ends = np.stack([e["u"].to_numpy(), e["v"].to_numpy()], axis=1)
+    out = isochrones_fast._chains(grid.segment_geoms, np.arange(n), np.zeros(n), np.ones(n), ends, grid.node_xy)
+    assert n == 264 and len(out) == 24
+    assert shapely.length(out).tolist() == pytest.approx([2750.0] * 24)
+    rev = np.arange(n)[::-1]
+    assert len(isochrones_fast._chains(grid.segment_geoms, rev, np.zeros(n), np.ones(n), ends[rev], grid.node_xy)) == 24
