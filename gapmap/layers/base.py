@@ -46,9 +46,7 @@ import geopandas as gpd
 import pandas as pd
 
 from gapmap import geo, sources
-from gapmap.errors import InputError
-
-REJECT_COLUMNS = ["layer", "source", "row", "reason"]
+from gapmap.errors import REJECT_COLUMNS, InputError, reject_rows  # noqa: F401  (re-exported)
 
 
 
@@ -73,14 +71,6 @@ class Layer:
         assert self.rows_read == self.rows_used + self.rows_rejected, (
             f"{self.name}: read {self.rows_read} != used {self.rows_used} + rejected {self.rows_rejected}"
         )
-
-
-def reject_rows(layer: str, source: str | os.PathLike, rows, reasons) -> pd.DataFrame:
-    """Rejects table (:data:`REJECT_COLUMNS`): one row per rejected input ``rows`` of ``source``, with its reason(s)."""
-    rows = list(rows)
-    reasons = list(reasons) if not isinstance(reasons, str) else [reasons] * len(rows)
-    return pd.DataFrame({"layer": layer, "source": str(source), "row": pd.Series(rows, dtype="int64"), "reason": reasons},
-                        columns=REJECT_COLUMNS)
 
 
 def utm_crs(boundary_4326: gpd.GeoSeries) -> str:

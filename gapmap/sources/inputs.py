@@ -23,7 +23,7 @@ from gapmap import sources
 from gapmap.geo import find_column
 from gapmap.sources import geocode
 from gapmap.sources.readers import check_case_duplicates
-from gapmap.errors import InputError
+from gapmap.errors import InputError, reject_rows
 
 LAT_NAMES = ("latitude", "lat", "y_lat", "lat_dd", "latitude_dd", "ycoord_lat")
 LON_NAMES = ("longitude", "lon", "lng", "long", "x_lon", "lon_dd", "longitude_dd")
@@ -47,12 +47,6 @@ class Table:
     rows_read: int
     rejects: pd.DataFrame
     notes: list[str]
-
-
-def _rej(path, rows, reasons, layer) -> pd.DataFrame:
-    rows = list(rows)
-    reasons = [reasons] * len(rows) if isinstance(reasons, str) else list(reasons)
-    return pd.DataFrame({"layer": layer, "source": str(path), "row": pd.Series(rows, dtype="int64"), "reason": reasons})
 
 
 def read_table(path: str | Path, *, layer: str, required: tuple[str, ...] = (), crs: str | None = None,
@@ -83,7 +77,7 @@ def read_table(path: str | Path, *, layer: str, required: tuple[str, ...] = (), 
         gdf.insert(0, "source_row", np.arange(1, len(gdf) + 1))  # feature number, 1-based
         check_case_duplicates([c for c in gdf.columns if c != gdf.geometry.name], path, what)
         _require(gdf, required, path, what)
-        return Table(path, gdf, len(gdf), _rej(path, [], [], layer), notes)
+        return Table(path, gdf, len(gdf), reject_rows(layer, path, [], []), notes)
     if suffix not in (".csv", ".txt", ".tsv"):
         raise InputError(f"{what} {path} has an unknown type {suffix or '(no extension)'}; give CSV, GeoJSON, GeoPackage or Shapefile.")
     df = sources.read_csv(path, [], what=layer.capitalize())
@@ -98,18 +92,16 @@ def read_table(path: str | Path, *, layer: str, required: tuple[str, ...] = (), 
     if lat_c and lon_c:
         lat, lon = sources.to_float(df[lat_c], dc), sources.to_float(df[lon_c], dc)
         bad_num = lat.isna() | lon.isna()
-        rejects.append(_rej(path, df.loc[bad_num, "source_row"],
-                            [f"{lat_c}/{lon_c} not a number ({a!r}, {b!r})" for a, b in zip(df.loc[bad_num, lat_c], df.loc[bad_num, lon_c])], layer))
+        rejects.append(reject_rows(layer, path, df.loc[bad_num, "source_row"], [f"{lat_c}/{lon_c} not a number ({a!r}, {b!r})" for a, b in zip(df.loc[bad_num, lat_c], df.loc[bad_num, lon_c])]))
         out_range = ~bad_num & ~(lat.between(-90, 90) & lon.between(-180, 180))
-        rejects.append(_rej(path, df.loc[out_range, "source_row"],
-                            [f"{lat_c}={a} / {lon_c}={b} out of range (latitude -90..90, longitude -180..180)"
-                             for a, b in zip(df.loc[out_range, lat_c], df.loc[out_range, lon_c])], layer))
+        rejects.append(reject_rows(layer, path, df.loc[out_range, "source_row"], [f"{lat_c}={a} / {lon_c}={b} out of range (latitude -90..90, longitude -180..180)"
+                             for a, b in zip(df.loc[out_range, lat_c], df.loc[out_range, lon_c])]))
         ok = ~bad_num & ~out_range
         gdf = gpd.GeoDataFrame(df[ok], geometry=gpd.points_from_xy(lon[ok], lat[ok]), crs="EPSG:4326")
     elif x_c and y_c:
         x, y = sources.to_float(df[x_c], dc), sources.to_float(df[y_c], dc)
         bad_num = x.isna() | y.isna()
-        rejects.append(_rej(path, df.loc[bad_num, "source_row"], f"{x_c}/{y_c} not a number", layer))
+        rejects.append(reject_rows(layer, path, df.loc[bad_num, "source_row"], f"{x_c}/{y_c} not a number"))
         ok = ~bad_num
         if crs is None:
             if (x[ok].between(-180, 180) & y[ok].between(-90, 90)).all():
@@ -131,7 +123,7 @@ def read_table(path: str | Path, *, layer: str, required: tuple[str, ...] = (), 
         codes = df[postal_c] if postal_c else pd.Series("", index=df.index)
         geo = geocode.geocode(places, codes, gazetteers)
         miss = geo["lon"].isna()
-        rejects.append(_rej(path, df.loc[miss, "source_row"], [f"could not geocode: {n}" for n in geo.loc[miss, "geocode_note"]], layer))
+        rejects.append(reject_rows(layer, path, df.loc[miss, "source_row"], [f"could not geocode: {n}" for n in geo.loc[miss, "geocode_note"]]))
         ok = ~miss
         gdf = gpd.GeoDataFrame(pd.concat([df[ok], geo.loc[ok, geocode.GEOCODE_COLUMNS[2:]]], axis=1),
                                geometry=gpd.points_from_xy(geo.loc[ok, "lon"], geo.loc[ok, "lat"]), crs="EPSG:4326")
@@ -162,13 +154,12 @@ def check_against_region(table: Table, boundary: gpd.GeoDataFrame, *, layer: str
     rejects = [table.rejects]
     notes = list(table.notes)
     empty = gdf.geometry.isna() | gdf.geometry.is_empty
-    rejects.append(_rej(path, gdf.loc[empty, "source_row"], "empty geometry", layer))
+    rejects.append(reject_rows(layer, path, gdf.loc[empty, "source_row"], "empty geometry"))
     gdf = gdf[~empty]
     if points:
         gdf = _single_points(gdf)
         other = ~gdf.geom_type.eq("Point")
-        rejects.append(_rej(path, gdf.loc[other, "source_row"],
-                            [f"geometry is a {t}, not a point; give one point per row" for t in gdf.geom_type[other]], layer))
+        rejects.append(reject_rows(layer, path, gdf.loc[other, "source_row"], [f"geometry is a {t}, not a point; give one point per row" for t in gdf.geom_type[other]]))
         gdf = gdf[~other]
     invalid = ~gdf.geometry.is_valid
     if invalid.any():
@@ -184,8 +175,7 @@ def check_against_region(table: Table, boundary: gpd.GeoDataFrame, *, layer: str
         dup = key.duplicated(keep="first")
         if dup.any():  # the group-by costs ~100 MB on a million ids: only when there is something to report
             first_row = gdf.groupby(key)["source_row"].transform("first")
-            rejects.append(_rej(path, gdf.loc[dup, "source_row"],
-                                [f"duplicate {id_c} {k!r} (first at row {r})" for k, r in zip(key[dup], first_row[dup])], layer))
+            rejects.append(reject_rows(layer, path, gdf.loc[dup, "source_row"], [f"duplicate {id_c} {k!r} (first at row {r})" for k, r in zip(key[dup], first_row[dup])]))
             gdf = gdf[~dup]
     proj = gdf.to_crs(boundary.crs)
     outline = boundary.geometry.iloc[0]
@@ -204,7 +194,7 @@ def check_against_region(table: Table, boundary: gpd.GeoDataFrame, *, layer: str
         swapped = _swapped_inside(gdf[outside], outline, boundary.crs)
         reasons = ["latitude and longitude look swapped (swapped, the point falls inside the region)" if s
                    else f"outside the region ({d / 1000:.1f} km from its boundary)" for s, d in zip(swapped, dist[outside])]
-        rejects.append(_rej(path, proj.loc[outside, "source_row"], reasons, layer))
+        rejects.append(reject_rows(layer, path, proj.loc[outside, "source_row"], reasons))
     rej = pd.concat(rejects, ignore_index=True).sort_values("row", kind="stable").reset_index(drop=True)
     return proj[~outside], rej, notes
 

@@ -22,9 +22,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gapmap.errors import InputError
+from gapmap.errors import InputError, reject_rows
 
-_REJECT_COLUMNS = ["layer", "source", "row", "reason"]
 _ADDRESS_TAGS = ("addr:housenumber", "addr:street", "addr:city", "addr:postcode")
 
 
@@ -164,17 +163,14 @@ def amenities_to_services(raw: gpd.GeoDataFrame, boundary: gpd.GeoDataFrame, *, 
     raw["category"], raw["category_rule"] = (cats[0], cats[1]) if n_read else (pd.Series(dtype=object), pd.Series(dtype=object))
     rejects = []
     unmapped = raw["category"].isna()
-    rejects.append(pd.DataFrame({"layer": "services", "source": source, "row": raw.loc[unmapped, "source_row"],
-                                 "reason": "OSM feature with no tag the category registry maps"}, columns=_REJECT_COLUMNS))
+    rejects.append(reject_rows("services", source, raw.loc[unmapped, "source_row"], "OSM feature with no tag the category registry maps"))
     no_geom = ~unmapped & (raw.geometry.isna() | raw.geometry.is_empty)
-    rejects.append(pd.DataFrame({"layer": "services", "source": source, "row": raw.loc[no_geom, "source_row"],
-                                 "reason": "OSM feature without geometry"}, columns=_REJECT_COLUMNS))
+    rejects.append(reject_rows("services", source, raw.loc[no_geom, "source_row"], "OSM feature without geometry"))
     raw = raw[~unmapped & ~no_geom]
     pts = gpd.GeoDataFrame(raw, geometry=raw.geometry.representative_point(), crs=raw.crs or "EPSG:4326").to_crs(boundary.crs)
     outline = boundary.geometry.iloc[0]
     far = pts.distance(outline) > edge_buffer_m
-    rejects.append(pd.DataFrame({"layer": "services", "source": source, "row": pts.loc[far, "source_row"],
-                                 "reason": f"outside region (> {edge_buffer_m / 1000:g} km from its boundary)"}, columns=_REJECT_COLUMNS))
+    rejects.append(reject_rows("services", source, pts.loc[far, "source_row"], f"outside region (> {edge_buffer_m / 1000:g} km from its boundary)"))
     pts = pts[~far]
 
     def col(name: str) -> pd.Series:

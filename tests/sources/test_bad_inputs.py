@@ -53,7 +53,7 @@ BOUNDARY_ERRORS = {
 # config file -> exact error message
 CONFIG_ERRORS = {
     "nan_threshold.toml": "Config file {path}: setting 'thresholds_min' is [nan]; it must be a finite number (not NaN or infinity).",
-    "negative_speed.toml": "Setting speeds_kmh.drive = -60 is not a finite non-negative number; fix it in the config file or option.",
+    "negative_speed.toml": "Setting speeds_kmh.drive = -60 is negative; give a value of 0 or more in the config file or option.",
 }
 # file -> (rows read, rows used, {row: exact reason})
 ROW_REJECTS = {

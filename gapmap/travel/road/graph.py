@@ -14,6 +14,11 @@ import scipy.sparse as sp
 import shapely
 
 
+#: Multiplier of the ``(row, col)`` keys: rows and columns are int32, so ``row * 2**31 + col``
+#: sorts like ``(row, col)`` for every graph size and base keys stay valid when a graph grows.
+_KEY_SHIFT = 31
+
+
 @dataclasses.dataclass(frozen=True)
 class DirectedEdges:
     """A directed graph as sorted ``(row, col)`` arrays with two weights per entry.
@@ -28,9 +33,11 @@ class DirectedEdges:
     time: np.ndarray
     length: np.ndarray
 
-    @property
+    @functools.cached_property
     def indptr(self) -> np.ndarray:
-        return np.searchsorted(self.rows, np.arange(self.n + 1)).astype(np.int64)
+        """CSR row pointers: the entries of row ``r`` are ``indptr[r]:indptr[r + 1]``."""
+        counts = np.bincount(self.rows, minlength=self.n) if self.rows.size else np.zeros(self.n, np.int64)
+        return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
     def csr(self, weight: str = "time") -> sp.csr_matrix:
         """CSR matrix of ``weight``; explicit zeros are kept (scipy treats them as edges)."""
@@ -55,12 +62,23 @@ class DirectedEdges:
 
     @functools.cached_property
     def keys(self) -> np.ndarray:
-        """``row * n + col`` of each entry: sorted, as the entries are."""
-        return self.rows.astype(np.int64) * self.n + self.cols
+        """``row * 2**31 + col`` of each entry: sorted, as the entries are."""
+        return (self.rows.astype(np.int64) << _KEY_SHIFT) | self.cols
 
     def lookup(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """Positions of the entries ``rows[i] -> cols[i]`` (all must exist)."""
-        return np.searchsorted(self.keys, rows.astype(np.int64) * self.n + cols)
+        """Positions of the entries ``rows[i] -> cols[i]`` (all must exist).
+
+        A scan of each row's slice of :attr:`indptr`, all rows in step, dropping those found:
+        road nodes have a handful of entries, so this touches far less memory than a search of
+        :attr:`keys` (at 100k nodes 2 ms against 12 ms; a binary search in the rows: 2.9 ms).
+        """
+        cols = np.asarray(cols)
+        pos = self.indptr[np.asarray(rows, dtype=np.int64)]
+        todo = np.flatnonzero(self.cols[pos] != cols)
+        while todo.size:
+            pos[todo] += 1
+            todo = todo[self.cols[pos[todo]] != cols[todo]]
+        return pos
 
     def extended(
         self, n: int, rows: np.ndarray, cols: np.ndarray, time: np.ndarray, length: np.ndarray
@@ -68,17 +86,31 @@ class DirectedEdges:
         """These edges plus new ones on a graph grown to ``n`` nodes.
 
         The new edges may repeat each other (the fastest is kept) but not an existing
-        ``(row, col)``. Merging by insertion keeps this O(edges) instead of a full re-sort.
+        ``(row, col)``. Merging by insertion keeps this O(edges) instead of a full re-sort;
+        the keys of these edges are cached, so repeated extensions of one base graph (one per
+        routing call) search them without recomputing them, and the row pointers of the result
+        are the base's plus the new entries' counts.
         """
         new = directed_edges(n, rows, cols, time, length)
-        at = np.searchsorted(self.rows.astype(np.int64) * n + self.cols, new.keys)
-        return DirectedEdges(
-            n=int(n),
-            rows=np.insert(self.rows, at, new.rows),
-            cols=np.insert(self.cols, at, new.cols),
-            time=np.insert(self.time, at, new.time),
-            length=np.insert(self.length, at, new.length),
+        # np.insert of each array, with the positions worked out once for the four of them
+        to = np.searchsorted(self.keys, new.keys) + np.arange(new.rows.size)
+        is_old = np.ones(self.rows.size + new.rows.size, dtype=bool)
+        is_old[to] = False
+        old = np.flatnonzero(is_old)  # integer scatter: ~3x faster than a boolean mask, reused 4 times
+
+        def merged(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            out = np.empty(is_old.size, dtype=a.dtype)
+            out[old], out[to] = a, b
+            return out
+
+        out = DirectedEdges(
+            n=int(n), rows=merged(self.rows, new.rows), cols=merged(self.cols, new.cols),
+            time=merged(self.time, new.time), length=merged(self.length, new.length),
         )
+        base = np.concatenate([self.indptr, np.full(int(n) - self.n, self.indptr[-1])])
+        added = np.concatenate([[0], np.cumsum(np.bincount(new.rows, minlength=int(n)))])
+        out.__dict__["indptr"] = base + added  # fills the cached_property (frozen dataclass)
+        return out
 
 
 def directed_edges(
@@ -86,16 +118,28 @@ def directed_edges(
 ) -> DirectedEdges:
     """Sort edges by ``(row, col)`` and keep, of parallel edges, the fastest one.
 
-    Ties in time are broken by the shorter length so results are deterministic.
+    Ties in time are broken by the shorter length so results are deterministic. One stable
+    sort of the ``(row, col)`` keys, then a sort by time and length of the parallel edges
+    only: the order of ``np.lexsort((length, time, cols, rows))`` at a third of its cost.
     """
     rows = np.asarray(rows, dtype=np.int64)
     cols = np.asarray(cols, dtype=np.int64)
     time = np.asarray(time, dtype=np.float64)
     length = np.asarray(length, dtype=np.float64)
-    order = np.lexsort((length, time, cols, rows))
+    key = (rows << _KEY_SHIFT) | cols
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    same = sorted_key[1:] == sorted_key[:-1]
+    if same.any():
+        parallel = np.zeros(order.size, dtype=bool)
+        parallel[1:] |= same
+        parallel[:-1] |= same
+        at = np.flatnonzero(parallel)
+        sub = order[at]  # groups of equal keys, each in input order (stable sort)
+        order[at] = sub[np.lexsort((length[sub], time[sub], key[sub]))]
     rows, cols, time, length = rows[order], cols[order], time[order], length[order]
     first = np.ones(len(rows), dtype=bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    first[1:] = ~same
     return DirectedEdges(
         n=int(n),
         rows=rows[first].astype(np.int32),
@@ -157,17 +201,25 @@ def tree_sums(pred: np.ndarray, step: np.ndarray) -> np.ndarray:
     """Sum ``step`` along each node's predecessor chain to its root (pointer jumping).
 
     ``pred[i]`` is the parent of ``i`` or negative for roots and unreached nodes; ``step[i]``
-    the value of the edge ``pred[i] -> i``. Runs in O(n log depth) vectorised steps.
+    the value of the edge ``pred[i] -> i``. Runs in O(n log depth) vectorised steps: each
+    round adds every node's ancestor's sum and jumps to that ancestor's ancestor. Finished
+    nodes point at a sentinel with sum 0, so each round is two whole-array ``take`` calls
+    (no index compaction): ~2.5x faster than shrinking the active set, same sums bit for bit.
     """
-    acc = np.where(pred >= 0, step, 0.0).astype(np.float64)
-    anc = np.where(pred >= 0, pred, -1).astype(np.int64)
-    active = np.flatnonzero(anc >= 0)
-    while active.size:
-        parent = anc[active]
-        acc[active] += acc[parent]
-        anc[active] = anc[parent]
-        active = active[anc[active] >= 0]
-    return acc
+    m = len(pred)
+    has = pred >= 0
+    acc = np.zeros(m + 1)
+    np.copyto(acc[:m], step, where=has)
+    anc = np.empty(m + 1, dtype=np.int32 if m < 2**31 - 1 else np.int64)
+    anc[:m] = np.where(has, pred, m)
+    anc[m] = m  # the sentinel: its own ancestor, sum 0
+    gathered, jumped = np.empty_like(acc), np.empty_like(anc)
+    while (anc[:m] != m).any():
+        np.take(acc, anc, out=gathered)
+        acc += gathered
+        np.take(anc, anc, out=jumped)
+        anc, jumped = jumped, anc
+    return acc[:m]
 
 
 def substrings(lines: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:

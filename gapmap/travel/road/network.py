@@ -155,6 +155,9 @@ class RoadNetwork:
             np.concatenate([length, length[two]]),
         )
         self._projected: dict[str, RoadNetwork] = {}
+        # Snaps of points already placed on this network (routing._SnapMemo, made on first use):
+        # a repeat call with the same origins or services skips the STRtree search.
+        self._snap_memo: Any = None
 
     # ---- construction -----------------------------------------------------------------
 
@@ -299,6 +302,13 @@ class RoadNetwork:
     def segment_geoms(self) -> np.ndarray:
         """Segment geometries (rows of ``edges``) as a shapely array."""
         return self.edges.geometry.to_numpy()
+
+    @functools.cached_property
+    def segment_arrays(self) -> dict[str, np.ndarray]:
+        """``u``, ``v`` (int64), ``time_s``, ``time_back_s``, ``length_m`` (float) of :attr:`edges` as arrays."""
+        e = self.edges
+        return {"u": e["u"].to_numpy(np.int64), "v": e["v"].to_numpy(np.int64), "time_s": e["time_s"].to_numpy(float),
+                "time_back_s": e["time_back_s"].to_numpy(float), "length_m": e["length_m"].to_numpy(float)}
 
     @functools.cached_property
     def reverse_edges(self) -> _graph.DirectedEdges:

@@ -12,6 +12,7 @@ category) and :func:`node_travel_times`.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Sequence
 from typing import Callable, Any
 
@@ -40,6 +41,55 @@ class Snap:
     xy: np.ndarray  # attachment point
 
 
+_SNAP_LOCK = threading.Lock()
+
+
+class _SnapMemo:
+    """Snaps of points already placed on one network, keyed by their exact coordinates.
+
+    A point's snap depends on its coordinates and the network only (each point is its own
+    STRtree search), so a memo hit gives the bytes a fresh search would. Kept on the network
+    (``RoadNetwork._snap_memo``): the origins and services of an analysis are snapped once
+    per network, not once per call (travel times, isochrones, node times, repeated runs).
+    """
+
+    #: A call that would take the memo past this many points starts it afresh (~60 B a point).
+    max_points = 2_000_000
+
+    def __init__(self) -> None:
+        self.index = pd.Index(np.empty(0, dtype=np.complex128))
+        self.seg = np.empty(0, dtype=np.int64)
+        self.frac = np.empty(0)
+        self.dist = np.empty(0)
+        self.xy = np.empty((0, 2))
+
+    def find(self, key: np.ndarray) -> np.ndarray:
+        """Memo rows of ``key`` (``x + 1j * y``), -1 where not yet seen."""
+        return self.index.get_indexer(key) if len(self.index) else np.full(len(key), -1, dtype=np.intp)
+
+    def add(self, key: np.ndarray, seg: np.ndarray, frac: np.ndarray, dist: np.ndarray, xy: np.ndarray) -> None:
+        """Append unique, unseen keys and their snaps."""
+        self.index = self.index.append(pd.Index(key))
+        self.seg = np.concatenate([self.seg, seg])
+        self.frac = np.concatenate([self.frac, frac])
+        self.dist = np.concatenate([self.dist, dist])
+        self.xy = np.concatenate([self.xy, xy])
+
+
+def _snap_points(net: RoadNetwork, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest segment, fraction along it, off-road metres and attachment point of non-empty points."""
+    (i, j), _ = net.segment_tree.query_nearest(pts, return_distance=True, all_matches=False)
+    lines = net.segment_geoms[j]
+    f = shapely.line_locate_point(lines, pts[i], normalized=True)
+    f = np.clip(np.nan_to_num(f), 0.0, 1.0)  # NaN for zero-length segments
+    on_road = shapely.line_interpolate_point(lines, f, normalized=True)
+    seg, frac, dist, xy = np.full(len(pts), -1, dtype=np.int64), np.zeros(len(pts)), np.full(len(pts), np.nan), np.full((len(pts), 2), np.nan)
+    seg[i], frac[i] = j, f
+    dist[i] = shapely.distance(pts[i], on_road)
+    xy[i] = shapely.get_coordinates(on_road)
+    return seg, frac, dist, xy
+
+
 def _snap(net: RoadNetwork, geoms: np.ndarray) -> Snap:
     n = len(geoms)
     seg = np.full(n, -1, dtype=np.int64)
@@ -52,15 +102,22 @@ def _snap(net: RoadNetwork, geoms: np.ndarray) -> Snap:
     pts = geoms[ok]
     not_point = shapely.get_type_id(pts) != 0
     pts[not_point] = shapely.point_on_surface(pts[not_point])  # areas: a point inside them
-    (i, j), _ = net.segment_tree.query_nearest(pts, return_distance=True, all_matches=False)
-    lines = net.segment_geoms[j]
-    f = shapely.line_locate_point(lines, pts[i], normalized=True)
-    f = np.clip(np.nan_to_num(f), 0.0, 1.0)  # NaN for zero-length segments
-    on_road = shapely.line_interpolate_point(lines, f, normalized=True)
-    rows = ok[i]
-    seg[rows], frac[rows] = j, f
-    dist[rows] = shapely.distance(pts[i], on_road)
-    xy[rows] = shapely.get_coordinates(on_road)
+    coords = shapely.get_coordinates(pts)
+    if len(coords) != len(pts) or not np.isfinite(coords).all():  # an empty point_on_surface: no memo
+        seg[ok], frac[ok], dist[ok], xy[ok] = _snap_points(net, pts)
+        return Snap(seg, frac, dist, xy)
+    key = np.ascontiguousarray(coords).view(np.complex128).ravel()
+    with _SNAP_LOCK:  # threads share a network (Dask workers run one task per category)
+        memo = net._snap_memo
+        if memo is None or len(memo.index) + len(key) > _SnapMemo.max_points:
+            memo = net._snap_memo = _SnapMemo()
+        row = memo.find(key)
+        miss = np.flatnonzero(row < 0)
+        if miss.size:
+            new, first, inverse = np.unique(key[miss], return_index=True, return_inverse=True)
+            memo.add(new, *_snap_points(net, pts[miss[first]]))
+            row[miss] = len(memo.index) - len(new) + inverse.ravel()
+        seg[ok], frac[ok], dist[ok], xy[ok] = memo.seg[row], memo.frac[row], memo.dist[row], memo.xy[row]
     return Snap(seg, frac, dist, xy)
 
 
@@ -101,17 +158,16 @@ class Augmented:
 def _augment(net: RoadNetwork, snap: Snap, service_point: np.ndarray, access_s: np.ndarray, access_m: np.ndarray) -> Augmented:
     """Split segments at the snapped points and attach services (all vectorised)."""
     n, p = net.n_nodes, len(snap.seg)
-    e = net.edges
-    u, v = e["u"].to_numpy(np.int64), e["v"].to_numpy(np.int64)
-    t, tb, length = e["time_s"].to_numpy(float), e["time_back_s"].to_numpy(float), e["length_m"].to_numpy(float)
+    a = net.segment_arrays
+    u, v, t, tb, length = a["u"], a["v"], a["time_s"], a["time_back_s"], a["length_m"]
     on = np.flatnonzero(snap.seg >= 0)
-    order = on[np.lexsort((on, snap.frac[on], snap.seg[on]))]
+    order = on[np.lexsort((snap.frac[on], snap.seg[on]))]  # stable: ties stay in point order (``on`` ascends)
     s, f, node = snap.seg[order], snap.frac[order], n + order
     first = np.r_[True, s[1:] != s[:-1]] if s.size else np.zeros(0, bool)
     last = np.r_[s[1:] != s[:-1], True] if s.size else np.zeros(0, bool)
     prev_node = np.where(first, u[s], np.r_[-1, node[:-1]])
     prev_f = np.where(first, 0.0, np.r_[0.0, f[:-1]])
-    split = np.zeros(len(e), bool)
+    split = np.zeros(len(u), bool)
     split[s] = True
     whole = np.flatnonzero(~split)
     pieces = {
@@ -158,14 +214,38 @@ class Nearest:
 
 def prepare_services(services: gpd.GeoDataFrame, categories: Sequence[str], crs: Any) -> gpd.GeoDataFrame:
     """The services of ``categories`` with a geometry, in ``crs``; InputError without ``service_id`` / ``category``."""
-    missing = {"service_id", "category"} - set(services.columns)
-    if missing:
-        raise InputError(f"The services layer lacks column(s) {', '.join(sorted(missing))}; add them to the services file.")
+    _check_service_columns(services)
     if crs is not None and services.crs is not None and not pyproj.CRS.from_user_input(services.crs).equals(crs):
         services = services.to_crs(crs)
     svc = services[services["category"].isin(list(categories))]
     svc = svc[~(svc.geometry.is_empty | svc.geometry.isna())]
     return svc.reset_index(drop=True)
+
+
+def _check_service_columns(services: gpd.GeoDataFrame) -> None:
+    """InputError when ``services`` lacks ``service_id`` or ``category``."""
+    missing = {"service_id", "category"} - set(services.columns)
+    if missing:
+        raise InputError(f"The services layer lacks column(s) {', '.join(sorted(missing))}; add them to the services file.")
+
+
+def _service_rows(services: gpd.GeoDataFrame, categories: Sequence[str], crs: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`prepare_services` as arrays: the kept rows of ``services``, their geometries in ``crs``, their categories.
+
+    Arrays, not a GeoDataFrame: two boolean GeoDataFrame selections and a reprojection of
+    every service were most of a small network's routing call. Points reproject one by one,
+    so reprojecting the kept ones alone gives the same coordinates.
+    """
+    _check_service_columns(services)
+    geoms = services.geometry.to_numpy()
+    category = services["category"]
+    keep = category.isin(list(categories)).to_numpy(bool) & ~(shapely.is_empty(geoms) | shapely.is_missing(geoms))
+    rows = np.flatnonzero(keep)
+    geoms = geoms[rows]
+    svc_crs = services.crs
+    if crs is not None and svc_crs is not None and not (svc_crs is crs or pyproj.CRS.from_user_input(svc_crs).equals(crs)):
+        geoms = gpd.GeoSeries(geoms, crs=svc_crs).to_crs(crs).to_numpy()
+    return rows, geoms, category.to_numpy()[rows]
 
 
 def _nearest(net: RoadNetwork, aug: Augmented, categories: Sequence[str], svc_category: np.ndarray, with_dist: bool = True) -> Nearest:
@@ -203,15 +283,21 @@ def solve(net: RoadNetwork, extra_geoms: np.ndarray, svc: gpd.GeoDataFrame, cate
         (:class:`Augmented`), and per category the time, distance and service of the nearest
         service from every node (:class:`Nearest`; distances only when ``with_dist``).
     """
+    return _solve(net, extra_geoms, svc.geometry.to_numpy(), svc["category"].to_numpy(), categories, access_speed_kmh, with_dist)
+
+
+def _solve(net: RoadNetwork, extra_geoms: np.ndarray, svc_geoms: np.ndarray, svc_category: np.ndarray, categories: Sequence[str],
+           access_speed_kmh: float, with_dist: bool = True) -> tuple[Snap, Augmented, Nearest]:
+    """:func:`solve` on arrays: the services' geometries and categories."""
     if access_speed_kmh <= 0:
         raise InputError(f"Access speed {access_speed_kmh} km/h must be positive; fix the access speed setting.")
     k = len(extra_geoms)
-    snap = _snap(net, np.concatenate([extra_geoms, svc.geometry.to_numpy()]).astype(object))
-    svc_point = np.arange(k, k + len(svc))
+    snap = _snap(net, np.concatenate([extra_geoms, svc_geoms]).astype(object))
+    svc_point = np.arange(k, k + len(svc_geoms))
     svc_ok = snap.seg[svc_point] >= 0
     access_m = np.where(svc_ok, snap.dist[svc_point], np.inf)
     aug = _augment(net, snap, svc_point, access_m / (access_speed_kmh / 3.6), access_m)
-    res = _nearest(net, aug, categories, svc["category"].to_numpy(), with_dist)
+    res = _nearest(net, aug, categories, svc_category, with_dist)
     return snap, aug, res
 
 
@@ -220,12 +306,17 @@ def solve(net: RoadNetwork, extra_geoms: np.ndarray, svc: gpd.GeoDataFrame, cate
 # --------------------------------------------------------------------------------------
 
 
-def _objects(reach: np.ndarray, values: np.ndarray, pick: np.ndarray) -> pd.Series:
+def _objects(reach: np.ndarray, values: np.ndarray, pick: np.ndarray, index: pd.RangeIndex) -> pd.Series:
     """``values[pick]`` where reached, else None, as an object column (pandas 3 would
     otherwise infer its string dtype and turn None into NaN)."""
-    out = np.full(len(reach), None, dtype=object)
-    out[reach] = values[pick[reach]]
-    return pd.Series(out, dtype=object)
+    with_none = np.append(np.asarray(values, dtype=object), None)
+    return _column(with_none.take(np.where(reach, pick, len(values))), index)
+
+
+def _column(values: np.ndarray, index: pd.RangeIndex) -> pd.Series:
+    """An object column on the table's shared index: one index object for all columns spares
+    the DataFrame a union of indexes (two thirds of building a 17k-row table)."""
+    return pd.Series(values, dtype=object, index=index, copy=False)
 
 
 def network_travel_times(
@@ -265,40 +356,35 @@ def network_travel_times(
     """
     crs = geo.metre_crs(origins, "origins")
     net = network.to_crs(crs) if crs is not None else network
-    svc = prepare_services(services, categories, crs)
-    geoms = origins.geometry.to_numpy()
-    snap, aug, res = solve(net, geoms, svc, categories, access_speed_kmh)
-    k = len(origins)
+    rows, svc_geoms, svc_category = _service_rows(services, categories, crs)
+    snap, aug, res = _solve(net, origins.geometry.to_numpy(), svc_geoms, svc_category, categories, access_speed_kmh)
+    k, c = len(origins), len(categories)
+    columns = ["origin_id", "category", "service_id", "service_name", "distance_m", "minutes", "method", "snap_m", "snap_flag"]
+    if c == 0 or k == 0:
+        return pd.DataFrame({col: pd.Series(dtype=bool if col == "snap_flag" else float if col in ("distance_m", "minutes", "snap_m") else object) for col in columns})
+    # One table, origin-major (each origin's categories adjacent): (origin, category) arrays raveled.
     origin_node = aug.n + np.arange(k)
     access_m = snap.dist[:k]
     access_s = access_m / (access_speed_kmh / 3.6)
-    ids = np.asarray(origins.index.astype(str), dtype=object)
-    svc_ids = svc["service_id"].astype(str).to_numpy(dtype=object)
-    svc_names = (svc["name"] if "name" in svc else svc["service_id"]).to_numpy(dtype=object)
-    frames = []
-    for cat in categories:
-        time = res.time[cat][origin_node] + access_s
-        reach = np.isfinite(time) & (snap.seg[:k] >= 0)
-        row = res.service[cat][origin_node]
-        pick = np.where(reach, row, 0)
-        frames.append(pd.DataFrame({
-            "origin_id": pd.Series(ids, dtype=object),
-            "category": pd.Series(np.full(k, cat, dtype=object), dtype=object),
-            "service_id": _objects(reach, svc_ids, pick),
-            "service_name": _objects(reach, svc_names, pick),
-            "distance_m": np.where(reach, res.dist[cat][origin_node] + access_m, np.nan),
-            "minutes": np.where(reach, time / 60.0, np.nan),
-            "method": pd.Series(np.full(k, net.method, dtype=object), dtype=object),
-            "snap_m": access_m,
-            "snap_flag": ~(access_m <= snap_limit_m),
-        }))
-    columns = ["origin_id", "category", "service_id", "service_name", "distance_m", "minutes", "method", "snap_m", "snap_flag"]
-    if not frames or k == 0:
-        return pd.DataFrame({c: pd.Series(dtype=bool if c == "snap_flag" else float if c in ("distance_m", "minutes", "snap_m") else object) for c in columns})
-    out = pd.concat(frames, ignore_index=True)
-    # frames are category blocks; regroup so each origin's categories are adjacent
-    out = out.iloc[np.arange(len(out)).reshape(len(categories), k).T.ravel()].reset_index(drop=True)
-    return out
+    time = np.column_stack([res.time[cat][origin_node] for cat in categories]) + access_s[:, None]
+    reach = np.isfinite(time) & (snap.seg[:k] >= 0)[:, None]
+    row = np.column_stack([res.service[cat][origin_node] for cat in categories])
+    dist = np.column_stack([res.dist[cat][origin_node] for cat in categories]) + access_m[:, None]
+    svc_ids = services["service_id"].take(rows).astype(str).to_numpy(dtype=object)
+    svc_names = services["name" if "name" in services else "service_id"].take(rows).to_numpy(dtype=object)
+    reach, row = reach.ravel(), row.ravel()
+    index = pd.RangeIndex(k * c)
+    return pd.DataFrame({  # copy=False: the columns are fresh arrays; consolidating them was a third of the table's time
+        "origin_id": _column(np.repeat(np.asarray(origins.index.astype(str), dtype=object), c), index),
+        "category": _column(np.tile(np.array(list(categories), dtype=object), k), index),
+        "service_id": _objects(reach, svc_ids, row, index),
+        "service_name": _objects(reach, svc_names, row, index),
+        "distance_m": np.where(reach, dist.ravel(), np.nan),
+        "minutes": np.where(reach, time.ravel() / 60.0, np.nan),
+        "method": _column(np.full(k * c, net.method, dtype=object), index),
+        "snap_m": np.repeat(access_m, c),
+        "snap_flag": np.repeat(~(access_m <= snap_limit_m), c),
+    }, index=index, copy=False)
 
 
 def network_od_matrix(
@@ -413,8 +499,15 @@ def node_travel_times(
     categories: Sequence[str],
     *,
     access_speed_kmh: float = ACCESS_SPEED_KMH,
+    distances: bool = True,
 ) -> pd.DataFrame:
     """Time and distance from every network node to its nearest service of each category.
+
+    Parameters
+    ----------
+    distances : bool
+        False skips the road distances (``distance_m`` is then NaN): the distance pass
+        along the shortest-path tree is about a quarter of a large network's call.
 
     Returns
     -------
@@ -426,21 +519,27 @@ def node_travel_times(
     """
     crs = geo.metre_crs(services, "services")
     net = network.to_crs(crs) if crs is not None else network
-    svc = prepare_services(services, categories, crs)
-    _, aug, res = solve(net, np.empty(0, dtype=object), svc, categories, access_speed_kmh)
-    n = net.n_nodes
-    svc_ids = svc["service_id"].astype(str).to_numpy(dtype=object)
-    frames = []
-    for cat in categories:
-        time = res.time[cat][:n]
-        reach = np.isfinite(time)
-        pick = np.where(reach, res.service[cat][:n], 0)
-        frames.append(pd.DataFrame({
-            "node": np.arange(n),
-            "node_id": net.node_ids,
-            "category": pd.Series(np.full(n, cat, dtype=object), dtype=object),
-            "service_id": _objects(reach, svc_ids, pick),
-            "distance_m": np.where(reach, res.dist[cat][:n], np.nan),
-            "minutes": np.where(reach, time / 60.0, np.nan),
-        }))
-    return pd.concat(frames, ignore_index=True)
+    rows, svc_geoms, svc_category = _service_rows(services, categories, crs)
+    _, aug, res = _solve(net, np.empty(0, dtype=object), svc_geoms, svc_category, categories, access_speed_kmh,
+                         with_dist=distances)
+    if not distances:
+        res.dist = {cat: np.full(aug.reverse.n, np.nan) for cat in categories}
+    n, c = net.n_nodes, len(categories)
+    # One table, categories in blocks: per-category arrays concatenated.
+    time = np.concatenate([res.time[cat][:n] for cat in categories]) if c else np.zeros(0)
+    reach = np.isfinite(time)
+    row = np.concatenate([res.service[cat][:n] for cat in categories]) if c else np.zeros(0, np.int64)
+    dist = np.concatenate([res.dist[cat][:n] for cat in categories]) if c else np.zeros(0)
+    svc_ids = services["service_id"].take(rows).astype(str).to_numpy(dtype=object)
+    category = np.empty(n * c, dtype=object)
+    for i, cat in enumerate(categories):
+        category[i * n:(i + 1) * n] = cat
+    index = pd.RangeIndex(n * c)
+    return pd.DataFrame({  # copy=False: fresh arrays; consolidating the object columns cost ~0.1 s at 1M nodes
+        "node": np.tile(np.arange(n), c),
+        "node_id": np.tile(net.node_ids, c),
+        "category": _column(category, index),
+        "service_id": _objects(reach, svc_ids, row, index),
+        "distance_m": np.where(reach, dist, np.nan),
+        "minutes": np.where(reach, time / 60.0, np.nan),
+    }, index=index, copy=False)

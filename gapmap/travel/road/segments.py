@@ -361,75 +361,13 @@ def read_segments(
 
     check_mode(mode)
     path = Path(path)
-    if isinstance(mapping, SegmentMapping):
-        mp = mapping
-    elif mapping is not None:
-        mp = read_mapping(mapping)
-    else:
-        mp = None
+    mp = mapping if isinstance(mapping, SegmentMapping) else read_mapping(mapping) if mapping is not None else None
     gdf = _read_table(path, mp, layer, source_crs)
-    if mp is None:
-        name = detect_mapping(gdf.columns)
-        if name is None:
-            raise InputError(f"Road segments file {path} matches no shipped mapping ({', '.join(SHIPPED)}); give one with "
-                             "--network-map MAP (a TOML file naming its class field and speeds).")
-        mp = read_mapping(name)
-    if speed_table is not None:
-        mp = mp.with_speeds(speed_table if isinstance(speed_table, dict) else read_speed_table(speed_table))
-    for field in (*mp.class_fields, *([mp.oneway_field] if mp.oneway_field else []), *([mp.level_field] if mp.level_field else [])):
-        if field not in gdf.columns:
-            raise InputError(f"Road segments file {path} has no field {field!r} named by the mapping {mp.path}; "
-                             f"fix the mapping or the file (fields: {', '.join(map(str, gdf.columns[:15]))}).")
+    mp = _resolve_mapping(path, gdf, mp, speed_table)
     rows_read = len(gdf)
-    gdf = gdf.assign(_row=np.arange(rows_read))
-
-    # 2. lines only, multi-part exploded
-    gtype = gdf.geom_type.to_numpy(dtype=object)
-    is_line = np.isin(gtype, ["LineString", "MultiLineString"]) & ~gdf.geometry.is_empty.to_numpy()
-    no_geom = int((~is_line).sum())
-    gdf = gdf[is_line]
-    multi = gdf.geom_type.to_numpy(dtype=object) == "MultiLineString"
-    n_parts = shapely.get_num_geometries(gdf.geometry.to_numpy()[multi])
-    exploded = int((n_parts - 1).sum()) if multi.any() else 0
-    gdf = gdf.explode(index_parts=False, ignore_index=True)
-
-    # 3. classes, exclusions, speeds, one-way
-    keys = _keys(gdf, mp.class_fields)
-    dropped: dict[str, int] = {}
-    drop = np.zeros(len(gdf), bool)
-    for table in (mp.exclude, mp.exclude_walk if mode != "drive" else {}):
-        hit, _ = _lookup(keys, table)
-        for k in sorted({h for h in hit if h}):
-            sel = (hit == k) & ~drop
-            dropped[table[k]] = dropped.get(table[k], 0) + int(sel.sum())
-            drop |= hit == k
-    if mp.oneway_field:
-        raw = gdf[mp.oneway_field].astype("string").fillna("").str.strip().to_numpy(dtype=object)
-        unknown = sorted(set(raw) - set(mp.oneway_values))
-        if unknown:
-            raise InputError(f"Road segments file {path}, field {mp.oneway_field}: value {unknown[0]!r} is not in the mapping's "
-                             f"declared one-way values ({', '.join(map(repr, mp.oneway_values))}); add it to {mp.path}.")
-        rule = np.array([mp.oneway_values[v] for v in raw], dtype=object)
-        none = (rule == "none") & ~drop
-        if none.any():
-            dropped["no traffic permitted"] = int(none.sum())
-        drop |= rule == "none"
-    else:
-        rule = np.full(len(gdf), "both", dtype=object)
-    hit, _ = _lookup(keys, mp.speeds_kmh)
-    missing = (hit == "") & ~drop
-    if missing.any():
-        k = sorted(set(keys[missing]))[0]
-        raise InputError(f"Road segments file {path}, field {'/'.join(mp.class_fields)}: class {k!r} has no speed in {mp.path}; "
-                         "add it to the mapping's speeds_kmh or a --speed-table FILE (CSV class,speed_kmh).")
-    keep = ~drop
-    gdf, keys, hit, rule = gdf[keep].reset_index(drop=True), keys[keep], hit[keep], rule[keep]
-    kmh = np.array([mp.speeds_kmh[h] for h in hit], dtype=float)
-
-    # project, clip
-    target = pyproj.CRS.from_user_input(crs) if crs is not None else (
-        gdf.crs if not gdf.crs.is_geographic else pyproj.CRS.from_user_input(gdf.estimate_utm_crs()))
-    gdf = gdf.to_crs(target)
+    gdf, no_geom, exploded = _lines_only(gdf.assign(_row=np.arange(rows_read)))
+    gdf, keys, kmh, rule, dropped = _classify(path, gdf, mp, mode)
+    gdf, target = _project(gdf, crs)
     if boundary is not None:
         region = boundary.to_crs(target).geometry.union_all().buffer(2000.0)
         inside = gdf.geometry.intersects(region).to_numpy()
@@ -439,24 +377,13 @@ def read_segments(
     ground = (np.ones(len(gdf), bool) if not mp.level_field else
               gdf[mp.level_field].astype("string").fillna("").str.strip().isin(list(mp.ground_values)).to_numpy())
 
-    # 4-5. nodes at segment ends, T-junctions split
+    # Nodes at segment ends, after splitting T-junctions (a line ending on another line's middle).
     geoms, parent, n_split = _split_t_junctions(geoms, ground, snap_m, split_m)
     keys, kmh, rule = keys[parent], kmh[parent], rule[parent]
     node_xy, u, v = _nodes(geoms, snap_m)
-
-    # 6. zero length, components
     lengths = shapely.length(geoms)
-    # Ends on one node: a zero-length piece (dropped) or a closed loop such as a crescent (kept).
-    zero = (u == v) & (lengths <= snap_m)
-    good = ~zero
-    n_comp, label = _components(len(node_xy), u[good], v[good])
-    comp_len = np.bincount(label[u[good]], weights=lengths[good], minlength=n_comp)
-    big = int(np.argmax(comp_len)) if n_comp else 0
-    in_big = good & (label[u] == big)
-    share = float(lengths[good & ~in_big].sum() / lengths[good].sum()) if good.any() else 0.0
-    n_small = int((good & ~in_big).sum())
+    sel, zero, n_comp, n_small, share = _largest_component(len(node_xy), u, v, lengths, snap_m)
 
-    sel = np.flatnonzero(in_big)
     used = np.unique(np.concatenate([u[sel], v[sel]]))
     renum = np.full(len(node_xy), -1, dtype=np.int64)
     renum[used] = np.arange(len(used))
@@ -487,6 +414,101 @@ def read_segments(
         speed_table="" if speed_table is None else ("the given table" if isinstance(speed_table, dict) else Path(speed_table).name),
     )
     return net, report
+
+
+def _resolve_mapping(path: Path, gdf: gpd.GeoDataFrame, mp: SegmentMapping | None,
+                     speed_table: dict[str, float] | str | os.PathLike | None) -> SegmentMapping:
+    """The mapping to use (given, else detected from the fields), with the speed table applied and its fields checked."""
+    if mp is None:
+        name = detect_mapping(gdf.columns)
+        if name is None:
+            raise InputError(f"Road segments file {path} matches no shipped mapping ({', '.join(SHIPPED)}); give one with "
+                             "--network-map MAP (a TOML file naming its class field and speeds).")
+        mp = read_mapping(name)
+    if speed_table is not None:
+        mp = mp.with_speeds(speed_table if isinstance(speed_table, dict) else read_speed_table(speed_table))
+    for field in (*mp.class_fields, *([mp.oneway_field] if mp.oneway_field else []), *([mp.level_field] if mp.level_field else [])):
+        if field not in gdf.columns:
+            raise InputError(f"Road segments file {path} has no field {field!r} named by the mapping {mp.path}; "
+                             f"fix the mapping or the file (fields: {', '.join(map(str, gdf.columns[:15]))}).")
+    return mp
+
+
+def _lines_only(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int, int]:
+    """Line rows with multi-part lines exploded; also the number of rows without a line and of extra parts."""
+    gtype = gdf.geom_type.to_numpy(dtype=object)
+    is_line = np.isin(gtype, ["LineString", "MultiLineString"]) & ~gdf.geometry.is_empty.to_numpy()
+    no_geom = int((~is_line).sum())
+    gdf = gdf[is_line]
+    multi = gdf.geom_type.to_numpy(dtype=object) == "MultiLineString"
+    n_parts = shapely.get_num_geometries(gdf.geometry.to_numpy()[multi])
+    exploded = int((n_parts - 1).sum()) if multi.any() else 0
+    return gdf.explode(index_parts=False, ignore_index=True), no_geom, exploded
+
+
+def _classify(path: Path, gdf: gpd.GeoDataFrame, mp: SegmentMapping, mode: str
+              ) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+    """Rows kept after the mapping's exclusions and one-way "none", with class key, km/h and one-way rule.
+
+    Returns the kept rows, their class keys, speeds (km/h) and one-way rules (``both``,
+    ``forward``, ``backward``), and the count of dropped rows by reason.
+    """
+    keys = _keys(gdf, mp.class_fields)
+    dropped: dict[str, int] = {}
+    drop = np.zeros(len(gdf), bool)
+    for table in (mp.exclude, mp.exclude_walk if mode != "drive" else {}):
+        hit, _ = _lookup(keys, table)
+        for k in sorted({h for h in hit if h}):
+            sel = (hit == k) & ~drop
+            dropped[table[k]] = dropped.get(table[k], 0) + int(sel.sum())
+            drop |= hit == k
+    if mp.oneway_field:
+        raw = gdf[mp.oneway_field].astype("string").fillna("").str.strip().to_numpy(dtype=object)
+        unknown = sorted(set(raw) - set(mp.oneway_values))
+        if unknown:
+            raise InputError(f"Road segments file {path}, field {mp.oneway_field}: value {unknown[0]!r} is not in the mapping's "
+                             f"declared one-way values ({', '.join(map(repr, mp.oneway_values))}); add it to {mp.path}.")
+        rule = np.array([mp.oneway_values[v] for v in raw], dtype=object)
+        none = (rule == "none") & ~drop
+        if none.any():
+            dropped["no traffic permitted"] = int(none.sum())
+        drop |= rule == "none"
+    else:
+        rule = np.full(len(gdf), "both", dtype=object)
+    hit, _ = _lookup(keys, mp.speeds_kmh)
+    missing = (hit == "") & ~drop
+    if missing.any():
+        k = sorted(set(keys[missing]))[0]
+        raise InputError(f"Road segments file {path}, field {'/'.join(mp.class_fields)}: class {k!r} has no speed in {mp.path}; "
+                         "add it to the mapping's speeds_kmh or a --speed-table FILE (CSV class,speed_kmh).")
+    keep = ~drop
+    kmh = np.array([mp.speeds_kmh[h] for h in hit[keep]], dtype=float)
+    return gdf[keep].reset_index(drop=True), keys[keep], kmh, rule[keep], dropped
+
+
+def _project(gdf: gpd.GeoDataFrame, crs: Any) -> tuple[gpd.GeoDataFrame, pyproj.CRS]:
+    """``gdf`` in ``crs``; by default its own CRS if projected, else its UTM zone."""
+    target = pyproj.CRS.from_user_input(crs) if crs is not None else (
+        gdf.crs if not gdf.crs.is_geographic else pyproj.CRS.from_user_input(gdf.estimate_utm_crs()))
+    return gdf.to_crs(target), target
+
+
+def _largest_component(n_nodes: int, u: np.ndarray, v: np.ndarray, lengths: np.ndarray, snap_m: float
+                       ) -> tuple[np.ndarray, np.ndarray, int, int, float]:
+    """Segments of the longest connected piece, without zero-length pieces.
+
+    Returns the kept segment indices, the zero-length mask, the number of components, the
+    number of segments in the dropped smaller components and their share of the length.
+    """
+    # Ends on one node: a zero-length piece (dropped) or a closed loop such as a crescent (kept).
+    zero = (u == v) & (lengths <= snap_m)
+    good = ~zero
+    n_comp, label = _components(n_nodes, u[good], v[good])
+    comp_len = np.bincount(label[u[good]], weights=lengths[good], minlength=n_comp)
+    big = int(np.argmax(comp_len)) if n_comp else 0
+    in_big = good & (label[u] == big)
+    share = float(lengths[good & ~in_big].sum() / lengths[good].sum()) if good.any() else 0.0
+    return np.flatnonzero(in_big), zero, n_comp, int((good & ~in_big).sum()), share
 
 
 def _nodes(geoms: np.ndarray, snap_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
