@@ -8,12 +8,12 @@ tens of thousands of overlapping capsules. Two reductions keep the set and shrin
   :data:`MAX_TURN_DEG`) are joined into one line, found by graph topology (numpy pairing of part ends at
   each node, list ranking along the pairings) instead of GEOS noding. The
   buffer of a chain is the union of its pieces' buffers, without the pair of round caps at every joint that
-  the union would otherwise intersect and dissolve: 26,621 parts -> 17,444 lines, buffer + union 1.2-1.3x
-  less CPU (``benchmarks/README.md``). A joint becomes a round join instead of two round caps; both are GEOS
-  polygons inscribed in the same circle, so the set differs only inside GEOS's own arc approximation
-  (measured: 3e-7 of the area on Ottawa, below 1e-6 on Helsinki). Sharper turns were measured too: 30 degrees
-  gives 1.3-1.5x but up to 4.6e-6 of the area on Helsinki's small polygons, 180 degrees is slower (long,
-  self-overlapping lines);
+  the union would otherwise intersect and dissolve: 26,621 parts -> 8,670 lines (1.07M -> 0.48M buffer vertices),
+  buffer + union 2.0-2.1x less CPU (``benchmarks/README.md``). A joint becomes a round join instead of two round
+  caps; both are GEOS polygons inscribed in the same circle, so the sets differ only within the arcs' sagitta
+  (0.48 m for 100 m; measured with nesting: 6e-7 to 1.05e-6 of the area on Ottawa, up to 1.1e-6 on Helsinki's
+  small polygons). A 30-degree limit was faster but reached 4.6e-6 on Helsinki; any continuation (180 degrees)
+  was slower (long, self-overlapping lines);
 - **nesting**: thresholds nest, so the polygon for threshold ``k`` is the polygon for ``k-1`` unioned (in one
   overlay) with the union of the chains of the parts (and lone points) that are new at ``k``, a part being new when its ``(segment, s0, s1)``
   was not a part at ``k-1`` (an extended partial segment is new). Each part at ``k-1`` lies inside a part at
