@@ -167,7 +167,7 @@ def _walk(partner: np.ndarray, first: np.ndarray, last: np.ndarray) -> tuple[np.
     head = np.where(prev >= 0, prev, entry)
     anc = prev.copy()
     active = np.flatnonzero(anc >= 0)
-    for _ in range(2 * n + 1):  # log2(chain length) rounds; the bound only guards against a missed cycle
+    for _ in range(2 * n + 1):  # log2(chain length) rounds; the bound guards against a cycle left closed
         if not active.size:
             break
         up = anc[active]
@@ -175,6 +175,8 @@ def _walk(partner: np.ndarray, first: np.ndarray, last: np.ndarray) -> tuple[np.
         head[active] = head[up]
         anc[active] = anc[up]
         active = active[anc[active] >= 0]
+    if active.size:  # pragma: no cover - every closed chain is opened above
+        raise RuntimeError("isochrone chains: a closed chain of road parts was not opened")
     lowest_free = np.full(comp.max() + 1 if n else 0, 2 * n, dtype=np.int64)
     starts = np.flatnonzero(partner < 0)
     np.minimum.at(lowest_free, comp[starts // 2], starts)
