@@ -53,17 +53,16 @@ def isochrones(
     t_back = span * e["time_back_s"].to_numpy(float)[seg]  # NaN: one-way
     point_xy = np.concatenate([net.node_xy, snap.xy])  # augmented road nodes, services excluded
     rows = []
-    # Buffers shared across thresholds and categories; each threshold adds only its new parts.
-    buffers = isochrones_fast.BufferedParts(net.segment_geoms, point_xy, buffer_m)
     for cat in categories:
         node_time = res.time[cat][: aug.n + aug.p]
-        nested = isochrones_fast.NestedUnion(buffers)
+        # Each threshold adds only its new parts to the previous threshold's polygon.
+        nested = isochrones_fast.NestedUnion(net.segment_geoms, point_xy, buffer_m)
         for thr in sorted(float(x) for x in thresholds_min):
-            part_seg, s0, s1, touched = _reachable_parts(pc, t_fwd, t_back, node_time, thr * 60.0)
+            part_seg, s0, s1, ends, touched = _reachable_parts(pc, t_fwd, t_back, node_time, thr * 60.0)
             # Reached nodes that no road part touches (e.g. a service at the start of a
             # one-way dead end) still count, as points.
             alone = (node_time <= thr * 60.0) & ~touched & np.isfinite(point_xy[:, 0])
-            geom = nested.add(part_seg, s0, s1, np.flatnonzero(alone))
+            geom = nested.add(part_seg, s0, s1, ends, np.flatnonzero(alone))
             rows.append({
                 "category": cat, "threshold_min": thr, "mode": net.mode, "method": net.method,
                 "geometry": shapely.Polygon() if geom.is_empty else geom,
@@ -73,7 +72,7 @@ def isochrones(
 
 def _reachable_parts(
     pc: dict[str, np.ndarray], t_fwd: np.ndarray, t_back: np.ndarray, node_time: np.ndarray, limit: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The parts of the road pieces from which the nearest service is within ``limit`` s.
 
     A traveller at fraction ``x`` of a piece ``a -> b`` either drives on to ``b``, taking
@@ -85,6 +84,9 @@ def _reachable_parts(
     seg, s0, s1 : ndarray
         Segment rows and the fractions of the segment's length where each part starts and
         ends (``s0 < s1``).
+    ends : ndarray of int, shape (parts, 2)
+        The (augmented) node at the start and at the end of each part, -1 where the part
+        ends inside a piece.
     touched : ndarray of bool
         Nodes at the end of some part of positive length.
     """
@@ -103,7 +105,8 @@ def _reachable_parts(
     s0 = pc["f0"][idx] + x0 * span[idx]
     s1 = pc["f0"][idx] + x1 * span[idx]
     keep = s1 > s0
+    ends = np.stack([np.where(x0 == 0, pc["a"][idx], -1), np.where(x1 == 1, pc["b"][idx], -1)], axis=1)
     touched = np.zeros(len(node_time), bool)
     touched[pc["b"][(whole | fwd) & (span > 0) & (lo < 1)]] = True
     touched[pc["a"][(whole | back) & (span > 0) & (hi > 0)]] = True
-    return pc["seg"][idx[keep]], s0[keep], s1[keep], touched
+    return pc["seg"][idx[keep]], s0[keep], s1[keep], ends[keep], touched

@@ -1,85 +1,237 @@
-"""The union step of :func:`gapmap.travel.road.network.isochrones`, reusing work across thresholds and categories.
+"""The union step of :func:`gapmap.travel.road.isochrones.isochrones`: chained parts, nested thresholds.
 
-Profile (Ottawa RNF, 33,843 segments, hospital, 15 min: 26,603 road parts): buffering each part 0.70 s, the
-GEOS union of the buffers 2.1-2.9 s per polygon. Options measured on the same parts (``benchmarks/README.md``):
+The polygon of a threshold is the set of points within the buffer distance of the reached road parts. GEOS
+spends most of the time (Ottawa RNF, hospital 15 min: 26,621 parts, ~1.07M buffer vertices) overlaying
+tens of thousands of overlapping capsules. Two reductions keep the set and shrink that work:
 
-- union the lines, ``line_merge``, buffer once: 158 s; buffer one MultiLineString: 227 s (GEOS buffers a large
-  multi-line far slower than it unions small buffers);
-- union per 3 km tile then union of the tiles: no faster (2.5 s); coverage union of the tiles: the tiles are
-  not noded alike (GEOS refuses);
-- **reuse** (this module): (1) a part's buffer depends only on ``(segment, s0, s1)``, so it is buffered once
-  per run and shared by every threshold and category; (2) thresholds nest: the polygon for threshold ``k`` is
-  the polygon for ``k-1`` unioned with the buffers of the parts (and lone points) that are new at ``k``, a
-  part being new when its ``(segment, s0, s1)`` was not a part at ``k-1`` (an extended partial segment is
-  new). 30 min after 15 min: 1.6 s instead of 2.7 s.
+- **chains**: reached parts that meet end to end at a road node and continue almost straight (turn of at most
+  :data:`MAX_TURN_DEG`) are joined into one line, found by graph topology (numpy pairing of part ends at
+  each node, list ranking along the pairings) instead of GEOS noding. The
+  buffer of a chain is the union of its pieces' buffers, without the pair of round caps at every joint that
+  the union would otherwise intersect and dissolve: 26,621 parts -> 8,670 lines (1.07M -> 0.48M buffer vertices),
+  buffer + union 2.0-2.1x less CPU (``benchmarks/README.md``). A joint becomes a round join instead of two round
+  caps; both are GEOS polygons inscribed in the same circle, so the sets differ only within the arcs' sagitta
+  (0.48 m for 100 m; measured with nesting: 6e-7 to 1.05e-6 of the area on Ottawa, up to 1.1e-6 on Helsinki's
+  small polygons). A 30-degree limit was faster but reached 4.6e-6 on Helsinki; any continuation (180 degrees)
+  was slower (long, self-overlapping lines);
+- **nesting**: thresholds nest, so the polygon for threshold ``k`` is the polygon for ``k-1`` unioned (in one
+  overlay) with the union of the chains of the parts (and lone points) that are new at ``k``, a part being new when its ``(segment, s0, s1)``
+  was not a part at ``k-1`` (an extended partial segment is new). Each part at ``k-1`` lies inside a part at
+  ``k``, so the set is the same up to slivers where the smaller part's approximated round cap pokes past the
+  larger one's approximated join (2.5e-9 of the area on Ottawa, 30 min); the result keeps them, so nesting
+  holds by construction, up to the overlay's rounding.
 
-Same set as unioning every buffer: each part at ``k-1`` lies inside a part at ``k`` (times only grow the
-reachable fractions), so its buffer lies inside that part's buffer, except where the polygonal approximation
-of a round cap (8 segments per quarter circle, GEOS default) of the shorter part pokes past the approximated
-round join of the longer one: slivers of 1e-9 of the area (measured: 2.5e-9 on Ottawa, 30 min). The result
-keeps those slivers, so nesting holds by construction, up to the overlay's floating-point rounding (1e-9 m2
-on Helsinki).
+Measured and left out (``benchmarks/README.md``): buffering one MultiLineString or the ``line_merge`` of all
+lines (GEOS nodes every offset curve at once: 158-227 s), per-tile unions, dropping parts inside a cell grid's proven core, and a face
+decomposition of the reached graph (``polygonize``; faces minus their inward buffer as a coverage): each no
+faster than this on Ottawa, because the buffers of the parts on the rim (dead ends, the outer edge) still need
+a general union.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
+from gapmap.travel.road import graph as _graph
 
-class BufferedParts:
-    """Buffers of road parts and lone points, computed once per run and looked up by key."""
-
-    def __init__(self, geoms: np.ndarray, point_xy: np.ndarray, buffer_m: float) -> None:
-        self._geoms, self._xy, self.buffer_m = geoms, point_xy, buffer_m
-        self._parts: dict[tuple[int, float, float], shapely.Geometry] = {}
-        self._points: dict[int, shapely.Geometry] = {}
-
-    def parts(self, keys: list[tuple[int, float, float]]) -> list[shapely.Geometry]:
-        from gapmap.travel.road import graph as _graph
-
-        todo = [k for k in dict.fromkeys(keys) if k not in self._parts]
-        if todo:
-            seg = np.array([k[0] for k in todo], dtype=np.int64)
-            s0 = np.array([k[1] for k in todo])
-            s1 = np.array([k[2] for k in todo])
-            made = shapely.buffer(_graph.substrings(self._geoms[seg], s0, s1), self.buffer_m)
-            self._parts.update(zip(todo, made))
-        return [self._parts[k] for k in keys]
-
-    def points(self, nodes: Iterable[int]) -> list[shapely.Geometry]:
-        nodes = list(nodes)
-        todo = [n for n in nodes if n not in self._points]
-        if todo:
-            made = shapely.buffer(shapely.points(self._xy[todo]), self.buffer_m)
-            self._points.update(zip(todo, made))
-        return [self._points[n] for n in nodes]
+MAX_TURN_DEG = 10.0
+"""Largest change of direction (degrees) at a node through which two reached parts are chained."""
 
 
 class NestedUnion:
-    """Polygons for ascending thresholds of one category: each the previous one plus what is new."""
+    """Polygons for ascending thresholds of one category: each the previous one plus what is new.
 
-    def __init__(self, buffers: BufferedParts) -> None:
-        self._buf = buffers
+    Parameters
+    ----------
+    geoms : ndarray of LineString
+        Road segment geometries, indexed by segment row.
+    point_xy : ndarray, shape (n, 2)
+        Coordinates of the (augmented) road nodes that part ends and lone points refer to.
+    buffer_m : float
+        Buffer distance.
+    """
+
+    def __init__(self, geoms: np.ndarray, point_xy: np.ndarray, buffer_m: float) -> None:
+        self._geoms, self._xy, self._buffer_m = geoms, point_xy, buffer_m
         self._prev: shapely.Geometry | None = None
-        self._parts: set[tuple[int, float, float]] = set()
+        self._parts = (np.empty(0, dtype=np.int64), np.empty(0), np.empty(0))  # (seg, s0, s1) added so far
         self._points: set[int] = set()
 
-    def add(self, seg: np.ndarray, s0: np.ndarray, s1: np.ndarray, alone: np.ndarray) -> shapely.Geometry:
+    def add(
+        self, seg: np.ndarray, s0: np.ndarray, s1: np.ndarray, ends: np.ndarray, alone: np.ndarray
+    ) -> shapely.Geometry:
         """The union of the buffers of the parts ``(seg, s0, s1)`` and of the lone points ``alone`` (node ids).
 
-        Call with the parts of ascending thresholds; each call returns the polygon of its threshold.
+        ``ends[i]`` holds the nodes at the start and end of part ``i`` (``-1`` where the part ends inside a
+        segment). Call with the parts of ascending thresholds; each call returns the polygon of its threshold.
         """
-        keys = list(zip(seg.tolist(), s0.tolist(), s1.tolist()))
-        new_keys = [k for k in keys if k not in self._parts]
+        new = ~_seen(self._parts, (seg, s0, s1))
         new_points = [int(n) for n in alone if int(n) not in self._points]
-        shapes = self._buf.parts(new_keys) + self._buf.points(new_points)
-        if self._prev is not None and not self._prev.is_empty:
-            shapes.append(self._prev)
+        lines = _chains(self._geoms, seg[new], s0[new], s1[new], ends[new], self._xy)
+        shapes = list(shapely.buffer(lines, self._buffer_m))
+        if new_points:
+            shapes += list(shapely.buffer(shapely.points(self._xy[new_points]), self._buffer_m))
         geom = shapely.union_all(np.array(shapes, dtype=object)) if shapes else shapely.Polygon()
+        if self._prev is not None and not self._prev.is_empty:
+            # One overlay with the (large) previous polygon: inside union_all it would join the cascade at a
+            # leaf and be re-overlaid at every level above (Ottawa, 60 min after 30: 1.24 s -> 0.28 s).
+            geom = shapely.union(self._prev, geom)
         self._prev = geom
-        self._parts.update(keys)
+        self._parts = tuple(np.concatenate([a, b[new]]) for a, b in zip(self._parts, (seg, s0, s1)))
         self._points.update(new_points)
         return geom
+
+
+def _seen(known: tuple[np.ndarray, ...], keys: tuple[np.ndarray, ...]) -> np.ndarray:
+    """Which rows of the key columns ``keys`` (exact values) also occur in ``known``."""
+    cols = [np.concatenate([a, b]) for a, b in zip(known, keys)]
+    tag = np.r_[np.zeros(len(known[0]), dtype=np.int8), np.ones(len(keys[0]), dtype=np.int8)]
+    order = np.lexsort([tag] + cols[::-1])
+    step = np.zeros(len(order), dtype=bool)  # a new group of equal keys starts here
+    step[:1] = True
+    for c in cols:
+        step[1:] |= c[order][1:] != c[order][:-1]
+    group = np.cumsum(step) - 1
+    has_known = np.zeros(group[-1] + 1 if len(group) else 0, dtype=bool)
+    has_known[group[tag[order] == 0]] = True
+    out = np.empty(len(keys[0]), dtype=bool)
+    mine = tag[order] == 1
+    out[order[mine] - len(known[0])] = has_known[group[mine]]
+    return out
+
+
+def _chains(
+    geoms: np.ndarray, seg: np.ndarray, s0: np.ndarray, s1: np.ndarray, ends: np.ndarray, point_xy: np.ndarray
+) -> np.ndarray:
+    """Lines covering exactly the parts ``(seg, s0, s1)``, parts meeting almost straight at a node joined.
+
+    Returns
+    -------
+    ndarray of LineString
+        In a deterministic order (by the first end of each chain).
+    """
+    if len(seg) == 0:
+        return np.empty(0, dtype=object)
+    lines = _graph.substrings(geoms[seg], s0, s1)
+    coords, owner = shapely.get_coordinates(lines, return_index=True)
+    first = np.searchsorted(owner, np.arange(len(seg)))
+    last = np.r_[first[1:], len(owner)] - 1
+    # Ends at a node take the node's exact coordinates, so that chained parts meet exactly.
+    at = ends[:, 0] >= 0
+    coords[first[at]] = point_xy[ends[at, 0]]
+    at = ends[:, 1] >= 0
+    coords[last[at]] = point_xy[ends[at, 1]]
+    # substrings can keep a vertex a rounding error away from an end (its distance along the line and the
+    # line's length are summed differently); it would hide the direction the part leaves the node in.
+    inner = last - first >= 2
+    drop = np.zeros(len(owner), dtype=bool)
+    drop[first[inner] + 1] = np.hypot(*(coords[first[inner] + 1] - coords[first[inner]]).T) < 1e-9
+    drop[last[inner] - 1] |= np.hypot(*(coords[last[inner] - 1] - coords[last[inner]]).T) < 1e-9
+    if drop.any():
+        coords, owner = coords[~drop], owner[~drop]
+        first = np.searchsorted(owner, np.arange(len(seg)))
+        last = np.r_[first[1:], len(owner)] - 1
+    partner = _pair_ends(coords, first, last, ends)
+    rows, chain = _walk(partner, first, last)
+    return shapely.linestrings(coords[rows], indices=chain)
+
+
+def _walk(partner: np.ndarray, first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Follow the pairings through the parts: coordinate rows of each chain in order, and its chain number.
+
+    Part ``p`` is entered through end ``2p`` (then walked forwards) or ``2p + 1`` (backwards); the part
+    before it was entered through ``partner[entry] ^ 1``. List ranking by pointer jumping gives every entry
+    its chain's first entry (a free end) and its rank; of the two walking directions of a chain, the one
+    starting at the lower free end is kept. A closed chain is opened at the start of its lowest part. A
+    joint's shared coordinate is kept once. (``line_merge`` would also join unpaired ends that happen to
+    meet, i.e. sharp turns.)
+    """
+    n = len(first)
+    partner = partner.copy()
+    linked = np.flatnonzero(partner >= 0)
+    links = coo_matrix((np.ones(len(linked)), (linked // 2, partner[linked] // 2)), shape=(n, n))
+    _, comp = connected_components(links, directed=False)
+    free = partner < 0
+    closed = np.bincount(comp, weights=free[0::2] | free[1::2], minlength=comp.max() + 1 if n else 0) == 0
+    if closed.any():
+        in_closed = np.flatnonzero(closed[comp])
+        opened = in_closed[np.unique(comp[in_closed], return_index=True)[1]]  # lowest part of each closed chain
+        partner[partner[2 * opened]] = -1
+        partner[2 * opened] = -1
+    entry = np.arange(2 * n)
+    prev = np.where(partner >= 0, partner ^ 1, -1)
+    rank = (prev >= 0).astype(np.int64)
+    head = np.where(prev >= 0, prev, entry)
+    anc = prev.copy()
+    active = np.flatnonzero(anc >= 0)
+    for _ in range(2 * n + 1):  # log2(chain length) rounds; the bound guards against a cycle left closed
+        if not active.size:
+            break
+        up = anc[active]
+        rank[active] += rank[up]
+        head[active] = head[up]
+        anc[active] = anc[up]
+        active = active[anc[active] >= 0]
+    if active.size:  # pragma: no cover - every closed chain is opened above
+        raise RuntimeError("isochrone chains: a closed chain of road parts was not opened")
+    lowest_free = np.full(comp.max() + 1 if n else 0, 2 * n, dtype=np.int64)
+    starts = np.flatnonzero(partner < 0)
+    np.minimum.at(lowest_free, comp[starts // 2], starts)
+    keep = np.flatnonzero(head == lowest_free[comp[entry // 2]])
+    keep = keep[np.lexsort((rank[keep], head[keep]))]
+    part, forward, skip = keep // 2, keep % 2 == 0, (rank[keep] > 0).astype(np.int64)
+    count = last[part] - first[part] + 1 - skip
+    local = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)  # 0.. within each element
+    rows = np.where(np.repeat(forward, count), np.repeat(first[part] + skip, count) + local,
+                    np.repeat(last[part] - skip, count) - local)
+    chain = np.repeat(np.unique(head[keep], return_inverse=True)[1], count)
+    return rows, chain
+
+
+def _pair_ends(coords: np.ndarray, first: np.ndarray, last: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Pair part ends at each node, straightest continuation first, turns up to :data:`MAX_TURN_DEG`.
+
+    End ``2 * i`` is the start of part ``i``, ``2 * i + 1`` its end. Greedy per node: the pair with the
+    smallest turn is taken, then the straightest pair of the remaining ends, and so on (a node has at most
+    a handful of ends, so a few vectorised rounds).
+
+    Returns
+    -------
+    ndarray of int
+        For each end, the end it is paired with, or -1.
+    """
+    n = len(first)
+    node = ends.reshape(-1)  # row-major: start, end of part 0, then part 1, ...
+    away = np.empty((2 * n, 2))  # direction from the node into the part
+    away[0::2] = coords[first + 1] - coords[first]
+    away[1::2] = coords[last - 1] - coords[last]
+    norm = np.hypot(away[:, 0], away[:, 1])
+    away /= np.where(norm > 0, norm, 1.0)[:, None]  # zero-length: zero vector, never paired
+    at = np.flatnonzero(node >= 0)
+    at = at[np.argsort(node[at], kind="stable")]
+    by_node = node[at]
+    pi_list, pj_list = [], []
+    for k in range(1, len(at)):
+        same = np.flatnonzero(by_node[k:] == by_node[:-k])
+        if same.size == 0:
+            break
+        pi_list.append(at[same])
+        pj_list.append(at[same + k])
+    partner = np.full(2 * n, -1, dtype=np.int64)
+    if not pi_list:
+        return partner
+    pi, pj = np.concatenate(pi_list), np.concatenate(pj_list)
+    cos = np.einsum("ij,ij->i", away[pi], away[pj])  # -1: straight on
+    ok = (pi // 2 != pj // 2) & (cos <= -np.cos(np.radians(MAX_TURN_DEG)))
+    pi, pj, cos = pi[ok], pj[ok], cos[ok]
+    order = np.lexsort((pj, pi, cos))
+    pi, pj = pi[order], pj[order]
+    while pi.size:
+        _, best = np.unique(node[pi], return_index=True)  # straightest remaining pair per node
+        partner[pi[best]], partner[pj[best]] = pj[best], pi[best]
+        free = (partner[pi] < 0) & (partner[pj] < 0)
+        pi, pj = pi[free], pj[free]
+    return partner
