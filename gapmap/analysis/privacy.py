@@ -25,7 +25,6 @@ import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
-from shapely.geometry import Polygon
 
 from gapmap.errors import InputError
 
@@ -73,8 +72,9 @@ def hex_ids(points: gpd.GeoDataFrame, resolution: int) -> pd.Series:
 
 def hex_polygons(cells: list[str], crs) -> gpd.GeoSeries:
     """Polygons of H3 cells, in ``crs``."""
-    polys = [Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)]) for c in cells]
-    return gpd.GeoSeries(polys, crs="EPSG:4326").to_crs(crs)
+    from gapmap.layers.demand import cell_polygons
+
+    return cell_polygons(cells, crs)
 
 
 # --------------------------------------------------------------------------- the rule

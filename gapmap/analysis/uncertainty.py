@@ -225,7 +225,7 @@ def candidate_sets(sites: pd.DataFrame, site_ids: np.ndarray, boundary, data_dir
     crs = boundary.crs
     geom = boundary.geometry.union_all() if hasattr(boundary.geometry, "union_all") else boundary.unary_union
     phh = gpd.read_file(catalog.resolve("ck_pseudohouseholds_2021", data_dir), columns=["phh_id"]).to_crs(crs)
-    phh = phh[phh.within(geom)]
+    phh = phh[_within(phh, geom)]
     if not len(phh):
         return empty
     hh = np.column_stack([phh.geometry.x.to_numpy(), phh.geometry.y.to_numpy()])
@@ -233,7 +233,7 @@ def candidate_sets(sites: pd.DataFrame, site_ids: np.ndarray, boundary, data_dir
     def _points(frame: pd.DataFrame) -> gpd.GeoDataFrame:
         g = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(to_float(frame["longitude"]), to_float(frame["latitude"])),
                              crs="EPSG:4326").to_crs(crs)
-        return g[g.within(geom)]
+        return g[_within(g, geom)]
 
     po = pd.DataFrame(columns=["postal_code", "latitude", "longitude", "codes_sharing_this_point"])
     if catalog.available("postal_points_rural_ontario", data_dir):
@@ -282,6 +282,17 @@ def candidate_sets(sites: pd.DataFrame, site_ids: np.ndarray, boundary, data_dir
     out = out.sort_values(["origin_id", "cand"], kind="stable").reset_index(drop=True)
     out.attrs["points"] = {"households": int(len(hh)), "post_offices": int(len(po_xy)), "anchors": int(len(anchors))}
     return out
+
+
+def _within(points, polygon) -> np.ndarray:
+    """``points.within(polygon)`` for a GeoDataFrame of points: ``contains_xy`` is ~10x faster on
+    CK's 9,500 pseudo-households and the same test (interior only) for points."""
+    import shapely
+
+    geoms = points.geometry.to_numpy()
+    if not len(geoms) or not (shapely.get_type_id(geoms) == 0).all() or shapely.is_empty(geoms).any():
+        return points.within(polygon).to_numpy()
+    return shapely.contains_xy(polygon, shapely.get_x(geoms), shapely.get_y(geoms))
 
 
 def candidate_ranges(ranges: pd.DataFrame, candidates: pd.DataFrame, times, settings: Settings,
