@@ -385,7 +385,10 @@ def _rural_offices(table: PointTable, fsa: str, cache: dict) -> tuple[pd.DataFra
                 cache[whole] = frame[frame["postal_code"].str[1].eq("0") & frame["codes_sharing_this_point"].eq(1)]
         rural = cache[whole]
         if rural is not None and fsa:
-            rural = rural[rural["postal_code"].str[:3] == fsa]
+            by_fsa = (id(table), "by FSA")
+            if by_fsa not in cache:  # one split of the province's offices, in table order, for every FSA asked
+                cache[by_fsa] = dict(list(rural.groupby(rural["postal_code"].str[:3], sort=False)))
+            rural = cache[by_fsa].get(fsa, rural.iloc[0:0])
         if rural is None:
             cache[key] = None
         else:
