@@ -58,6 +58,8 @@ Default ranges and their sources:
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -224,7 +226,7 @@ def candidate_sets(sites: pd.DataFrame, site_ids: np.ndarray, boundary, data_dir
 
     crs = boundary.crs
     geom = boundary.geometry.union_all() if hasattr(boundary.geometry, "union_all") else boundary.unary_union
-    phh = gpd.read_file(catalog.resolve("ck_pseudohouseholds_2021", data_dir), columns=["phh_id"]).to_crs(crs)
+    phh = _households_near(catalog.resolve("ck_pseudohouseholds_2021", data_dir), boundary).to_crs(crs)
     phh = phh[_within(phh, geom)]
     if not len(phh):
         return empty
@@ -282,6 +284,36 @@ def candidate_sets(sites: pd.DataFrame, site_ids: np.ndarray, boundary, data_dir
     out = out.sort_values(["origin_id", "cand"], kind="stable").reset_index(drop=True)
     out.attrs["points"] = {"households": int(len(hh)), "post_offices": int(len(po_xy)), "anchors": int(len(anchors))}
     return out
+
+
+#: Degrees added around a boundary's lon/lat box before the exact test (its projected edges bow
+#: between vertices by far less than this).
+_BOX_MARGIN_DEG = 0.05
+
+
+def _households_near(path, boundary):
+    """The pseudo-household points (file CRS) in the boundary's lon/lat box plus a margin.
+
+    The file is read once per process (:func:`_household_points`): a batch asks for every
+    region, and all but Chatham-Kent keep none, so the box test spares them reprojecting it.
+    """
+    from pathlib import Path
+
+    st = Path(path).stat()
+    points, lon, lat = _household_points(str(Path(path).resolve()), st.st_mtime_ns, st.st_size)
+    x0, y0, x1, y1 = boundary.to_crs("EPSG:4326").total_bounds
+    m = _BOX_MARGIN_DEG
+    return points[(lon >= x0 - m) & (lon <= x1 + m) & (lat >= y0 - m) & (lat <= y1 + m)]
+
+
+@functools.lru_cache(maxsize=2)
+def _household_points(path: str, mtime_ns: int, size: int):
+    """(points, lon, lat) of a pseudo-household file; keyed by path, modification time and size."""
+    import geopandas as gpd
+
+    points = gpd.read_file(path, columns=["phh_id"])
+    ll = points.geometry.to_crs("EPSG:4326")
+    return points, ll.x.to_numpy(), ll.y.to_numpy()
 
 
 def _within(points, polygon) -> np.ndarray:
