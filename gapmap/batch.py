@@ -14,13 +14,15 @@ The unit of work is one region (:func:`run_region`). It runs in this process
 (``scheduler="serial"``), on a ``dask.distributed`` LocalCluster (``"local"``) or on any Dask
 cluster (``"tcp://host:8786"`` or a :class:`distributed.Client`).
 
-Why the task returns bytes, not a folder: a task writes the region's outputs into a private
-temporary folder with the ordinary :func:`~gapmap.output.files.write_outputs`, reads them back and
-returns ``{file name: bytes}`` with the parsed summary; the client writes them under
-``out_dir``. Workers on other machines therefore need no shared output disk, the client is the
-only writer, and serial and Dask runs go through the same code, so they give the same bytes (the
-outputs are deterministic and hold no output path, timestamp or temporary folder name). The cost
-is shipping each region's files (a few MB, mostly ``rejects.csv``) once over the network.
+Where the files are written: a task on the client's machine (serial, or a worker of a
+LocalCluster) writes ``<out_dir>/<slug>/`` itself with the ordinary
+:func:`~gapmap.output.files.write_outputs` and returns only the parsed summary, so two workers
+write in parallel and nothing is copied. A task on a cluster given by address may run where
+``out_dir`` does not exist: it writes into a private temporary folder, reads the files back and
+returns ``{file name: bytes}``, which the client writes under ``out_dir`` (no shared output disk
+needed; the cost is shipping each region's files, a few MB, mostly ``rejects.csv``). Both ways go
+through ``write_outputs``, so they give the same bytes (the outputs are deterministic and hold no
+output path, timestamp or temporary folder name).
 
 Why one task per region and not per shortest-path category: with the default straight-line
 method a region takes seconds and there is no graph search at all; with a road network the
@@ -102,6 +104,9 @@ class RegionOutcome:
         published (:func:`public_postal_area_share`); None when blanked or without workers.
     version : str
         gapmap version that ran the task.
+    written : tuple of str
+        Names of the files the task wrote itself into ``<out_dir>/<slug>/`` (a task on the
+        client's machine, see :func:`run_region`); ``files`` is then empty.
     """
 
     slug: str
@@ -116,6 +121,7 @@ class RegionOutcome:
     elapsed_s: float = 0.0
     postal_area_share: float | None = None
     version: str = __version__
+    written: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass
@@ -210,7 +216,7 @@ def _category_client(network: Any):
 
 def run_region(slug: str, *, settings: Settings | None = None, data_dir: str | os.PathLike | None = None,
                network: Any = "straight", analyze_kwargs: dict | None = None,
-               notify_topic: str | None = None) -> RegionOutcome:
+               notify_topic: str | None = None, out_dir: str | os.PathLike | None = None) -> RegionOutcome:
     """Analyse one region and return its output files as bytes: the task of a batch.
 
     Runs where it is scheduled (this process or a Dask worker): the availability check uses
@@ -232,6 +238,11 @@ def run_region(slug: str, *, settings: Settings | None = None, data_dir: str | o
         ``when``, ``language``, ``hours_file``, ``assume_hours``).
     notify_topic : str, optional
         Dask event topic on which the start of the task is announced.
+    out_dir : path, optional
+        The batch's output root, when this task runs on the client's machine (serial, or a
+        LocalCluster): the task then writes ``<out_dir>/<slug>/`` itself, with
+        :func:`~gapmap.output.files.write_outputs` (staged, so a failure leaves the previous
+        files), and returns only the summary: no temporary copy, no bytes shipped back.
 
     Returns
     -------
@@ -253,9 +264,16 @@ def run_region(slug: str, *, settings: Settings | None = None, data_dir: str | o
         with _category_client(network) as client:
             result = pipeline.analyze(region, settings=settings, data_dir=data_dir, network=network, client=client,
                                  **(analyze_kwargs or {}))
-        with tempfile.TemporaryDirectory(prefix="gapmap-batch-") as tmp, _WRITE_LOCK:
-            written = write_outputs(result, Path(tmp))
-            files = {name: path.read_bytes() for name, path in sorted(written.items())}
+        if out_dir is not None:
+            with _WRITE_LOCK:
+                written = write_outputs(result, Path(out_dir) / region.slug)
+            files = {}
+            summary = json.loads(written["summary.json"].read_bytes())
+        else:
+            with tempfile.TemporaryDirectory(prefix="gapmap-batch-") as tmp, _WRITE_LOCK:
+                written = write_outputs(result, Path(tmp))
+                files = {name: path.read_bytes() for name, path in sorted(written.items())}
+            summary = json.loads(files["summary.json"])
     except GapmapError as exc:
         return RegionOutcome(**base, status="failed", reason=_one_line(exc), elapsed_s=time.perf_counter() - t0)
     except Exception as exc:  # noqa: BLE001 - reported per region; GAPMAP_DEBUG shows the traceback
@@ -266,11 +284,16 @@ def run_region(slug: str, *, settings: Settings | None = None, data_dir: str | o
         return RegionOutcome(**base, status="failed", reason=_one_line(f"internal error: {type(exc).__name__}: {exc}"),
                              elapsed_s=time.perf_counter() - t0)
     outline = result.layers["boundary"].gdf.geometry.simplify(SIMPLIFY_M, preserve_topology=True).to_crs("EPSG:4326")
-    public_areas = pd.read_csv(io.BytesIO(files["areas.csv"]), dtype={"area_id": str}) if "areas.csv" in files else None
+    if "areas.csv" in files:
+        public_areas = pd.read_csv(io.BytesIO(files["areas.csv"]), dtype={"area_id": str})
+    elif out_dir is not None and "areas.csv" in written:
+        public_areas = pd.read_csv(written["areas.csv"], dtype={"area_id": str})
+    else:
+        public_areas = None
     share = public_postal_area_share(result.sites, public_areas, result.settings)
-    return RegionOutcome(**base, status="ok", method=result.method, summary=json.loads(files["summary.json"]),
-                         files=files, boundary=outline.iloc[0], elapsed_s=time.perf_counter() - t0,
-                         postal_area_share=share)
+    return RegionOutcome(**base, status="ok", method=result.method, summary=summary, files=files,
+                         boundary=outline.iloc[0], elapsed_s=time.perf_counter() - t0, postal_area_share=share,
+                         written=tuple(sorted(written)) if out_dir is not None else ())
 
 
 def public_postal_area_share(sites: pd.DataFrame, public_areas: pd.DataFrame | None, settings: Settings) -> float | None:
@@ -415,6 +438,19 @@ def dask_client(scheduler: Any, workers: int = 2):
                 cluster.close()
 
 
+def _same_machine(client) -> bool:
+    """True when every worker of ``client`` is a process of a LocalCluster of this machine.
+
+    Their tasks can then write the region folders themselves (:func:`run_region` ``out_dir``):
+    two workers otherwise ship ~180 MB of files to the client, which writes them alone.
+    """
+    try:
+        from distributed import LocalCluster
+    except ImportError:  # pragma: no cover - a client needs distributed
+        return False
+    return isinstance(getattr(client, "cluster", None), LocalCluster)
+
+
 def _run_serial(slugs: Sequence[str], task_kwargs: dict, on_start: Progress, on_done: Callable[[RegionOutcome], None]) -> None:
     for slug in slugs:
         if missing_offline(get_region(slug), task_kwargs.get("data_dir")) is None:
@@ -539,7 +575,9 @@ def run_batch(
         say(f"[{'-':>{width}}/{len(slugs)}] {slug}: started")
 
     def on_done(outcome: RegionOutcome) -> None:
-        if outcome.status == "ok":
+        if outcome.status == "ok" and outcome.written:
+            region_files[outcome.slug] = {name: out / outcome.slug / name for name in outcome.written}
+        elif outcome.status == "ok":
             region_files[outcome.slug] = write_region(out / outcome.slug, outcome.files)
             outcome.files = {}  # written: do not hold 35 regions' bytes in memory
         if outcome.version != __version__:
@@ -553,9 +591,11 @@ def run_batch(
     task_kwargs = dict(settings=settings, data_dir=data_dir, network=network, analyze_kwargs=analyze_kwargs)
     out.mkdir(parents=True, exist_ok=True)
     if kind == "serial":
-        _run_serial(slugs, task_kwargs, on_start, on_done)
+        _run_serial(slugs, {**task_kwargs, "out_dir": str(out.absolute())}, on_start, on_done)
     else:
         with dask_client(scheduler, workers) as client:
+            if _same_machine(client):
+                task_kwargs["out_dir"] = str(out.absolute())
             _run_dask(client, slugs, task_kwargs, on_start, on_done)
 
     outcomes = [done[s] for s in slugs]  # request order, whatever order the tasks finished in

@@ -25,7 +25,6 @@ import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
-from shapely.geometry import Polygon
 
 from gapmap.errors import InputError
 
@@ -73,8 +72,9 @@ def hex_ids(points: gpd.GeoDataFrame, resolution: int) -> pd.Series:
 
 def hex_polygons(cells: list[str], crs) -> gpd.GeoSeries:
     """Polygons of H3 cells, in ``crs``."""
-    polys = [Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)]) for c in cells]
-    return gpd.GeoSeries(polys, crs="EPSG:4326").to_crs(crs)
+    from gapmap.layers.demand import cell_polygons
+
+    return cell_polygons(cells, crs)
 
 
 # --------------------------------------------------------------------------- the rule
@@ -303,9 +303,27 @@ def public_outputs(sites: gpd.GeoDataFrame, areas_table: pd.DataFrame, hexes: gp
 
 def _blank(df: pd.DataFrame, rows: pd.Series, cols: list[str], as_int: bool = True) -> None:
     """Blank ``cols`` of ``df`` in place where ``rows``; counts become nullable integers."""
-    for col in cols:
-        vals = df[col].astype(float).mask(rows.to_numpy())
-        df[col] = vals.round().astype("Int64") if as_int else vals
+    mask = np.asarray(rows, dtype=bool)
+    for col, values in _blanked(df, dict.fromkeys(cols, mask), set(cols) if as_int else set()).items():
+        df[col] = values
+
+
+def _blanked(df: pd.DataFrame, hide: dict[str, np.ndarray], as_int: set[str]) -> dict[str, object]:
+    """Each column of ``hide`` with the rows where its mask is True blank.
+
+    Columns in ``as_int`` become nullable integers (rounded), the others floats with NaN.
+    One numpy pass per column: the pandas chain astype/mask/round/astype per rule and column
+    was most of :func:`public_outputs` (called five times per run with the report's sweep).
+    """
+    out = {}
+    for col, mask in hide.items():
+        vals = df[col].to_numpy(dtype=float, na_value=np.nan)
+        if col in as_int:
+            blank = mask | np.isnan(vals)
+            out[col] = pd.arrays.IntegerArray(np.where(blank, 0, np.round(vals)).astype(np.int64), blank)
+        else:
+            out[col] = np.where(mask, np.nan, vals)
+    return out
 
 
 def _public_areas(table: pd.DataFrame, whole: set[str], by_measure: dict[str, set[str]]) -> pd.DataFrame:
@@ -316,22 +334,29 @@ def _public_areas(table: pd.DataFrame, whole: set[str], by_measure: dict[str, se
     counts = [c for c in out.columns if c == "sites" or c == "workers" or "_sites_" in c
               or (("_workers_" in c) and not c.endswith("_share"))]
     shares = [c for c in out.columns if "_workers_" in c and c.endswith("_share")]
-    hidden = cell.isin(whole)
+    hidden = cell.isin(whole).to_numpy()
     out["suppressed"] = hidden
-    _blank(out, hidden, counts)
-    _blank(out, hidden, shares, as_int=False)
+    # The rows to blank per column, accumulated over the rules, then applied once per column.
+    hide = {c: hidden.copy() for c in [*counts, *shares]}
+
+    def add(rows: np.ndarray, cols: Iterable[str]) -> None:
+        for c in cols:
+            hide[c] = hide[c] | rows if c in hide else rows.copy()
+
     for name, cut in by_measure.items():
-        rows = cell.isin(cut)
+        rows = cell.isin(cut).to_numpy()
         if name.endswith(":bounds"):
             # Own rule, and wherever the count itself is blank: a shown bound must not pin a hidden count.
-            rows = rows | cell.isin(by_measure.get(name[:-7], set()))
-            _blank(out, rows, [c for c in (f"{name[:-7]}_{b}" for b in _BOUNDS) if c in out.columns])
+            rows = rows | cell.isin(by_measure.get(name[:-7], set())).to_numpy()
+            add(rows, [c for c in (f"{name[:-7]}_{b}" for b in _BOUNDS) if c in out.columns])
         elif name.endswith(":postal"):
-            _blank(out, rows, [f"{name[:-7]}_workers_not_postal_area"])
+            add(rows, [f"{name[:-7]}_workers_not_postal_area"])
         else:
-            _blank(out, rows, [f"{name}_sites_not", f"{name}_workers_covered", f"{name}_workers_not"])
-            _blank(out, rows, [f"{name}_workers_not_share"], as_int=False)
-    return out
+            add(rows, [f"{name}_sites_not", f"{name}_workers_covered", f"{name}_workers_not", f"{name}_workers_not_share"])
+    share_set = set(shares) | {f"{name}_workers_not_share" for name in by_measure}
+    new = _blanked(out, hide, as_int={c for c in hide if c not in share_set})
+    # One frame built at once: assigning ~90 columns one by one cost more than computing them.
+    return pd.DataFrame({c: new[c] if c in new else out[c] for c in out.columns}, index=out.index)
 
 
 def _site_hexes(sites: gpd.GeoDataFrame, hex_of: pd.Series, whole: set[str], by_measure: dict[str, set[str]]) -> gpd.GeoDataFrame:
@@ -339,8 +364,12 @@ def _site_hexes(sites: gpd.GeoDataFrame, hex_of: pd.Series, whole: set[str], by_
     measures = [m for m in by_measure if not m.endswith((":postal", ":bounds"))]
     for col in [c for c in sites.columns if "_within_" in c]:
         df[col.replace("_within_", "_") + "_workers_not"] = np.where(sites[col].astype(bool).to_numpy(), 0.0, df["workers"])
-    agg = df.groupby("hex_id").agg(sites=("workers", "size"), **{c: (c, "sum") for c in df.columns if c != "hex_id"})
-    agg = agg.reset_index().sort_values("hex_id").reset_index(drop=True)
+    # Per hexagon (sorted by id): the number of sites and the sums (numpy: a pandas groupby-agg
+    # of a few dozen rows cost more than the rest of the function).
+    cells, inv = np.unique(df["hex_id"].to_numpy(dtype=str), return_inverse=True)
+    agg = pd.DataFrame({"hex_id": cells.astype(object), "sites": np.bincount(inv, minlength=len(cells)),
+                        **{c: np.bincount(inv, weights=df[c].to_numpy(dtype=float), minlength=len(cells))
+                           for c in df.columns if c != "hex_id"}})
     agg = agg[~("hex:" + agg["hex_id"]).isin(whole)].reset_index(drop=True)
     for c in ["sites", *[c for c in agg.columns if c == "workers" or c.endswith("_workers_not")]]:
         agg[c] = agg[c].astype(float).round().astype("Int64")

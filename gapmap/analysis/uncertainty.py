@@ -58,6 +58,8 @@ Default ranges and their sources:
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -224,8 +226,8 @@ def candidate_sets(sites: pd.DataFrame, site_ids: np.ndarray, boundary, data_dir
 
     crs = boundary.crs
     geom = boundary.geometry.union_all() if hasattr(boundary.geometry, "union_all") else boundary.unary_union
-    phh = gpd.read_file(catalog.resolve("ck_pseudohouseholds_2021", data_dir), columns=["phh_id"]).to_crs(crs)
-    phh = phh[phh.within(geom)]
+    phh = _households_near(catalog.resolve("ck_pseudohouseholds_2021", data_dir), boundary).to_crs(crs)
+    phh = phh[_within(phh, geom)]
     if not len(phh):
         return empty
     hh = np.column_stack([phh.geometry.x.to_numpy(), phh.geometry.y.to_numpy()])
@@ -233,7 +235,7 @@ def candidate_sets(sites: pd.DataFrame, site_ids: np.ndarray, boundary, data_dir
     def _points(frame: pd.DataFrame) -> gpd.GeoDataFrame:
         g = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(to_float(frame["longitude"]), to_float(frame["latitude"])),
                              crs="EPSG:4326").to_crs(crs)
-        return g[g.within(geom)]
+        return g[_within(g, geom)]
 
     po = pd.DataFrame(columns=["postal_code", "latitude", "longitude", "codes_sharing_this_point"])
     if catalog.available("postal_points_rural_ontario", data_dir):
@@ -282,6 +284,47 @@ def candidate_sets(sites: pd.DataFrame, site_ids: np.ndarray, boundary, data_dir
     out = out.sort_values(["origin_id", "cand"], kind="stable").reset_index(drop=True)
     out.attrs["points"] = {"households": int(len(hh)), "post_offices": int(len(po_xy)), "anchors": int(len(anchors))}
     return out
+
+
+#: Degrees added around a boundary's lon/lat box before the exact test (its projected edges bow
+#: between vertices by far less than this).
+_BOX_MARGIN_DEG = 0.05
+
+
+def _households_near(path, boundary):
+    """The pseudo-household points (file CRS) in the boundary's lon/lat box plus a margin.
+
+    The file is read once per process (:func:`_household_points`): a batch asks for every
+    region, and all but Chatham-Kent keep none, so the box test spares them reprojecting it.
+    """
+    from pathlib import Path
+
+    st = Path(path).stat()
+    points, lon, lat = _household_points(str(Path(path).resolve()), st.st_mtime_ns, st.st_size)
+    x0, y0, x1, y1 = boundary.to_crs("EPSG:4326").total_bounds
+    m = _BOX_MARGIN_DEG
+    return points[(lon >= x0 - m) & (lon <= x1 + m) & (lat >= y0 - m) & (lat <= y1 + m)]
+
+
+@functools.lru_cache(maxsize=2)
+def _household_points(path: str, mtime_ns: int, size: int):
+    """(points, lon, lat) of a pseudo-household file; keyed by path, modification time and size."""
+    import geopandas as gpd
+
+    points = gpd.read_file(path, columns=["phh_id"])
+    ll = points.geometry.to_crs("EPSG:4326")
+    return points, ll.x.to_numpy(), ll.y.to_numpy()
+
+
+def _within(points, polygon) -> np.ndarray:
+    """``points.within(polygon)`` for a GeoDataFrame of points: ``contains_xy`` is ~10x faster on
+    CK's 9,500 pseudo-households and the same test (interior only) for points."""
+    import shapely
+
+    geoms = points.geometry.to_numpy()
+    if not len(geoms) or not (shapely.get_type_id(geoms) == 0).all() or shapely.is_empty(geoms).any():
+        return points.within(polygon).to_numpy()
+    return shapely.contains_xy(polygon, shapely.get_x(geoms), shapely.get_y(geoms))
 
 
 def candidate_ranges(ranges: pd.DataFrame, candidates: pd.DataFrame, times, settings: Settings,

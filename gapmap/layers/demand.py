@@ -33,7 +33,8 @@ import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
-from shapely.geometry import Polygon, mapping
+import shapely
+from shapely.geometry import mapping
 
 from gapmap import geo
 from gapmap.errors import InputError
@@ -370,7 +371,14 @@ def demand_points(sites: gpd.GeoDataFrame | None = None, population: gpd.GeoData
 
 def cell_polygons(cells: Iterable[str], crs) -> gpd.GeoSeries:
     """Polygons of H3 cells, reprojected to ``crs``."""
-    polys = [Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)]) for c in cells]
+    rings = [h3.cell_to_boundary(c) for c in cells]
+    if not rings:
+        return gpd.GeoSeries([], crs="EPSG:4326").to_crs(crs)
+    # One vectorised shapely call for all cells (a Python Polygon per cell cost ~50 us each,
+    # 0.16 s for a region's 3,000 siting candidates); the same closed rings, the same vertices.
+    lat_lng = np.array([v for ring in rings for v in ring], dtype=float)
+    owner = np.repeat(np.arange(len(rings)), [len(ring) for ring in rings])
+    polys = shapely.polygons(shapely.linearrings(lat_lng[:, ::-1], indices=owner))
     return gpd.GeoSeries(polys, crs="EPSG:4326").to_crs(crs)
 
 

@@ -51,7 +51,8 @@ def estimate_workers(rows: pd.DataFrame) -> pd.DataFrame:
     per_year.columns = [f"positions_{int(y)}" for y in per_year.columns]
     out = per_year.copy()
     out["workers"] = per_year.max(axis=1).round().astype(int)
-    out["quarters_listed"] = rows.groupby("site_id")[["year", "quarter"]].apply(lambda g: len(g.drop_duplicates()))
+    # Distinct (year, quarter) per site, without a Python function per group.
+    out["quarters_listed"] = rows[["site_id", "year", "quarter"]].drop_duplicates().groupby("site_id").size()
     return out
 
 

@@ -18,6 +18,7 @@ Symbol layers use ``<prop k= v=>`` properties, which every QGIS 3 release reads.
 
 from __future__ import annotations
 
+import functools
 import math
 import zipfile
 from pathlib import Path
@@ -388,7 +389,10 @@ PROJECT_ORDER = ("recommendations", "services", "sites", "worker_hexagons", "tra
 PROJECT_HIDDEN = ("hexes", "population", "transit_stops")
 
 
+@functools.lru_cache(maxsize=16)
 def _srs(crs) -> str:
+    # Cached per CRS (pyproj CRSs hash by their WKT): to_epsg() searches the PROJ database, and a
+    # project names the same CRS once per layer and twice more.
     epsg = crs.to_epsg()
     return (f"<spatialrefsys><wkt>{escape(crs.to_wkt())}</wkt>"
             f"<srid>{epsg or 0}</srid><authid>{escape(f'EPSG:{epsg}' if epsg else '')}</authid>"

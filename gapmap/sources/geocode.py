@@ -115,18 +115,18 @@ def match_names(names: pd.Series, gazetteer_names: list[str], max_edits: int = 2
     names never match by accident. Unmatched names give ``None``.
     """
     norm_gaz = {normalize_place(g): g for g in gazetteer_names}
-    choices = list(norm_gaz)
-    out = {}
-    for raw in names.dropna().unique():
-        key = normalize_place(raw)
-        if key in norm_gaz:
-            out[raw] = norm_gaz[key]
-            continue
-        hit = None
-        if len(key) >= 5 and choices:
-            hit = process.extractOne(key, choices, scorer=Levenshtein.distance, score_cutoff=max_edits)
-        out[raw] = norm_gaz[hit[0]] if hit else None
-    return names.map(out)
+    return names.map({raw: _match_one(raw, norm_gaz, max_edits) for raw in names.dropna().unique()})
+
+
+def _match_one(raw: str, norm_gaz: dict[str, str], max_edits: int = 2) -> str | None:
+    """:func:`match_names` for one name against ``{normalized name: name}``."""
+    key = normalize_place(raw)
+    if key in norm_gaz:
+        return norm_gaz[key]
+    hit = None
+    if len(key) >= 5 and norm_gaz:
+        hit = process.extractOne(key, list(norm_gaz), scorer=Levenshtein.distance, score_cutoff=max_edits)
+    return norm_gaz[hit[0]] if hit else None
 
 
 # --------------------------------------------------------------------------- tables
@@ -256,9 +256,8 @@ def geocode(places: pd.Series, postal_codes: pd.Series, tables: Gazetteers) -> p
 
 def _cascade(places: pd.Series, codes: pd.Series, tables: Gazetteers) -> pd.DataFrame:
     """:func:`geocode` on distinct rows."""
-    out = pd.DataFrame({c: pd.Series(None, index=places.index, dtype=object) for c in GEOCODE_COLUMNS})
-    out[["lon", "lat"]] = np.nan
     notes: dict = {i: [] for i in places.index}
+    placed: dict = {}  # row -> (lon, lat, precision, match, source, licence); the frame is built once at the end
     todo = pd.Series(True, index=places.index)
     for precision, step in ((POSTAL_CODE, _by_own_code), (COMMUNITY, _by_community),
                             (POST_OFFICE, _by_post_office), (POSTAL_AREA, _by_postal_area)):
@@ -268,13 +267,13 @@ def _cascade(places: pd.Series, codes: pd.Series, tables: Gazetteers) -> pd.Data
         for i, reason in why.items():
             notes[i].append(reason)
         for i, (lon, lat, match, table) in found.items():
-            out.loc[i, ["lon", "lat"]] = [lon, lat]
-            out.loc[i, ["geocode_precision", "geocode_match", "geocode_source", "geocode_licence"]] = [
-                precision, match, table.source, table.licence]
-        todo &= ~out.index.isin(list(found))
+            placed[i] = (lon, lat, precision, match, table.source, table.licence)
+        todo &= ~places.index.isin(list(found))
+    none = (np.nan, np.nan, None, None, None, None)
+    rows = [placed.get(i, none) for i in places.index]
+    out = pd.DataFrame({c: pd.Series([r[k] for r in rows], index=places.index, dtype=float if k < 2 else object)
+                        for k, c in enumerate(GEOCODE_COLUMNS[:-1])})
     out["geocode_note"] = [("; ".join(notes[i]) or None) for i in out.index]
-    out["lon"] = out["lon"].astype(float)
-    out["lat"] = out["lat"].astype(float)
     return out
 
 
@@ -346,18 +345,22 @@ def _by_community(places: pd.Series, codes: pd.Series, tables: Gazetteers) -> tu
     return found, why
 
 
-def _post_office_by_name(place: str, fsa: str, tables: Gazetteers) -> tuple[tuple | None, str | None]:
-    """The rural post office named like ``place`` (in ``fsa`` when given), classic code first."""
+def _post_office_by_name(place: str, fsa: str, tables: Gazetteers,
+                         cache: dict | None = None) -> tuple[tuple | None, str | None]:
+    """The rural post office named like ``place`` (in ``fsa`` when given), classic code first.
+
+    ``cache`` (one dict per :func:`_by_post_office` call) keeps each table's rural offices per
+    FSA: a region asks for hundreds of names, and filtering the province's postal table again
+    for each was most of a batch region's time (Huron, Durham: ~1 s each).
+    """
+    cache = {} if cache is None else cache
     for table in tables.postal:
-        frame = table.frame
-        if "place" not in frame or not frame["place"].astype(str).str.len().any():
+        offices = _rural_offices(table, fsa, cache)
+        if offices is None:
             continue
-        rural = frame[frame["postal_code"].str[1].eq("0") & frame["codes_sharing_this_point"].eq(1)]
-        if fsa:
-            rural = rural[rural["postal_code"].str[:3] == fsa]
-        names = rural["place"].astype(str)
-        hit = match_names(pd.Series([place]), sorted(set(names))).iloc[0]
-        if hit is None or pd.isna(hit):
+        rural, names, norm_gaz = offices
+        hit = _match_one(place, norm_gaz)
+        if hit is None:
             continue
         cand = rural[names == hit]
         if cand["postal_code"].str[:3].nunique() > 1:
@@ -368,12 +371,39 @@ def _post_office_by_name(place: str, fsa: str, tables: Gazetteers) -> tuple[tupl
     return None, f"no rural post office named {place!r}" + (f" in {fsa}" if fsa else "")
 
 
+def _rural_offices(table: PointTable, fsa: str, cache: dict) -> tuple[pd.DataFrame, pd.Series, dict[str, str]] | None:
+    """The table's rural post-office rows (in ``fsa`` when given), their names and
+    ``{normalized name: name}`` of the sorted distinct names; None when the table names no places."""
+    key = (id(table), fsa)
+    if key not in cache:
+        whole = (id(table), None)
+        if whole not in cache:
+            frame = table.frame
+            if "place" not in frame or not frame["place"].astype(str).str.len().any():
+                cache[whole] = None
+            else:
+                cache[whole] = frame[frame["postal_code"].str[1].eq("0") & frame["codes_sharing_this_point"].eq(1)]
+        rural = cache[whole]
+        if rural is not None and fsa:
+            by_fsa = (id(table), "by FSA")
+            if by_fsa not in cache:  # one split of the province's offices, in table order, for every FSA asked
+                cache[by_fsa] = dict(list(rural.groupby(rural["postal_code"].str[:3], sort=False)))
+            rural = cache[by_fsa].get(fsa, rural.iloc[0:0])
+        if rural is None:
+            cache[key] = None
+        else:
+            names = rural["place"].astype(str)
+            cache[key] = (rural, names, {normalize_place(g): g for g in sorted(set(names))})
+    return cache[key]
+
+
 def _by_post_office(places: pd.Series, codes: pd.Series, tables: Gazetteers) -> tuple[_Found, dict]:
     """Rule 3: the rural post office of the row's code, else of its community name."""
     found, why = {}, {}
     if not tables.postal:
         return found, why
     norm = places.map(normalize_place)
+    offices: dict = {}
     for i, code in codes.items():
         reasons = []
         if len(code) == 6 and code[1] == "0" and _CODE.match(code):
@@ -384,7 +414,7 @@ def _by_post_office(places: pd.Series, codes: pd.Series, tables: Gazetteers) -> 
                 continue
             reasons.append(f"its rural postal code {reason}")
         if norm[i] and norm[i] not in tables.municipality_names:
-            got, reason = _post_office_by_name(places[i], code[:3] if len(code) >= 3 else "", tables)
+            got, reason = _post_office_by_name(places[i], code[:3] if len(code) >= 3 else "", tables, offices)
             if got is not None:
                 hit, table = got
                 found[i] = (float(hit["longitude"]), float(hit["latitude"]), _post_office_name(hit), table)

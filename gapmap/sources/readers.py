@@ -385,6 +385,7 @@ def read_odhf(path: str | Path) -> pd.DataFrame:
     return df
 
 
+@_cached
 def read_odcaf(path: str | Path) -> pd.DataFrame:
     """ODCAF v1.0 (cp1252): numeric ``Latitude``/``Longitude``; ``..`` marks an empty field."""
     df = read_csv(path, ["Index", "Facility_Name", "ODCAF_Facility_Type", "Latitude", "Longitude"], what="ODCAF")

@@ -136,3 +136,10 @@ def test_spreadsheet_formulas_neutralised_numbers_kept():
     assert safe["n"].tolist() == df["n"].tolist()
     clean = pd.DataFrame({"a": ["x", "y"]})
     assert atomic.spreadsheet_safe(clean) is clean  # nothing to change: no copy
+
+
+def test_spreadsheet_formulas_in_a_mixed_object_column():
+    # text and numbers in one object column: only the text is looked at, numbers stay numbers
+    df = pd.DataFrame({"v": pd.Series(["=1+1", 5, -2.5, "ok", None, "-x"], dtype=object)})
+    out = atomic.spreadsheet_safe(df)["v"].tolist()
+    assert out[:4] == ["'=1+1", 5, -2.5, "ok"] and out[4] is None and out[5] == "'-x"
