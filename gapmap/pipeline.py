@@ -515,7 +515,8 @@ def _gaps(tt: pd.DataFrame, sites: gpd.GeoDataFrame, population: gpd.GeoDataFram
         with_radius = ((radius > 0) & ~radius.index.isin(candidates["origin_id"])).to_numpy()
         by_precision = sites["geocode_precision"].astype(str)[with_radius].value_counts().sort_index()
         sentence = uncertainty.candidate_note(candidates, int(with_radius.sum()),
-                                              {str(p): int(n) for p, n in by_precision.items()})
+                                              {str(p): int(n) for p, n in by_precision.items()},
+                                              settings=settings)
         if sentence and notes is not None:
             notes.append(sentence)
     sites_w = uncertainty.attach(sites_w, pd.Series(site_ids), ranges, settings)
@@ -564,7 +565,7 @@ def _approximations(settings: Settings, network, tt: pd.DataFrame, method: str, 
             f"{settings.speeds_kmh[settings.mode]:g} km/h, not a road-network route.",
             "appx_straight", mode=settings.mode, kmh=float(settings.speeds_kmh[settings.mode]),
             circuity=float(settings.circuity)))
-    geocoded = _geocoding_sentence(sites)
+    geocoded = _geocoding_sentence(sites, settings)
     if geocoded:
         approximations.append(geocoded)
     if sites_file is None and len(sites):
@@ -586,8 +587,13 @@ def _distance_words(metres: float) -> str:
     return f"{metres / 1000:g} km" if metres >= 1000 else f"{metres:g} m"
 
 
-def _geocoding_sentence(sites: gpd.GeoDataFrame) -> str | None:
-    """How the sites were placed, rule by rule of the geocoding cascade, or None for user coordinates."""
+def _geocoding_sentence(sites: gpd.GeoDataFrame, settings: Settings) -> str | None:
+    """How the sites were placed, rule by rule of the geocoding cascade, or None for user coordinates.
+
+    In public mode the site counts are left out when one of them is small (1 to k-1), as
+    summary.json's tally of sites by precision is blanked whole then.
+    """
+    from gapmap.analysis import privacy
     from gapmap.sources import geocode
 
     n = sites["geocode_precision"].value_counts()
@@ -598,13 +604,22 @@ def _geocoding_sentence(sites: gpd.GeoDataFrame) -> str | None:
         geocode.POSTAL_AREA: f"only at a postal-area (FSA) centroid (coarse, can be 30+ km off; counted in "
                              f"'{geocode.AREA_UNKNOWN_NAME}', never in a ward)",
     }
-    parts = [f"{int(n[p])} {words[p]}" for p in geocode.PRECISIONS if n.get(p, 0)]
-    if not parts:
+    counts = {p: int(n[p]) for p in geocode.PRECISIONS if n.get(p, 0)}
+    if not counts:
         return None
     unstated = int(sites["geocode_licence"].fillna("").str.startswith("licence not stated").sum()) if "geocode_licence" in sites else 0
-    return Message("Sites are not at farm addresses (ESDC lists only community and postal code): " + "; ".join(parts) + "."
-                   + (f" {unstated} of them rest on postal-code points whose licence is not stated." if unstated else ""),
-                   "appx_sites", counts={p: int(n[p]) for p in geocode.PRECISIONS if n.get(p, 0)}, unstated=unstated)
+    k = settings.k_anonymity
+    hide = settings.privacy == "public" and any(privacy.is_small(v, 0, k) for v in [*counts.values(), unstated])
+    if hide:
+        text = ("Sites are not at farm addresses (ESDC lists only community and postal code): "
+                + "; ".join(f"some {words[p]}" for p in counts)
+                + f". Counts by placement are not published (one of them is under {k} sites)."
+                + (" Some of them rest on postal-code points whose licence is not stated." if unstated else ""))
+    else:
+        text = ("Sites are not at farm addresses (ESDC lists only community and postal code): "
+                + "; ".join(f"{c} {words[p]}" for p, c in counts.items()) + "."
+                + (f" {unstated} of them rest on postal-code points whose licence is not stated." if unstated else ""))
+    return Message(text, "appx_sites", counts=counts, unstated=unstated, hide_counts=hide, k=k)
 
 
 def _attach_plan(result: Result, network) -> None:

@@ -379,23 +379,37 @@ def candidate_ranges(ranges: pd.DataFrame, candidates: pd.DataFrame, times, sett
 
 
 def candidate_note(candidates: pd.DataFrame, n_sites_with_radius: int,
-                   radius_by_precision: dict[str, int] | None = None) -> str | None:
+                   radius_by_precision: dict[str, int] | None = None, *, settings: Settings | None = None) -> str | None:
     """One sentence for the approximations: which sites use candidate positions and which the stated radius
     (a keyed :class:`gapmap.messages.Message`: the report's "how sure" section reads its counts, and
-    ``radius_by_precision``, the sites using the stated radius per geocode precision)."""
+    ``radius_by_precision``, the sites using the stated radius per geocode precision).
+
+    With public ``settings`` the site counts are left out of the sentence when one of them is
+    small (1 to k-1), as summary.json's tally of sites by precision is blanked then; the
+    message's parameters keep them for the report, which applies the same rule.
+    """
     if not len(candidates):
         return None
-    n = int(candidates["origin_id"].nunique())
-    pts = candidates.attrs.get("points", {})
+    from gapmap.analysis import privacy
     from gapmap.messages import Message
 
+    n = int(candidates["origin_id"].nunique())
+    pts = candidates.attrs.get("points", {})
+    k = settings.k_anonymity if settings is not None else 0
+    hide = (settings is not None and settings.privacy == "public"
+            and any(privacy.is_small(v, 0, k) for v in [n, n_sites_with_radius, *(radius_by_precision or {}).values()]))
+    sites_words = "sites" if hide else f"{n} sites"
+    if not n_sites_with_radius:
+        tail = "no site falls back to a stated radius."
+    elif hide:
+        tail = f"other sites use the stated radius for their geocode precision (site counts not published: one is under {k})."
+    else:
+        tail = f"{n_sites_with_radius} other sites use the stated radius for their geocode precision."
     return Message(
-        f"Location ranges: {n} sites placed at a community, post-office or postal-area point range over the positions "
+        f"Location ranges: {sites_words} placed at a community, post-office or postal-area point range over the positions "
         f"they can stand for ({pts.get('households', 0):,} Chatham-Kent pseudo-households along named roads, "
         f"C. Belanger / Statistics Canada 2021, and {pts.get('post_offices', 0)} rural post-office points, each "
-        "assigned to its nearest community point); "
-        + (f"{n_sites_with_radius} other sites use the stated radius for their geocode precision."
-           if n_sites_with_radius else "no site falls back to a stated radius."),
+        "assigned to its nearest community point); " + tail,
         "appx_location_candidates", sites=n, households=int(pts.get("households", 0)),
         post_offices=int(pts.get("post_offices", 0)), radius_sites=int(n_sites_with_radius),
-        radius_by_precision=dict(radius_by_precision or {}))
+        radius_by_precision=dict(radius_by_precision or {}), hide_counts=hide, k=k)

@@ -338,6 +338,13 @@ def _fr_sites(p: dict) -> str:
         "postal_area": "seulement au centroïde d'une région de tri d'acheminement (RTA; grossier, parfois à plus de "
                        "30\u00a0km; comptés dans « secteur inconnu », jamais dans un quartier)",
     }
+    if p.get("hide_counts"):  # public mode with a small count: no count is shown (see the English sentence)
+        parts = "; ".join(f"certains {words[k].format(their='leur')}" for k in p["counts"])
+        text = (f"Les sites ne sont pas à l'adresse des fermes (EDSC n'indique que la localité et le code postal) : {parts}. "
+                f"Les effectifs par placement ne sont pas publiés (l'un d'eux compte moins de {report_int(p['k'], 'fr')} sites).")
+        if p.get("unstated"):
+            text += " Certains d'entre eux reposent sur des points de codes postaux dont la licence n'est pas indiquée."
+        return text
     parts = "; ".join(f"{report_int(n, 'fr')} {words[k].format(their=_plural(n, 'son', 'leur'))}" for k, n in p["counts"].items())
     text = f"Les sites ne sont pas à l'adresse des fermes (EDSC n'indique que la localité et le code postal) : {parts}."
     if p.get("unstated"):
@@ -362,10 +369,17 @@ def _fr_hours(p: dict) -> str:
 
 def _fr_candidates(p: dict) -> str:
     n = p["radius_sites"]
-    tail = (f"{report_int(n, 'fr')} " + _plural(n, "autre site utilise le rayon indiqué pour la précision de son géocodage.",
-                                               "autres sites utilisent le rayon indiqué pour la précision de leur géocodage.")
-            if n else "aucun site ne se replie sur un rayon indiqué.")
-    return (f"Fourchettes d'emplacement : {report_int(p['sites'], 'fr')} {_plural(p['sites'], 'site placé', 'sites placés')} au point "
+    hide = p.get("hide_counts")
+    if not n:
+        tail = "aucun site ne se replie sur un rayon indiqué."
+    elif hide:
+        tail = ("d'autres sites utilisent le rayon indiqué pour la précision de leur géocodage (effectifs non publiés : "
+                f"l'un d'eux est inférieur à {report_int(p['k'], 'fr')}).")
+    else:
+        tail = f"{report_int(n, 'fr')} " + _plural(n, "autre site utilise le rayon indiqué pour la précision de son géocodage.",
+                                                  "autres sites utilisent le rayon indiqué pour la précision de leur géocodage.")
+    placed = "les sites placés" if hide else f"{report_int(p['sites'], 'fr')} {_plural(p['sites'], 'site placé', 'sites placés')}"
+    return (f"Fourchettes d'emplacement : {placed} au point "
             "d'une localité, d'un bureau de poste ou d'une région de tri varient sur les positions qu'ils peuvent représenter "
             f"({report_int(p['households'], 'fr')} pseudo-ménages de Chatham-Kent le long des routes nommées, C. Belanger / "
             f"Statistique Canada 2021, et {report_int(p['post_offices'], 'fr')} points de bureaux de poste ruraux, chacun "

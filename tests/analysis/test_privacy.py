@@ -434,3 +434,22 @@ def test_precision_tally_cannot_be_differenced_from_the_site_total():
     assert hidden, tally  # the single postal-area site is blanked
     # What the published tallies leave over for the blanked ones is 0 (all blank) or at least k sites.
     assert total is None or not shown or total - sum(shown) >= 5
+
+
+def test_placement_sentences_carry_no_small_site_count_in_public(mirror):
+    """Kingston has 1 site at a postal-code point and 2 at post offices (internal run): the public
+    approximations (summary.json, map, report in EN and FR) must not state those counts."""
+    from gapmap import pipeline
+    from gapmap.output.i18n import render
+
+    internal = pipeline.analyze("kingston", settings=Settings(privacy="internal"))
+    tally = internal.sites["geocode_precision"].value_counts()
+    assert any(1 <= n <= 4 for n in tally), "the case needs a small placement count"
+    public = pipeline.analyze("kingston", settings=Settings(privacy="public"))
+    placed = [a for a in public.approximations if a.startswith("Sites are not at farm addresses")]
+    assert len(placed) == 1
+    for text in (str(placed[0]), render(placed[0], "fr")):
+        # Besides distances ("about 1 km", "30+ km"), the only number left is the threshold k (5).
+        assert re.findall(r"\d+", re.sub(r"\d+\+?[\s\u00a0]km", "", text)) == ["5"], text
+    assert re.search(r"\b1 at their own urban postal-code point", next(
+        a for a in internal.approximations if a.startswith("Sites are not at farm addresses")))
