@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from gapmap.errors import InputError
+from gapmap.sources.geocode import AREA_UNKNOWN
 
 MIN_K = 5
 """Smallest ``k_anonymity`` allowed in public mode."""
@@ -235,7 +236,9 @@ def _measures(sites: pd.DataFrame) -> dict[str, list[np.ndarray]]:
                  if c.split("_within_")[0] == cat and float(c.split("_within_")[1].removesuffix("min")) < minutes]
         bands = [b & ~beyond for b in lower]  # beyond the lower threshold, within this one
         out[f"{cat}_{t}"] = [beyond, ~beyond, *bands]
-        out[f"{cat}_{t}:postal"] = [beyond & coarse, beyond & ~coarse, *[b & coarse for b in bands]]
+        # The postal-area sites within count too: the area-unknown row publishes all of them, so
+        # its workers minus those beyond would give it.
+        out[f"{cat}_{t}:postal"] = [beyond & coarse, beyond & ~coarse, ~beyond & coarse, *[b & coarse for b in bands]]
         status = f"{cat}_{t}_status"  # uncertainty: the bounds are counts of their own sites
         if status in sites:
             st = sites[status].to_numpy()
@@ -288,8 +291,17 @@ def public_outputs(sites: gpd.GeoDataFrame, areas_table: pd.DataFrame, hexes: gp
 
     everything = np.ones(len(sites), dtype=bool)
     whole = protect(piece_sums(everything), cells, groups, k)
-    by_measure = {name: protect(np.hstack([piece_sums(m) for m in masks]), cells, groups, k, primary=whole)
-                  for name, masks in _measures(sites).items()}
+    measures = _measures(sites)
+    values = {name: np.hstack([piece_sums(m) for m in masks]) for name, masks in measures.items()}
+    by_measure = {name: protect(v, cells, groups, k, primary=whole) for name, v in values.items()}
+    # Figures published under two measures are hidden under both; protect() runs again with them
+    # as primary cells, so their complements are found too.
+    for _ in range(len(measures) + 1):
+        extra = _tied_cells(by_measure, area_ids)
+        if not extra:
+            break
+        for name, more in extra.items():
+            by_measure[name] = protect(values[name], cells, groups, k, primary=whole | by_measure[name] | more)
 
     areas = _public_areas(areas_table, whole, by_measure)
     site_hexes = _site_hexes(sites, hex_of, whole, by_measure)
@@ -299,6 +311,28 @@ def public_outputs(sites: gpd.GeoDataFrame, areas_table: pd.DataFrame, hexes: gp
              "areas_suppressed": int(sum(a in whole for a in a_names)),
              "rule": "docs/privacy.md: threshold k on sites and workers, complementary suppression"}
     return PublicOutputs(areas, pub_hexes, site_hexes, _public_coverage(coverage, whole, by_measure), stats)
+
+
+def _tied_cells(by_measure: dict[str, set[str]], area_ids: list[str]) -> dict[str, set[str]]:
+    """Cells to hide in addition, per measure, so that a number published twice is hidden in both places.
+
+    Postal-area sites are never put in a ward, so the region's ``<m>_workers_not_postal_area``
+    (measure ``<m>:postal``) is the area-unknown row's ``<m>_workers_not`` (measure ``<m>``), and
+    that row's own ``_not_postal_area`` is the same number again. Whichever is hidden, all are.
+    """
+    unknown = f"area:{AREA_UNKNOWN}"
+    if AREA_UNKNOWN not in area_ids:
+        return {}
+    extra: dict[str, set[str]] = {}
+    for name in [n for n in by_measure if n.endswith(":postal")]:
+        main, postal = name[:-7], name
+        if unknown in by_measure.get(main, set()) or REGION in by_measure[postal] or unknown in by_measure[postal]:
+            if unknown not in by_measure.get(main, {unknown}):
+                extra[main] = {unknown}
+            missing = {REGION, unknown} - by_measure[postal]
+            if missing:
+                extra[postal] = missing
+    return extra
 
 
 def _blank(df: pd.DataFrame, rows: pd.Series, cols: list[str], as_int: bool = True) -> None:
