@@ -630,6 +630,7 @@ def public_rejects(rejects: pd.DataFrame) -> pd.DataFrame:
     """``rejects.csv`` for public mode: postal codes cut to the FSA in every text column."""
     out = rejects.copy()
     for col in out.columns:
-        if out[col].dtype == object:
-            out[col] = out[col].map(lambda v: fsa_only(v) if isinstance(v, str) else v)
+        # Text columns are object or pandas' string dtype (the default for text in pandas 3).
+        if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype):
+            out[col] = out[col].map(lambda v: fsa_only(v) if isinstance(v, str) else v).astype(out[col].dtype)
     return out

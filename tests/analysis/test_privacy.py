@@ -476,3 +476,12 @@ def test_postal_area_figures_do_not_give_back_the_area_unknown_row(mirror):
                 assert pd.isna(shown), (row, col)
             if not pd.isna(shown) and not pd.isna(rows.loc["unknown", "workers"]):
                 assert not (0 < rows.loc["unknown", "workers"] - shown < 5), (row, col)
+
+
+@pytest.mark.parametrize("dtype", [object, "string", str])
+def test_public_rejects_cut_postal_codes_in_every_text_dtype(dtype):
+    rejects = pd.DataFrame({"layer": ["sites"], "source": ["lmia.csv"], "row": [7],
+                            "reason": ["could not geocode: N0P 2L0 Ridgetown"]}).astype({"reason": dtype})
+    out = privacy.public_rejects(rejects)
+    assert out.loc[0, "reason"] == "could not geocode: N0P Ridgetown"
+    assert out["reason"].dtype == rejects["reason"].dtype
