@@ -187,6 +187,7 @@ REPORT_LABELS: dict[str, dict[str, str]] = {
         "site_one": "site", "site_many": "sites", "for_sites": ", for {n} {sites}", "count_sites": " ({n} {sites})",
         "sure_circuity": "road distance from {lo} to {hi} times the straight-line distance (published rural detour indices);",
         "sure_speed": "speeds from {lo} to {hi} of the assumed average.",
+        "sure_speed_network": "road speeds from {lo} to {hi} of those the network assigns (by road class, or the mode's speed).",
         "sure_sweep_caption": "Workers beyond {t} min {of_cat} as the circuity varies (straight-line approximation; band: "
                               "location and speed ranges; published values only).",
         "sure_sweep_x": "circuity (road distance / straight-line distance)", "sure_sweep_y": "workers beyond {t} min",
@@ -254,6 +255,7 @@ REPORT_LABELS: dict[str, dict[str, str]] = {
         "sure_circuity": "une distance routière de {lo} à {hi} fois la distance à vol d'oiseau (indices de détour rural "
                          "publiés);",
         "sure_speed": "des vitesses de {lo} à {hi} de la moyenne supposée.",
+        "sure_speed_network": "des vitesses routières de {lo} à {hi} de celles que le réseau attribue (par classe de route, ou celle du mode).",
         "sure_sweep_caption": "Travailleurs à plus de {t} min {of_cat} selon le facteur de détour (approximation à vol "
                               "d'oiseau; bande : fourchettes d'emplacement et de vitesse; valeurs publiées seulement).",
         "sure_sweep_x": "facteur de détour (distance routière / distance à vol d'oiseau)",

@@ -486,13 +486,16 @@ def rests_on(result, Lr: dict) -> list[str]:
         items.append(Lr["sure_radius"].format(for_sites=many(sum(radius.values()), "for_sites"), radii=text))
     if exact:
         items.append(Lr["sure_exact"].format(n=report_int(exact, lang) if shown else "–"))
-    if s.mode == "transit":
+    f_lo, f_hi = s.speed_factor_range
+    speeds = dict(lo=report_pct(f_lo, lang), hi=report_pct(f_hi, lang))
+    if s.mode == "transit":  # the window's spread is the method range; no speed factor applies
         items.append(Lr["sure_transit"].format(start=esc(s.transit_window[0]), end=esc(s.transit_window[1])))
     elif result.method.startswith(straight.STRAIGHT_LINE):
         c_lo, c_hi = min(s.circuity_range[0], s.circuity), max(s.circuity_range[1], s.circuity)
         items.append(Lr["sure_circuity"].format(lo=report_num(c_lo, lang), hi=report_num(c_hi, lang)))
-    f_lo, f_hi = s.speed_factor_range
-    items.append(Lr["sure_speed"].format(lo=report_pct(f_lo, lang), hi=report_pct(f_hi, lang)))
+        items.append(Lr["sure_speed"].format(**speeds))
+    else:
+        items.append(Lr["sure_speed_network"].format(**speeds))
     return items
 
 

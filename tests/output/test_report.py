@@ -263,3 +263,23 @@ def test_rests_on_blanks_small_site_counts(ck_radius_run):
     assert not re.search(r"\d+ sites?\b", text), text
     internal = dataclasses.replace(result, settings=result.settings.replace(privacy="internal"))
     assert "(3 sites)" in " ".join(report.rests_on(internal, report_labels("en")))
+
+
+@pytest.mark.parametrize("mode, method, expected, absent", [
+    ("drive", "straight-line approximation (drive 60 km/h, circuity 1.3)",
+     ["road distance from 1.2 to 1.6 times the straight-line distance", "speeds from 85% to 115% of the assumed average."], ["network assigns"]),
+    ("drive", "road network (Statistics Canada RNF, drive; speeds assigned by road class)",
+     ["road speeds from 85% to 115% of those the network assigns"], ["straight-line distance", "assumed average"]),
+    ("transit", "transit schedule (GTFS)", ["17:00"], ["straight-line distance", "speeds from"]),
+])
+def test_rests_on_names_the_method_range_the_run_used(ck_radius_run, mode, method, expected, absent):
+    """Straight-line runs rest on circuity and speed, road runs on the network's speeds, transit on the window."""
+    from gapmap.output.i18n import report_labels
+
+    settings = ck_radius_run.settings.replace(mode=mode, transit_window=("17:00", "18:59"))
+    result = dataclasses.replace(ck_radius_run, settings=settings, method=method)
+    text = " ".join(report.rests_on(result, report_labels("en")))
+    for phrase in expected:
+        assert phrase in text, text
+    for phrase in absent:
+        assert phrase not in text, text
