@@ -12,6 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
+import shapely
 
 from gapmap.errors import InputError
 
@@ -79,3 +80,23 @@ def check_h3_resolution(resolution: Any) -> None:
     """InputError unless ``resolution`` is an H3 resolution (an integer 0-15)."""
     if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or not 0 <= resolution <= 15:
         raise InputError(f"H3 resolution {resolution!r} is invalid; use an integer 0-15 (7 is ~5 km2, 8 is ~0.7 km2).")
+
+
+def polygonal(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
+    """``geoms`` with each GeometryCollection reduced to its polygonal parts.
+
+    ``make_valid`` repairs a ring that touches itself into polygons plus the lines it leaves
+    over, as a GeometryCollection; maps (Leaflet's GeoJSON tooltips and popups), QGIS styles
+    and area arithmetic expect (Multi)Polygons. The parts of a repaired geometry do not
+    overlap, so they form a valid MultiPolygon as they are. Other geometries are unchanged.
+    """
+    arr = geoms.to_numpy()
+    mixed = np.flatnonzero(shapely.get_type_id(arr) == 7)  # GeometryCollection
+    if not len(mixed):
+        return geoms
+    out = arr.copy()
+    for i in mixed.tolist():
+        parts = shapely.get_parts(shapely.get_parts(arr[i]))  # collection -> members -> single parts
+        polys = [p for p in parts if p.geom_type == "Polygon" and not p.is_empty]
+        out[i] = polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys) if polys else shapely.Polygon()
+    return gpd.GeoSeries(out, index=geoms.index, crs=geoms.crs)

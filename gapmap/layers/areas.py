@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gapmap import sources
+from gapmap import geo, sources
 from gapmap.sources import catalog
 from gapmap.errors import InputError
 from gapmap.sources.regions import Region
@@ -47,8 +47,8 @@ def build_boundary(region: Region, data_dir=None, boundary_file: str | Path | No
         gdf = sources.read_vector(boundary_file, what="Boundary")
         gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
         had_polygons = gdf.geom_type.isin(["Polygon", "MultiPolygon"]).any()
-        gdf = gdf.set_geometry(gdf.geometry.make_valid())
-        gdf = gdf[gdf.geom_type.isin(["Polygon", "MultiPolygon", "GeometryCollection"])]
+        gdf = gdf.set_geometry(geo.polygonal(gdf.geometry.make_valid()))
+        gdf = gdf[gdf.geom_type.isin(["Polygon", "MultiPolygon"]) & ~gdf.geometry.is_empty]
         if gdf.empty and had_polygons:  # repairing a flat polygon leaves a line
             raise InputError(f"Boundary file {boundary_file} has only polygons of zero area; give the region's real outline.")
         if gdf.empty:
@@ -170,7 +170,7 @@ def _read_wards(dataset_ids: tuple[str, ...], data_dir) -> tuple[gpd.GeoDataFram
         else:
             ids = "ward-" + ids
         frames.append(gpd.GeoDataFrame({"area_id": ids.to_numpy(), "area_name": names.to_numpy(), "_file": i},
-                                       geometry=gdf.geometry.make_valid().to_numpy(), crs="EPSG:4326"))
+                                       geometry=geo.polygonal(gdf.geometry.make_valid()).to_numpy(), crs="EPSG:4326"))
     wards = pd.concat(frames, ignore_index=True)
     wards = wards.iloc[sorted(range(len(wards)), key=lambda k: (wards["_file"].iat[k], _natural(wards["area_id"].iat[k])))]
     wards = gpd.GeoDataFrame(wards.drop(columns="_file"), geometry="geometry", crs="EPSG:4326").reset_index(drop=True)
@@ -245,7 +245,7 @@ def _user_areas(path, outline, crs) -> tuple[gpd.GeoDataFrame, int, pd.DataFrame
         first = gdf[bad].iloc[0]
         raise InputError(f"Areas file {path} feature {int(first['source_row'])} is a {first.geometry.geom_type}, not a "
                          "polygon; give polygons only.")
-    gdf = gdf.set_geometry(gdf.geometry.make_valid()).to_crs(crs)
+    gdf = gdf.set_geometry(geo.polygonal(gdf.geometry.make_valid())).to_crs(crs)
     ids = gdf[id_col].astype(str) if id_col else pd.Series([f"area-{r}" for r in gdf["source_row"]], index=gdf.index)
     dup = ids[ids.duplicated()]
     if len(dup):

@@ -55,3 +55,30 @@ def test_cell_polygons_of_several_cells_keep_their_order_and_project():
     centres = gpd.GeoSeries([Point(h3.cell_to_latlng(c)[::-1]) for c in cells], crs="EPSG:4326").to_crs("EPSG:26917")
     assert np.all(polys.contains(centres, align=False))
     assert cell_polygons([], "EPSG:26917").empty
+
+
+def test_polygonal_keeps_the_polygons_of_a_repaired_geometry():
+    """A square with a dangling spike repairs (make_valid) to polygon + line; only the 1 x 1 square is kept."""
+    import geopandas as gpd
+    import shapely
+
+    from gapmap import geo
+
+    spiked = shapely.Polygon([(0, 0), (1, 0), (1, 1), (1, 2), (1, 1), (0, 1)])
+    repaired = gpd.GeoSeries([shapely.make_valid(spiked), shapely.box(5, 5, 7, 6)], crs="EPSG:26917")
+    assert repaired.geom_type.tolist() == ["GeometryCollection", "Polygon"]
+    out = geo.polygonal(repaired)
+    assert out.geom_type.tolist() == ["Polygon", "Polygon"]
+    assert out.area.tolist() == [1.0, 2.0]
+    assert out.iloc[1].equals(repaired.iloc[1])
+
+
+def test_every_ward_is_a_polygon_for_the_map_tooltips(mirror):
+    """Windsor-Essex's Ward 1 and Ward 8 came out of make_valid as GeometryCollections, which folium's
+    tooltips and popups skip (hovering them showed nothing)."""
+    from gapmap import layers
+    from gapmap.sources.regions import get_region
+
+    _, areas = layers.build_boundary(get_region("windsor-essex"))
+    assert set(areas.gdf.geom_type) <= {"Polygon", "MultiPolygon"}
+    assert {"Ward 1", "Ward 8"} <= set(areas.gdf["area_name"])
