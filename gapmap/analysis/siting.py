@@ -62,7 +62,7 @@ from gapmap import geo
 from gapmap.errors import InputError
 from gapmap.analysis.access import od_matrix_straight_line
 from gapmap.settings import Settings
-from gapmap.layers.demand import hex_grid
+from gapmap.layers.demand import hex_cells
 
 RECOMMENDATION_COLUMNS = ["rank", "candidate_id", "name", "workers_newly_covered", "people_newly_covered",
                           "objective_gain", "geometry"]
@@ -118,7 +118,7 @@ def hex_centres(boundary: gpd.GeoDataFrame | gpd.GeoSeries, resolution: int) -> 
     """
     geo.check_h3_resolution(resolution)
     bnd = geo.as_gdf(boundary, "Boundary")
-    cells = hex_grid(bnd, resolution, contain="center")["hex_id"].tolist()
+    cells = hex_cells(bnd, resolution)
     ll = [h3.cell_to_latlng(c) for c in cells]
     pts = gpd.GeoSeries(gpd.points_from_xy([p[1] for p in ll], [p[0] for p in ll]), crs="EPSG:4326").to_crs(bnd.crs)
     return gpd.GeoDataFrame({"candidate_id": pd.Series(cells, dtype="str"),

@@ -416,9 +416,7 @@ def hex_grid(boundary: gpd.GeoDataFrame | gpd.GeoSeries, resolution: int, *,
     bnd = geo.as_gdf(boundary, "Boundary")
     proj = geo.projected(bnd)
     shape = proj.geometry.make_valid().union_all()
-    search = shape.buffer(2.0 * h3.average_hexagon_edge_length(resolution, unit="m")) if contain == "overlap" else shape
-    search_ll = gpd.GeoSeries([search], crs=proj.crs).to_crs("EPSG:4326").iloc[0]
-    cells = sorted(set(h3.geo_to_cells(search_ll, resolution))) if not search_ll.is_empty else []
+    cells = _centre_cells(shape, proj.crs, resolution, 2.0 if contain == "overlap" else 0.0)
     polys = cell_polygons(cells, proj.crs)
     if contain == "overlap":
         keep = polys.intersects(shape).to_numpy() & ~polys.touches(shape).to_numpy()
@@ -426,6 +424,21 @@ def hex_grid(boundary: gpd.GeoDataFrame | gpd.GeoSeries, resolution: int, *,
         polys = polys[keep]
     out = gpd.GeoDataFrame({"hex_id": pd.Series(cells, dtype="str")}, geometry=polys.to_numpy(), crs=proj.crs)
     return out.to_crs(bnd.crs)
+
+
+def hex_cells(boundary: gpd.GeoDataFrame | gpd.GeoSeries, resolution: int) -> list[str]:
+    """Ids of the H3 cells whose centre is inside ``boundary``, sorted: ``hex_grid(contain="center")``'s
+    ids without building the polygons (Northwestern Ontario has 688,914 cells at resolution 8)."""
+    geo.check_h3_resolution(resolution)
+    proj = geo.projected(geo.as_gdf(boundary, "Boundary"))
+    return _centre_cells(proj.geometry.make_valid().union_all(), proj.crs, resolution, 0.0)
+
+
+def _centre_cells(shape, crs, resolution: int, buffer_edges: float) -> list[str]:
+    """Sorted ids of the cells whose centre is inside ``shape`` (projected) buffered by that many average edges."""
+    search = shape.buffer(buffer_edges * h3.average_hexagon_edge_length(resolution, unit="m")) if buffer_edges else shape
+    search_ll = gpd.GeoSeries([search], crs=crs).to_crs("EPSG:4326").iloc[0]
+    return sorted(set(h3.geo_to_cells(search_ll, resolution))) if not search_ll.is_empty else []
 
 
 def aggregate_to_hexes(points: gpd.GeoDataFrame, value_cols: str | Sequence[str], resolution: int) -> gpd.GeoDataFrame:

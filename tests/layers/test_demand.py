@@ -139,3 +139,15 @@ def test_demand_points_combines_sites_and_population():
     d = demand.demand_points(sites, pop)
     assert d["origin_id"].tolist() == ["site-1", "da-35360001"]
     assert d["workers"].tolist() == [12, 0] and d["people"].tolist() == [0, 450]
+
+
+def test_hex_cells_are_the_centre_grid_ids(mirror):
+    """hex_cells (ids only) equals hex_grid(contain="center")'s ids on a real boundary."""
+    from gapmap import layers
+    from gapmap.layers.demand import hex_cells, hex_grid
+    from gapmap.sources.regions import get_region
+
+    boundary, _ = layers.build_boundary(get_region("chatham-kent"))
+    grid = hex_grid(boundary.gdf, 8, contain="center")
+    assert hex_cells(boundary.gdf, 8) == grid["hex_id"].tolist()
+    assert len(grid) > 1000
