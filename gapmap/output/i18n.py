@@ -501,6 +501,8 @@ def _fr_params(msg: Message) -> dict:
         out["mode"] = _FR_MODES.get(p["mode"], p["mode"])
     if "snap_m" in p:
         out["snap"] = _fr_distance(p["snap_m"])
+    if isinstance(p.get("method"), str):
+        out["method"] = network_method_fr(p["method"]) or p["method"]
     if msg.key == "note_postal_licence":
         out["sites_placed"] = _plural(p["n"], "site est placé", "sites sont placés")
     return out
@@ -580,3 +582,37 @@ def place_name(text: str, lang: str) -> str:
     for pattern, repl in _FR_NAMES:
         out = pattern.sub(repl, out)
     return out
+
+
+_ROAD_METHOD = re.compile(r"^road network \((?P<provider>.+?), (?P<mode>drive|walk|bike)(?: (?P<kmh>[\d.]+) km/h)?"
+                          r"(?:; (?P<note>[^)]*))?\)$")
+_TRANSIT_METHOD = re.compile(r"^transit schedule \(GTFS (?P<feed>.+) (?P<day>\d{4}-\d{2}-\d{2}) (?P<window>\S+); (?P<walk>.+)\)$")
+_FR_SPEED_NOTES = {"speeds assigned by road class": "vitesses attribuées par classe de route"}
+
+
+def network_method_fr(method: str) -> str | None:
+    """The French label of a road-network or transit-schedule method label, or None when its form is unknown.
+
+    Provider, feed and agency names stay as they are (they are names); the words around them,
+    the mode, the numbers and the speed note are French.
+    """
+    m = _ROAD_METHOD.match(method)
+    if m:
+        note = m["note"]
+        if note is not None and note not in _FR_SPEED_NOTES:
+            return None
+        speed = f" {report_num(float(m['kmh']), 'fr')}\u00a0km/h" if m["kmh"] else ""
+        tail = f"; {_FR_SPEED_NOTES[note]}" if note else ""
+        return f"réseau routier ({m['provider']}, {_FR_MODES[m['mode']]}{speed}{tail})"
+    m = _TRANSIT_METHOD.match(method)
+    if m:
+        walk = m["walk"]
+        w = re.fullmatch(r"straight-line walk x([\d.]+) at ([\d.]+) km/h", walk)
+        if walk == "network walk (walk_time_fn)":
+            walk_fr = "marche sur le réseau piétonnier"
+        elif w:
+            walk_fr = f"marche à vol d'oiseau × {report_num(float(w[1]), 'fr')} à {report_num(float(w[2]), 'fr')}\u00a0km/h"
+        else:
+            return None
+        return f"horaires de transport en commun (GTFS {m['feed']} {m['day']} {m['window']}; {walk_fr})"
+    return None

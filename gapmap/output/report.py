@@ -513,8 +513,12 @@ def method_text(result, Lr: dict) -> str:
     from gapmap.travel import straight
 
     s = result.settings
-    if s.lang == "en" or not result.method.startswith(straight.STRAIGHT_LINE):
-        return esc(result.method)  # road-network and transit labels name their own source (English only)
+    if s.lang == "en":
+        return esc(result.method)
+    if not result.method.startswith(straight.STRAIGHT_LINE):  # road network or transit schedule
+        from gapmap.output.i18n import network_method_fr
+
+        return esc(network_method_fr(result.method) or result.method)
     return Lr["method_straight"].format(c=report_num(s.circuity, "fr"), v=report_num(s.speeds_kmh[s.mode], "fr"),
                                         mode=Lr.get(f"mode_{s.mode}", esc(s.mode)))
 

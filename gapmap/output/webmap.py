@@ -283,6 +283,10 @@ def method_label(result, lang: str) -> str:
             speed, circ = m.group(1), m.group(2).replace(".", ",")
             return f"approximation à vol d'oiseau (voiture {speed} km/h, facteur de détour {circ})"
         return "approximation à vol d'oiseau"
+    if lang == "fr":
+        from gapmap.output.i18n import network_method_fr
+
+        return network_method_fr(str(result.method)) or str(result.method)
     return str(result.method)
 
 

@@ -98,3 +98,17 @@ def test_notes_of_other_regions_are_translated(mirror):
         assert [t for t in texts if render(t, "fr") is None] == [], slug
         seen |= {t.key for t in texts}
     assert {"note_new_das", "note_new_das_cd", "note_rest_areas", "note_no_lmia_rows"} <= seen
+
+
+@pytest.mark.parametrize("method, french", [
+    ("road network (Statistics Canada RNF, drive; speeds assigned by road class)",
+     "réseau routier (Statistics Canada RNF, voiture; vitesses attribuées par classe de route)"),
+    ("road network (OpenStreetMap, walk 4.8 km/h)", "réseau routier (OpenStreetMap, marche 4,8\u00a0km/h)"),
+    ("transit schedule (GTFS Barrie Transit 2025-12-03 17:00-18:59; straight-line walk x1.3 at 4.8 km/h)",
+     "horaires de transport en commun (GTFS Barrie Transit 2025-12-03 17:00-18:59; marche à vol d'oiseau × 1,3 à 4,8\u00a0km/h)"),
+    ("road network (a.graphml, drive; an unknown note)", None),
+])
+def test_network_and_transit_method_labels_in_french(method, french):
+    from gapmap.output.i18n import network_method_fr
+
+    assert network_method_fr(method) == french
