@@ -162,7 +162,8 @@ def _table_html(table: pd.DataFrame, settings: Settings, what: str) -> str:
            f"{int(n.get('failed', 0))} failed. Method: {esc('; '.join(methods) or 'none')}. "
            f"Map shading: {esc(what)}; click a region for its own map. Worker figures from fewer than "
            f"{k} sites are blanked in public mode. Workers are LMIA-approved positions "
-           "(Primary Agriculture by default), sited at community points or postal-area centroids. "
+           "(Primary Agriculture by default), placed at postal-code, community or rural post-office points, "
+           "else at a postal-area centroid (the starred column). "
            "Click a column header to sort by it (again to reverse); blanks stay last.</p>",
            "<table class='gm-table'><thead><tr>"
            + "".join(f"<th scope='col' data-type='{kind}' aria-sort='none'><button type='button'>{esc(h)}</button></th>"
