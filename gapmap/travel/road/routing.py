@@ -214,12 +214,12 @@ class Nearest:
 
 def prepare_services(services: gpd.GeoDataFrame, categories: Sequence[str], crs: Any) -> gpd.GeoDataFrame:
     """The services of ``categories`` with a geometry, in ``crs``; InputError without ``service_id`` / ``category``."""
-    _check_service_columns(services)
-    if crs is not None and services.crs is not None and not pyproj.CRS.from_user_input(services.crs).equals(crs):
-        services = services.to_crs(crs)
-    svc = services[services["category"].isin(list(categories))]
-    svc = svc[~(svc.geometry.is_empty | svc.geometry.isna())]
-    return svc.reset_index(drop=True)
+    rows, geoms, _ = _service_rows(services, categories, crs)
+    svc = services.iloc[rows].reset_index(drop=True)
+    if _reprojects(services.crs, crs):
+        svc = svc.set_crs(crs, allow_override=True)
+    svc[svc.geometry.name] = geoms
+    return svc
 
 
 def _check_service_columns(services: gpd.GeoDataFrame) -> None:
@@ -242,10 +242,14 @@ def _service_rows(services: gpd.GeoDataFrame, categories: Sequence[str], crs: An
     keep = category.isin(list(categories)).to_numpy(bool) & ~(shapely.is_empty(geoms) | shapely.is_missing(geoms))
     rows = np.flatnonzero(keep)
     geoms = geoms[rows]
-    svc_crs = services.crs
-    if crs is not None and svc_crs is not None and not (svc_crs is crs or pyproj.CRS.from_user_input(svc_crs).equals(crs)):
-        geoms = gpd.GeoSeries(geoms, crs=svc_crs).to_crs(crs).to_numpy()
+    if _reprojects(services.crs, crs):
+        geoms = gpd.GeoSeries(geoms, crs=services.crs).to_crs(crs).to_numpy()
     return rows, geoms, category.to_numpy()[rows]
+
+
+def _reprojects(svc_crs: Any, crs: Any) -> bool:
+    """Whether services in ``svc_crs`` need reprojecting to ``crs`` (both known and different)."""
+    return crs is not None and svc_crs is not None and not (svc_crs is crs or pyproj.CRS.from_user_input(svc_crs).equals(crs))
 
 
 def _nearest(net: RoadNetwork, aug: Augmented, categories: Sequence[str], svc_category: np.ndarray, with_dist: bool = True) -> Nearest:
