@@ -338,11 +338,8 @@ def public_postal_area_share(sites: pd.DataFrame, public_areas: pd.DataFrame | N
     area = sites["area_id"].astype(str).to_numpy() if "area_id" in sites else np.full(len(sites), "")
     # Pieces: the sites split by everything a published cell can select (area, precision, each flag).
     key = pd.DataFrame({"area": area, "coarse": coarse, **{f: sites[f].astype(bool).to_numpy() for f in flags}})
-    piece_keys = sorted(set(map(tuple, key.to_numpy().tolist())), key=str)
-    piece_of = key.apply(tuple, axis=1).map({p: i for i, p in enumerate(piece_keys)}).to_numpy(dtype=int)
-    values = np.zeros((len(piece_keys), 2))
-    np.add.at(values[:, 0], piece_of, 1.0)
-    np.add.at(values[:, 1], piece_of, workers)
+    piece_keys, piece_of = privacy.site_pieces(key)
+    values = privacy.piece_sums(piece_of, len(piece_keys), workers)
     pk = pd.DataFrame(piece_keys, columns=key.columns)
     cells = {privacy.REGION: np.ones(len(pk), dtype=bool), "postal_area": pk["coarse"].to_numpy(dtype=bool)}
     primary, unpublished = [], set()

@@ -246,6 +246,29 @@ def _measures(sites: pd.DataFrame) -> dict[str, list[np.ndarray]]:
     return out
 
 
+def site_pieces(keys: pd.DataFrame) -> tuple[list[tuple], np.ndarray]:
+    """The pieces :func:`protect` sums cells from: the distinct rows of ``keys`` (one row per site).
+
+    Returns the pieces' keys, sorted (by their text, so None and numbers sort too), and each
+    site's piece number.
+    """
+    if not len(keys):
+        return [], np.zeros(0, dtype=int)
+    rows = list(map(tuple, keys.to_numpy(dtype=object).tolist()))
+    piece_ids = sorted(set(rows), key=lambda t: tuple(map(str, t)))
+    number = {p: i for i, p in enumerate(piece_ids)}
+    return piece_ids, np.array([number[r] for r in rows], dtype=int)
+
+
+def piece_sums(piece_of: np.ndarray, n: int, workers: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """Per piece, the (sites, workers) of the sites in ``mask`` (default all): the ``values`` of :func:`protect`."""
+    sel = np.arange(len(piece_of)) if mask is None else mask
+    out = np.zeros((n, 2))
+    np.add.at(out[:, 0], piece_of[sel], 1.0)
+    np.add.at(out[:, 1], piece_of[sel], workers[sel])
+    return out
+
+
 def public_outputs(sites: gpd.GeoDataFrame, areas_table: pd.DataFrame, hexes: gpd.GeoDataFrame | None,
                    coverage: list[dict], *, k: int, resolution: int) -> PublicOutputs:
     """Suppress every worker and site figure of the public outputs with one :func:`protect` pass per measure.
@@ -269,10 +292,7 @@ def public_outputs(sites: gpd.GeoDataFrame, areas_table: pd.DataFrame, hexes: gp
     """
     hex_of = hex_ids(sites, resolution) if len(sites) else pd.Series([], dtype=object)
     area_of = sites["area_id"].astype(object).where(sites["area_id"].notna(), None) if len(sites) else pd.Series([], dtype=object)
-    pieces = pd.DataFrame({"hex": hex_of.to_numpy(), "area": area_of.to_numpy()}, index=sites.index)
-    keys = pieces.apply(tuple, axis=1) if len(sites) else pd.Series([], dtype=object)
-    piece_ids = sorted(set(keys), key=lambda t: (str(t[0]), str(t[1])))
-    piece_of = keys.map({p: i for i, p in enumerate(piece_ids)}).to_numpy(dtype=int) if len(sites) else np.zeros(0, dtype=int)
+    piece_ids, piece_of = site_pieces(pd.DataFrame({"hex": hex_of.to_numpy(), "area": area_of.to_numpy()}))
     n = len(piece_ids)
     area_ids = [a for a in areas_table["area_id"] if a != REGION]
     hex_cells = sorted({p[0] for p in piece_ids})
@@ -282,17 +302,9 @@ def public_outputs(sites: gpd.GeoDataFrame, areas_table: pd.DataFrame, hexes: gp
     a_names, h_names = [f"area:{a}" for a in area_ids], [f"hex:{h}" for h in hex_cells]
     groups = [(REGION, a_names), (REGION, h_names), *[(a, h_names) for a in a_names]]
     workers = sites["workers"].fillna(0).to_numpy(dtype=float)
-
-    def piece_sums(mask: np.ndarray) -> np.ndarray:
-        out = np.zeros((n, 2))
-        np.add.at(out[:, 0], piece_of[mask], 1.0)
-        np.add.at(out[:, 1], piece_of[mask], workers[mask])
-        return out
-
-    everything = np.ones(len(sites), dtype=bool)
-    whole = protect(piece_sums(everything), cells, groups, k)
+    whole = protect(piece_sums(piece_of, n, workers), cells, groups, k)
     measures = _measures(sites)
-    values = {name: np.hstack([piece_sums(m) for m in masks]) for name, masks in measures.items()}
+    values = {name: np.hstack([piece_sums(piece_of, n, workers, m) for m in masks]) for name, masks in measures.items()}
     by_measure = {name: protect(v, cells, groups, k, primary=whole) for name, v in values.items()}
     # Figures published under two measures are hidden under both; protect() runs again with them
     # as primary cells, so their complements are found too.

@@ -45,12 +45,12 @@ def isochrones(
     net = network.to_crs(crs) if crs is not None else network
     svc = prepare_services(services, categories, crs)
     snap, aug, res = solve(net, np.empty(0, dtype=object), svc, categories, access_speed_kmh, with_dist=False)
-    e = net.edges
+    a = net.segment_arrays
     pc = aug.pieces
     seg, f0, f1 = pc["seg"], pc["f0"], pc["f1"]
     span = f1 - f0
-    t_fwd = span * e["time_s"].to_numpy(float)[seg]
-    t_back = span * e["time_back_s"].to_numpy(float)[seg]  # NaN: one-way
+    t_fwd = span * a["time_s"][seg]
+    t_back = span * a["time_back_s"][seg]  # NaN: one-way
     point_xy = np.concatenate([net.node_xy, snap.xy])  # augmented road nodes, services excluded
     rows = []
     for cat in categories:

@@ -117,8 +117,7 @@ def _chains(
         return np.empty(0, dtype=object)
     lines = _graph.substrings(geoms[seg], s0, s1)
     coords, owner = shapely.get_coordinates(lines, return_index=True)
-    first = np.searchsorted(owner, np.arange(len(seg)))
-    last = np.r_[first[1:], len(owner)] - 1
+    first, last = _first_last(owner, len(seg))
     # Ends at a node take the node's exact coordinates, so that chained parts meet exactly.
     at = ends[:, 0] >= 0
     coords[first[at]] = point_xy[ends[at, 0]]
@@ -132,11 +131,16 @@ def _chains(
     drop[last[inner] - 1] |= np.hypot(*(coords[last[inner] - 1] - coords[last[inner]]).T) < 1e-9
     if drop.any():
         coords, owner = coords[~drop], owner[~drop]
-        first = np.searchsorted(owner, np.arange(len(seg)))
-        last = np.r_[first[1:], len(owner)] - 1
+        first, last = _first_last(owner, len(seg))
     partner = _pair_ends(coords, first, last, ends)
     rows, chain = _walk(partner, first, last)
     return shapely.linestrings(coords[rows], indices=chain)
+
+
+def _first_last(owner: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the first and last coordinate of each of ``n`` lines, from the owner of each coordinate row."""
+    first = np.searchsorted(owner, np.arange(n))
+    return first, np.r_[first[1:], len(owner)] - 1
 
 
 def _walk(partner: np.ndarray, first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

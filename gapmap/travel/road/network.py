@@ -95,8 +95,6 @@ def check_mode(mode: str) -> None:
         raise InputError(f"Road networks support modes {', '.join(modes.ROAD_MODES)}, not {mode!r}; pick one with --mode.")
 
 
-#: Old private name, kept for code written against it.
-_check_mode = check_mode
 
 
 # --------------------------------------------------------------------------------------
