@@ -609,7 +609,7 @@ def _geocoding_sentence(sites: gpd.GeoDataFrame, settings: Settings) -> str | No
         return None
     unstated = int(sites["geocode_licence"].fillna("").str.startswith("licence not stated").sum()) if "geocode_licence" in sites else 0
     k = settings.k_anonymity
-    hide = settings.privacy == "public" and any(privacy.is_small(v, 0, k) for v in [*counts.values(), unstated])
+    hide = privacy.counts_hidden([*counts.values(), unstated], settings)
     if hide:
         text = ("Sites are not at farm addresses (ESDC lists only community and postal code): "
                 + "; ".join(f"some {words[p]}" for p in counts)

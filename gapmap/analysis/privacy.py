@@ -65,6 +65,12 @@ def is_small(sites, workers, k: int):
     return ((sites > 0) & (sites < k)) | ((workers > 0) & (workers < k))
 
 
+def counts_hidden(site_counts: Iterable[float], settings) -> bool:
+    """Whether a run's site counts by placement or location basis are left out: public mode and any of them
+    1 to k-1 (then all are, so none comes back as the total minus the others)."""
+    return settings.privacy == "public" and bool(np.any(is_small(list(site_counts), 0, settings.k_anonymity)))
+
+
 def hex_ids(points: gpd.GeoDataFrame, resolution: int) -> pd.Series:
     """H3 cell of each point."""
     ll = points.geometry.to_crs("EPSG:4326")

@@ -396,8 +396,8 @@ def candidate_note(candidates: pd.DataFrame, n_sites_with_radius: int,
     n = int(candidates["origin_id"].nunique())
     pts = candidates.attrs.get("points", {})
     k = settings.k_anonymity if settings is not None else 0
-    hide = (settings is not None and settings.privacy == "public"
-            and any(privacy.is_small(v, 0, k) for v in [n, n_sites_with_radius, *(radius_by_precision or {}).values()]))
+    hide = settings is not None and privacy.counts_hidden([n, n_sites_with_radius, *(radius_by_precision or {}).values()],
+                                                          settings)
     sites_words = "sites" if hide else f"{n} sites"
     if not n_sites_with_radius:
         tail = "no site falls back to a stated radius."

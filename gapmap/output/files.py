@@ -94,11 +94,6 @@ def sites_table(result) -> pd.DataFrame:
     return df.sort_values("site_id").reset_index(drop=True)
 
 
-def _small_to_none(counts: dict, k: int) -> dict:
-    """Counts of sites 1 to k-1 as ``None`` (the threshold rule for per-key tallies)."""
-    return {key: (None if privacy.is_small(v, 0, k) else v) for key, v in counts.items()}
-
-
 def summary(result, public_stats: dict | None, files: list[str], areas: pd.DataFrame | None = None,
             coverage: list[dict] | None = None) -> dict:
     """The ``summary.json`` structure (``areas`` / ``coverage``: the copies to publish, default unsuppressed)."""
@@ -119,9 +114,9 @@ def summary(result, public_stats: dict | None, files: list[str], areas: pd.DataF
         region = areas.iloc[-1] if areas is not None else None
         if region is not None and bool(region.get("suppressed", False)):
             lay_info["sites"]["workers"] = lay_info["sites"]["features"] = None
-        tally = _small_to_none(lay_info["sites"]["geocode_precision"], s.k_anonymity)
+        tally = lay_info["sites"]["geocode_precision"]
         # One blank tally would come back as the site total minus the others: blank them all then.
-        if lay_info["sites"]["features"] is None or any(v is None for v in tally.values()):
+        if lay_info["sites"]["features"] is None or privacy.counts_hidden(tally.values(), s):
             tally = dict.fromkeys(tally)
         lay_info["sites"]["geocode_precision"] = tally
         lay_info["sites"]["rejected_by_reason"] = {

@@ -468,7 +468,7 @@ def rests_on(result, Lr: dict) -> list[str]:
     radii = s.location_radius_m
     counts = [cand.get("sites", 0), *radius.values(), exact]
     # Site counts by geocoding are blanked as summary.json's tally is: all of them when one is small.
-    shown = s.privacy != "public" or not any(privacy.is_small(n, 0, s.k_anonymity) for n in counts)
+    shown = not privacy.counts_hidden(counts, s)
 
     def many(n: int, key: str) -> str:
         return Lr[key].format(n=report_int(n, lang), sites=Lr["site_one"] if n == 1 else Lr["site_many"]) if shown else ""
