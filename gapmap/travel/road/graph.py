@@ -40,9 +40,19 @@ class DirectedEdges:
         return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
     def csr(self, weight: str = "time") -> sp.csr_matrix:
-        """CSR matrix of ``weight``; explicit zeros are kept (scipy treats them as edges)."""
-        data = self.time if weight == "time" else self.length
-        return sp.csr_matrix((data, self.cols, self.indptr), shape=(self.n, self.n))
+        """CSR matrix of ``weight``; explicit zeros are kept (scipy treats them as edges).
+
+        Made once per weight (the edges are frozen; scipy's searches do not write to it): on
+        a small network building it was a tenth of a routing call. Callers must not modify it.
+        """
+        if weight not in self._csr:
+            data = self.time if weight == "time" else self.length
+            self._csr[weight] = sp.csr_matrix((data, self.cols, self.indptr), shape=(self.n, self.n))
+        return self._csr[weight]
+
+    @functools.cached_property
+    def _csr(self) -> dict[str, sp.csr_matrix]:
+        return {}
 
     def reversed(self) -> "DirectedEdges":
         """The same edges pointing the other way (the CSR transpose).

@@ -156,6 +156,8 @@ class RoadNetwork:
         # Snaps of points already placed on this network (routing._SnapMemo, made on first use):
         # a repeat call with the same origins or services skips the STRtree search.
         self._snap_memo: Any = None
+        # The last augmented graph and its inputs (routing._augmented).
+        self._aug_memo: Any = None
 
     # ---- construction -----------------------------------------------------------------
 

@@ -202,6 +202,26 @@ def _augment(net: RoadNetwork, snap: Snap, service_point: np.ndarray, access_s: 
     return Augmented(n=n, p=p, reverse=reverse, pieces=pieces)
 
 
+def _augmented(net: RoadNetwork, snap: Snap, service_point: np.ndarray, access_s: np.ndarray, access_m: np.ndarray) -> Augmented:
+    """:func:`_augment`, remembered for the last inputs on this network (``RoadNetwork._aug_memo``).
+
+    The graph is a function of the snaps and the services' access legs only, so equal
+    inputs give the same arrays; a run calls the router several times with the same origins
+    and services (sweeps, uncertainty, isochrones), and building the graph was a quarter of
+    such a call on Ottawa. Only the last graph is kept (its size is the network's).
+    """
+    key = (snap.seg, snap.frac, service_point, access_s, access_m)
+    with _SNAP_LOCK:
+        memo = net._aug_memo
+        if memo is not None and all(a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+                                    for a, b in zip(memo[0], key)):
+            return memo[1]
+    aug = _augment(net, snap, service_point, access_s, access_m)
+    with _SNAP_LOCK:
+        net._aug_memo = (tuple(np.array(a, copy=True) for a in key), aug)
+    return aug
+
+
 @dataclasses.dataclass
 class Nearest:
     """Per category, for every node of the augmented graph: seconds and metres to the
@@ -239,7 +259,12 @@ def _service_rows(services: gpd.GeoDataFrame, categories: Sequence[str], crs: An
     _check_service_columns(services)
     geoms = services.geometry.to_numpy()
     category = services["category"]
-    keep = category.isin(list(categories)).to_numpy(bool) & ~(shapely.is_empty(geoms) | shapely.is_missing(geoms))
+    wanted = set(categories)
+    if len(services) <= 256:  # pandas' hashing isin costs ~0.1 ms of set-up: most of a small network's call
+        in_cats = np.fromiter((c in wanted for c in category.to_numpy()), dtype=bool, count=len(services))
+    else:
+        in_cats = category.isin(list(wanted)).to_numpy(bool)
+    keep = in_cats & ~(shapely.is_empty(geoms) | shapely.is_missing(geoms))
     rows = np.flatnonzero(keep)
     geoms = geoms[rows]
     if _reprojects(services.crs, crs):
@@ -300,7 +325,7 @@ def _solve(net: RoadNetwork, extra_geoms: np.ndarray, svc_geoms: np.ndarray, svc
     svc_point = np.arange(k, k + len(svc_geoms))
     svc_ok = snap.seg[svc_point] >= 0
     access_m = np.where(svc_ok, snap.dist[svc_point], np.inf)
-    aug = _augment(net, snap, svc_point, access_m / (access_speed_kmh / 3.6), access_m)
+    aug = _augmented(net, snap, svc_point, access_m / (access_speed_kmh / 3.6), access_m)
     res = _nearest(net, aug, categories, svc_category, with_dist)
     return snap, aug, res
 

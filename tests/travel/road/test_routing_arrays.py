@@ -195,3 +195,30 @@ def test_snap_memo_shared_by_threads():
         got = list(pool.map(lambda layer: routing.snap(net, layer), layers * 3))
     for g, w in zip(got, want * 3):
         pd.testing.assert_frame_equal(g, w, check_exact=True)
+
+
+def test_remembered_graph_follows_changed_inputs():
+    """The last augmented graph is reused only for the same snaps and services: alternating
+    origins, services and access speeds on one network gives what a fresh network gives."""
+    rng = np.random.default_rng(8)
+    origin_sets = [gpd.GeoDataFrame(geometry=shapely.points(rng.uniform(0, 500, (60, 2))), crs=CRS,
+                                    index=[f"o{i}" for i in range(60)]) for _ in range(2)]
+    service_sets = [
+        gpd.GeoDataFrame({"service_id": [1, 2], "name": ["A", "B"], "category": ["a", "a"]},
+                         geometry=[shapely.Point(10, 490), shapely.Point(480, 30)], crs=CRS),
+        gpd.GeoDataFrame({"service_id": [1, 2], "name": ["A", "B"], "category": ["a", "a"]},
+                         geometry=[shapely.Point(10, 490), shapely.Point(260, 205)], crs=CRS),  # one service moved
+    ]
+    net = grid_network()
+    calls = [(0, 0, 4.8), (0, 0, 4.8), (0, 1, 4.8), (1, 1, 4.8), (1, 1, 9.6), (0, 0, 4.8)]
+    for o, s, speed in calls:
+        got = nw.network_travel_times(net, origin_sets[o], service_sets[s], ["a"], access_speed_kmh=speed)
+        want = nw.network_travel_times(grid_network(), origin_sets[o], service_sets[s], ["a"], access_speed_kmh=speed)
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+    # the moved service is what changed the answer (hand check): the origin lies on the street
+    # y = 200; service 2 first at (480, 30): 20 m off the street x = 500, then 170 m up it and 240 m
+    # along y = 200 (430 m); then at (260, 205), 5 m off the origin's street right beside it
+    near = gpd.GeoDataFrame(geometry=[shapely.Point(260, 200)], crs=CRS, index=["x"])
+    d = [nw.network_travel_times(net, near, svc, ["a"]).iloc[0] for svc in service_sets + service_sets]
+    assert [r["service_id"] for r in d] == ["2"] * 4
+    assert [r["distance_m"] for r in d] == pytest.approx([430.0, 5.0, 430.0, 5.0])
