@@ -60,7 +60,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from gapmap import geo
 from gapmap.errors import InputError
-from gapmap.analysis.access import od_matrix_straight_line
+from gapmap.analysis.access import od_matrix_straight_line, straight_pairs
 from gapmap.settings import Settings
 from gapmap.layers.demand import hex_cells
 
@@ -188,6 +188,22 @@ def _coverage(demand_ids: np.ndarray, facility_ids: np.ndarray, matrix: pd.DataF
     ok = (i >= 0) & (j >= 0)
     data = np.ones(int(ok.sum()), dtype=bool)
     return sparse.csr_matrix((data, (i[ok], j[ok])), shape=(len(demand_ids), len(facility_ids)), dtype=bool)
+
+
+def _straight_coverage(demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, settings: Settings | None,
+                       threshold: float) -> tuple[sparse.csr_matrix, str | None]:
+    """:func:`_coverage` of the straight-line matrix, from the pairs' positions (no table of ids).
+
+    The same matrix (indices sorted, as the sorted table gave them) and the matrix's method
+    label (None without pairs).
+    """
+    pairs = straight_pairs(demand, facilities, settings, threshold, origin_id="origin_id", service_id="candidate_id")
+    shape = (len(demand), len(facilities))
+    if pairs is None:
+        return sparse.csr_matrix(shape, dtype=bool), None
+    cover = sparse.csr_matrix((np.ones(len(pairs.i), dtype=bool), (pairs.i, pairs.j)), shape=shape, dtype=bool)
+    cover.sort_indices()
+    return cover, (pairs.method if len(pairs.i) else None)
 
 
 def _weights(demand: pd.DataFrame, objective: str | Mapping[str, float]) -> tuple[np.ndarray, dict[str, np.ndarray], str]:
@@ -383,10 +399,9 @@ def locate(demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, *, threshold_
     w, cols, label = _weights(demand, objective)
     method = None
     if matrix is None:
-        matrix = od_matrix_straight_line(demand, candidates.to_crs(demand.crs), settings, threshold_min,
-                                         origin_id="origin_id", service_id="candidate_id")
-        method = str(matrix["method"].iloc[0]) if len(matrix) else None
-    cover = _coverage(d_ids, c_ids, matrix, threshold_min, "candidate")
+        cover, method = _straight_coverage(demand, candidates.to_crs(demand.crs), settings, threshold_min)
+    else:
+        cover = _coverage(d_ids, c_ids, matrix, threshold_min, "candidate")
     before = _covered_by_existing(demand, d_ids, existing, existing_matrix, settings, threshold_min)
     coverable = before | (np.asarray(cover.sum(axis=1)).ravel() > 0)
     w2 = cols[tie] if tie else np.zeros(len(d_ids))

@@ -187,3 +187,28 @@ def test_reduce_drops_exactly_the_dominated_candidates_on_random_covers():
         expected = [j for j in range(n_c) if sets[j] and not any(sets[j] <= sets[i] for i in range(j))]
         _, _, kept = _reduce(sp.csr_matrix(dense), [np.ones(n_d)])
         assert kept.tolist() == expected
+
+
+def test_straight_line_cover_is_every_pair_within_the_threshold():
+    """The cover built from the KD-tree's pairs equals a dense distance check, and the matrix the
+    public straight-line table gives (the same pairs, sorted, as ids)."""
+    rng = np.random.default_rng(5)
+    crs = "EPSG:32617"
+    dem = gpd.GeoDataFrame({"origin_id": [f"d{i}" for i in range(300)]},
+                           geometry=gpd.points_from_xy(*rng.uniform(0, 40_000, (2, 300))), crs=crs)
+    cand = gpd.GeoDataFrame({"candidate_id": [f"c{j}" for j in range(120)]},
+                            geometry=gpd.points_from_xy(*rng.uniform(0, 40_000, (2, 120))), crs=crs)
+    # one pair exactly on the 15-min cut-off: 60 km/h x 15 min = 15 km travelled = 15 / 1.3 km straight
+    dem.loc[0, "geometry"], cand.loc[0, "geometry"] = Point(0, 0), Point(15_000 / 1.3, 0)
+    settings = Settings(mode="drive", speeds_kmh={"drive": 60.0, "bike": 15.0, "walk": 4.8}, circuity=1.3)
+    cover, method = siting._straight_coverage(dem, cand, settings, 15.0)
+    dx = np.subtract.outer(dem.geometry.x.to_numpy(), cand.geometry.x.to_numpy())
+    dy = np.subtract.outer(dem.geometry.y.to_numpy(), cand.geometry.y.to_numpy())
+    want = np.hypot(dx, dy) * 1.3 / (60 / 3.6) / 60 <= 15.0 + 1e-12
+    assert cover.has_sorted_indices and cover.dtype == bool
+    np.testing.assert_array_equal(cover.toarray(), want)
+    assert cover[0, 0] and "straight" in method
+    from gapmap.analysis.access import od_matrix_straight_line
+    table = od_matrix_straight_line(dem, cand, settings, 15.0, service_id="candidate_id")
+    via_table = siting._coverage(dem["origin_id"].to_numpy(), cand["candidate_id"].to_numpy(), table, 15.0, "candidate")
+    assert (via_table != cover).nnz == 0 and np.array_equal(via_table.indices, cover.indices)
