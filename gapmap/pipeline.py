@@ -257,7 +257,7 @@ def analyze(
     language: str | None = None,
     hours_file: str | os.PathLike | None = None,
     assume_hours: dict[str, str] | None = None,
-    network=None,
+    network="auto",
     network_map: str | os.PathLike | None = None,
     speed_table: str | os.PathLike | None = None,
     network_crs: str | None = None,
@@ -307,8 +307,9 @@ def analyze(
         ``{category: "Mo-Fr 09:00-17:00"}`` for services of that category with no hours: a
         stated assumption, listed in the approximations.
     network : str, path or RoadNetwork, optional
-        ``"auto"`` (cached network for the region, else an OSMnx download, else the labelled
-        straight-line fallback, said once in the notes), ``"straight"``, a ``.osm.pbf`` /
+        ``"auto"`` (the default, as for ``gapmap analyze``: cached network for the region, else an
+        OSMnx download, else the labelled straight-line fallback, said once in the notes),
+        ``"straight"`` (or None), a ``.osm.pbf`` /
         ``.osm`` / ``.graphml`` path, a road centreline file (shapefile, GeoPackage, GeoJSON, CSV;
         see :mod:`gapmap.travel.road.segments`), a network dataset id (``rnf_ottawa_2021``), or a
         loaded :class:`gapmap.travel.road.network.RoadNetwork`. With ``"auto"``, a region whose
@@ -644,11 +645,12 @@ def _resolve_network(spec, boundary: gpd.GeoDataFrame, settings: Settings, notes
         return spec  # already a RoadNetwork
     from gapmap.travel.road.load import load_network
 
-    chosen = ""
+    chosen, chosen_params = "", {}
     if (str(spec) == "auto" and network_map is None and region is not None and region.network_dataset
             and catalog.available(region.network_dataset, data_dir)):
         # The region's own network is in the offline mirror: no download, no flag needed.
         spec = region.network_dataset
+        chosen_params = {"region": region.name, "title": catalog.dataset(spec).title}
         chosen = f"chosen by default for {region.name} from the offline mirror ({catalog.dataset(spec).title}): "
     # Transit runs use a walking network for the legs to, between and from stops.
     net_mode = "walk" if settings.mode == "transit" else settings.mode
@@ -668,12 +670,15 @@ def _resolve_network(spec, boundary: gpd.GeoDataFrame, settings: Settings, notes
     else:
         net = load.network
         label = f" Travel times: {net.method}." if net.speed_note else ""
-        notes.append(f"Road network: {chosen}{load.reason}.{label}")
+        report = dataclasses.asdict(load.report) if load.report is not None else None
+        notes.append(Message(f"Road network: {chosen}{load.reason}.{label}", "note_road_network", **chosen_params,
+                             reason=load.reason, report=report, method=net.method if net.speed_note else None))
         outside = _uncovered_share(net, boundary)
         if outside > 0.05:
             # e.g. the City of Kingston's centreline inside the larger Frontenac census division
-            notes.append(f"The road network covers only {1 - outside:.0%} of the region's area: places beyond it are "
-                         "timed with a long off-road walk (snap_flag), not on roads.")
+            notes.append(Message(f"The road network covers only {1 - outside:.0%} of the region's area: places beyond it are "
+                                 "timed with a long off-road walk (snap_flag), not on roads.", "note_road_partial",
+                                 share=1 - outside))
     for n in notes[first:]:
         _say(progress, f"note: {n}")
     return load.network

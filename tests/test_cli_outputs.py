@@ -243,3 +243,14 @@ def test_internal_headline_adds_up(mirror, tmp_path):
     assert head["workers_beyond"] == sum(a["workers_beyond"] for a in head["by_area"])
     areas = pd.read_csv(tmp_path / "areas.csv")
     assert areas["sites"].notna().all()  # nothing suppressed in internal mode
+
+
+def test_python_api_and_cli_give_the_same_files(ck_run, tmp_path):
+    """`gapmap.run("chatham-kent")` (Jupyter) and `gapmap analyze --region chatham-kent` share every
+    default, the road network's included: the same bytes."""
+    _, api_files = ck_run
+    res = CliRunner().invoke(main, ["analyze", "--region", "chatham-kent", "--out", str(tmp_path), "-q"])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(api_files)
+    for name, path in api_files.items():
+        assert (tmp_path / name).read_bytes() == path.read_bytes(), name

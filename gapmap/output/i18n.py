@@ -403,6 +403,49 @@ def _fr_census_source(text: str) -> str:
     return re.sub(r", CSD (\d+)", r", SDR \1", text)
 
 
+def _fr_segment_report(r: dict) -> str:
+    """:meth:`gapmap.travel.road.segments.SegmentReport.sentence` in French. The exclusion labels
+    come from the mapping file (its own words), so they are quoted as they are."""
+    n = lambda v: report_int(v, "fr")  # noqa: E731
+    shipped = re.fullmatch(r"the gapmap mapping '(.+)'", r["mapping"])
+    mapping = f"la correspondance gapmap « {shipped[1]} »" if shipped else r["mapping"]
+    excl = "; ".join(f"{n(k)} « {why} »" for why, k in r["dropped_excluded"].items() if k)
+    return (
+        f"{r['source']} lu avec {mapping} : {n(r['rows_read'])} lignes, {n(r['segments'])} segments "
+        f"({n(r['oneway_segments'])} à sens unique) et {n(r['nodes'])} nœuds conservés; "
+        + (f"{n(r['parts_exploded'])} lignes multiparties éclatées, " if r["parts_exploded"] else "")
+        + (f"retirés : {excl}; " if excl else "")
+        + (f"{n(r['dropped_no_geometry'])} lignes sans géométrie retirées; " if r["dropped_no_geometry"] else "")
+        + f"{n(r['dropped_zero_length'])} de longueur nulle retirés; {n(r['junctions_split'])} jonctions en T coupées; "
+        f"la plus grande des {n(r['components'])} composantes conservée ({n(r['dropped_small_components'])} segments, "
+        f"{report_pct(r['share_length_dropped'], 'fr', 1)} de la longueur retirés)"
+        + (f"; vitesses par classe selon {'la table donnée' if r['speed_table'] == 'the given table' else r['speed_table']} "
+           "là où elle nomme une classe" if r["speed_table"] else "")
+    )
+
+
+def _fr_road_network(p: dict) -> str | None:
+    """The note saying which road network a run used (``pipeline._resolve_network``)."""
+    chosen = (f"choisi par défaut pour {place_name(p['region'], 'fr')} dans le miroir hors ligne ({p['title']}) : "
+              if p.get("region") else "")
+    reason = p["reason"]
+    if p.get("report") is not None:
+        body = _fr_segment_report(p["report"])
+    elif reason.startswith("road network read from "):
+        body = "réseau routier lu depuis " + reason.removeprefix("road network read from ")
+    elif reason.startswith("cached road network "):
+        body = "réseau routier en cache " + reason.removeprefix("cached road network ")
+    else:
+        return None  # e.g. a download's own error text
+    label = ""
+    if p.get("method"):
+        method = network_method_fr(p["method"])
+        if method is None:
+            return None
+        label = f" Temps de déplacement : {method}."
+    return f"Réseau routier : {chosen}{body}.{label}"
+
+
 def _fr_new_das(p: dict) -> str:
     n = p["n"]
     return (f"{report_int(n, 'fr')} {_plural(n, 'AD est nouvelle', 'AD sont nouvelles')} depuis 2016 "
@@ -473,6 +516,10 @@ MESSAGES_FR: dict[str, Any] = {
     "note_road_fallback": lambda p: (f"Réseau routier : {_FR_ROAD_REASONS[p['reason_key']].format(**p)}; les temps de "
                                      "déplacement suivent l'approximation à vol d'oiseau." if p.get("reason_key") in _FR_ROAD_REASONS
                                      else None),
+    "note_road_network": _fr_road_network,
+    "note_road_partial": lambda p: (f"Le réseau routier ne couvre que {report_pct(p['share'], 'fr')} de la superficie de la "
+                                    "région : les lieux au-delà sont chronométrés avec une longue marche hors route "
+                                    "(snap_flag), et non sur les routes."),
     "note_odhf_locations": _fr_odhf,
     "note_no_lmia_rows": lambda p: ("Aucune ligne EIMT du volet " + ", ".join(_FR_STREAMS.get(s, s) for s in p["streams"])
                                     + " n'est placée dans la région."),
@@ -549,6 +596,7 @@ def message_html(text: str, lang: str) -> str:
 #: French for the English words of names and attributions the map and report print (region, wards, sources).
 _FR_NAMES = (
     (re.compile(r"^Ward (\d+)$"), r"Quartier \1"),
+    (re.compile(r"^([AEIOUÉÈ].*) LIP$"), r"PLI d'\1"),  # elision: PLI d'Ottawa
     (re.compile(r"^(.+) LIP$"), r"PLI de \1"),
     (re.compile(r"^Municipality of "), "Municipalité de "),
     (re.compile(r"^City of "), "Ville de "),

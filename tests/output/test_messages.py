@@ -112,3 +112,31 @@ def test_network_and_transit_method_labels_in_french(method, french):
     from gapmap.output.i18n import network_method_fr
 
     assert network_method_fr(method) == french
+
+
+def test_road_network_notes_in_french():
+    """The note naming the road network a run used, and the partial-coverage note, have French
+    (hand-written expectations; the mapping's own exclusion labels are quoted as they are)."""
+    report = {"source": "roads.gpkg", "mapping": "the gapmap mapping 'rnf'", "rows_read": 12345, "segments": 12000,
+              "oneway_segments": 0, "nodes": 9001, "parts_exploded": 2, "dropped_no_geometry": 0,
+              "dropped_excluded": {"rapid transit": 143, "ferry": 0}, "dropped_zero_length": 1, "junctions_split": 3,
+              "components": 4, "dropped_small_components": 16, "share_length_dropped": 0.0123, "speed_table": ""}
+    note = Message("Road network: (English)", "note_road_network", region="Ottawa LIP", title="RNF 2021",
+                   reason="(English)", report=report,
+                   method="road network (Statistics Canada RNF, drive; speeds assigned by road class)")
+    assert render(note, "fr") == (
+        "Réseau routier : choisi par défaut pour PLI d'Ottawa dans le miroir hors ligne (RNF 2021) : roads.gpkg lu avec "
+        "la correspondance gapmap « rnf » : 12\u202f345 lignes, 12\u202f000 segments (0 à sens unique) et 9\u202f001 nœuds "
+        "conservés; 2 lignes multiparties éclatées, retirés : 143 « rapid transit »; 1 de longueur nulle retirés; "
+        "3 jonctions en T coupées; la plus grande des 4 composantes conservée (16 segments, 1,2\u00a0% de la longueur "
+        "retirés). Temps de déplacement : réseau routier (Statistics Canada RNF, voiture; vitesses attribuées par "
+        "classe de route).")
+    cached = Message("Road network: cached road network /c/ck.npz.", "note_road_network", reason="cached road network /c/ck.npz",
+                     report=None, method=None)
+    assert render(cached, "fr") == "Réseau routier : réseau routier en cache /c/ck.npz."
+    # a download's own error text has no French: the note stays English (marked lang="en" in HTML)
+    odd = Message("Road network: road network downloaded from OpenStreetMap (not cached: disk full).", "note_road_network",
+                  reason="road network downloaded from OpenStreetMap (not cached: disk full)", report=None, method=None)
+    assert render(odd, "fr") is None
+    partial = Message("The road network covers only 62% of the region's area: ...", "note_road_partial", share=0.62)
+    assert render(partial, "fr").startswith("Le réseau routier ne couvre que 62\u00a0% de la superficie de la région")

@@ -42,12 +42,15 @@ class NetworkLoad:
         The cache file read or written by ``auto``.
     downloaded : bool
         True when ``auto`` fetched the network from OpenStreetMap in this call.
+    report : SegmentReport or None
+        What reading a centreline file did (``reason`` is its sentence), for notes in other languages.
     """
 
     network: RoadNetwork | None
     reason: str
     cache_path: Path | None = None
     downloaded: bool = False
+    report: Any = None
 
 
 def default_cache_dir() -> Path:
@@ -163,7 +166,7 @@ def load_network(
         net, report = segments.read_segments(path, default_map, mode=mode, crs=crs, source_crs=source_crs,
                                              boundary=boundary if isinstance(boundary, gpd.GeoDataFrame) else None,
                                              layer=layer, speed_table=speed_table)
-        load = NetworkLoad(net, report.sentence())
+        load = NetworkLoad(net, report.sentence(), report=report)
     else:
         net = read_network_file(spec, mode=mode, boundary=boundary, crs=crs)
         load = NetworkLoad(net, f"road network read from {net.source}")
