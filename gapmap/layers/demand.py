@@ -438,7 +438,19 @@ def _centre_cells(shape, crs, resolution: int, buffer_edges: float) -> list[str]
     """Sorted ids of the cells whose centre is inside ``shape`` (projected) buffered by that many average edges."""
     search = shape.buffer(buffer_edges * h3.average_hexagon_edge_length(resolution, unit="m")) if buffer_edges else shape
     search_ll = gpd.GeoSeries([search], crs=crs).to_crs("EPSG:4326").iloc[0]
-    return sorted(set(h3.geo_to_cells(search_ll, resolution))) if not search_ll.is_empty else []
+    if search_ll.is_empty:
+        return []
+    # h3 tests every cell centre against every vertex of the shape (Northwestern Ontario: 8 s for
+    # 689k cells and 4.6k vertices); the cells of the convex hull, kept where GEOS finds their
+    # centre inside the shape (the same planar lat/lng test), are the same cells in ~1/3 of the time
+    # (checked on every region's boundary, with and without the buffer).
+    if search_ll.convex_hull.geom_type != "Polygon":  # a degenerate shape: h3 on it directly
+        return sorted(set(h3.geo_to_cells(search_ll, resolution)))
+    hull = np.array(h3.geo_to_cells(search_ll.convex_hull, resolution), dtype=object)
+    if hull.size == 0:
+        return []
+    lat, lng = np.array([h3.cell_to_latlng(c) for c in hull]).T
+    return sorted(set(hull[shapely.contains_xy(search_ll, lng, lat)]))
 
 
 def aggregate_to_hexes(points: gpd.GeoDataFrame, value_cols: str | Sequence[str], resolution: int) -> gpd.GeoDataFrame:

@@ -151,3 +151,25 @@ def test_hex_cells_are_the_centre_grid_ids(mirror):
     grid = hex_grid(boundary.gdf, 8, contain="center")
     assert hex_cells(boundary.gdf, 8) == grid["hex_id"].tolist()
     assert len(grid) > 1000
+
+
+def test_hex_cells_equal_h3s_own_fill_on_concave_shapes_with_holes():
+    """The hull-then-filter fill gives exactly h3's own polygon fill (the oracle: h3.geo_to_cells on the
+    shape itself) on a C-shaped polygon with a hole and a two-part shape (real boundaries: above)."""
+    import h3
+    import shapely
+    from shapely.geometry import MultiPolygon, Polygon
+
+    from gapmap.layers.demand import hex_cells
+
+    crs = "EPSG:32617"
+    x0, y0 = 420_000.0, 4_680_000.0
+    c_shape = Polygon([(x0, y0), (x0 + 30_000, y0), (x0 + 30_000, y0 + 6_000), (x0 + 6_000, y0 + 6_000),
+                       (x0 + 6_000, y0 + 24_000), (x0 + 30_000, y0 + 24_000), (x0 + 30_000, y0 + 30_000), (x0, y0 + 30_000)],
+                      holes=[[(x0 + 1_000, y0 + 10_000), (x0 + 4_000, y0 + 10_000), (x0 + 4_000, y0 + 20_000), (x0 + 1_000, y0 + 20_000)]])
+    two = MultiPolygon([shapely.box(x0, y0, x0 + 8_000, y0 + 8_000), shapely.box(x0 + 40_000, y0, x0 + 41_000, y0 + 900)])
+    for shape in (c_shape, two):
+        gdf = gpd.GeoDataFrame(geometry=[shape], crs=crs)
+        ll = gdf.to_crs("EPSG:4326").geometry.iloc[0]
+        want = sorted(set(h3.geo_to_cells(ll, 8)))
+        assert len(want) > 10 and hex_cells(gdf, 8) == want
