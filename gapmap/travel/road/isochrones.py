@@ -7,7 +7,9 @@ threshold, buffered by :data:`~gapmap.travel.road.network.ISOCHRONE_BUFFER_M` an
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import geopandas as gpd
 import numpy as np
@@ -52,21 +54,35 @@ def isochrones(
     t_fwd = span * a["time_s"][seg]
     t_back = span * a["time_back_s"][seg]  # NaN: one-way
     point_xy = np.concatenate([net.node_xy, snap.xy])  # augmented road nodes, services excluded
-    rows = []
-    for cat in categories:
+    thresholds = sorted(float(x) for x in thresholds_min)
+    geoms = net.segment_geoms  # built here, not lazily by two threads at once
+
+    def polygons(cat: str) -> list[shapely.Geometry]:
         node_time = res.time[cat][: aug.n + aug.p]
         # Each threshold adds only its new parts to the previous threshold's polygon.
-        nested = isochrones_fast.NestedUnion(net.segment_geoms, point_xy, buffer_m)
-        for thr in sorted(float(x) for x in thresholds_min):
+        nested = isochrones_fast.NestedUnion(geoms, point_xy, buffer_m)
+        out = []
+        for thr in thresholds:
             part_seg, s0, s1, ends, touched = _reachable_parts(pc, t_fwd, t_back, node_time, thr * 60.0)
             # Reached nodes that no road part touches (e.g. a service at the start of a
             # one-way dead end) still count, as points.
             alone = (node_time <= thr * 60.0) & ~touched & np.isfinite(point_xy[:, 0])
-            geom = nested.add(part_seg, s0, s1, ends, np.flatnonzero(alone))
-            rows.append({
-                "category": cat, "threshold_min": thr, "mode": net.mode, "method": net.method,
-                "geometry": shapely.Polygon() if geom.is_empty else geom,
-            })
+            out.append(nested.add(part_seg, s0, s1, ends, np.flatnonzero(alone)))
+        return out
+
+    # Categories are independent and shapely releases the GIL inside GEOS, so they run on threads
+    # (wall time, not CPU); map keeps the categories' order, so the result does not depend on timing.
+    workers = min(len(categories), os.cpu_count() or 1)
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            per_cat = list(pool.map(polygons, categories))
+    else:
+        per_cat = [polygons(cat) for cat in categories]
+    rows = [
+        {"category": cat, "threshold_min": thr, "mode": net.mode, "method": net.method,
+         "geometry": shapely.Polygon() if geom.is_empty else geom}
+        for cat, polys in zip(categories, per_cat) for thr, geom in zip(thresholds, polys)
+    ]
     return gpd.GeoDataFrame(rows, columns=["category", "threshold_min", "mode", "method", "geometry"], geometry="geometry", crs=net.crs)
 
 
