@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import geopandas as gpd
 import numpy as np
@@ -57,31 +56,24 @@ def isochrones(
     thresholds = sorted(float(x) for x in thresholds_min)
     geoms = net.segment_geoms  # built here, not lazily by two threads at once
 
-    def polygons(cat: str) -> list[shapely.Geometry]:
+    parts = []
+    for cat in categories:
         node_time = res.time[cat][: aug.n + aug.p]
-        # Each threshold adds only its new parts to the previous threshold's polygon.
-        nested = isochrones_fast.NestedUnion(geoms, point_xy, buffer_m)
-        out = []
+        mine = []
         for thr in thresholds:
             part_seg, s0, s1, ends, touched = _reachable_parts(pc, t_fwd, t_back, node_time, thr * 60.0)
             # Reached nodes that no road part touches (e.g. a service at the start of a
             # one-way dead end) still count, as points.
             alone = (node_time <= thr * 60.0) & ~touched & np.isfinite(point_xy[:, 0])
-            out.append(nested.add(part_seg, s0, s1, ends, np.flatnonzero(alone)))
-        return out
-
-    # Categories are independent and shapely releases the GIL inside GEOS, so they run on threads
-    # (wall time, not CPU); map keeps the categories' order, so the result does not depend on timing.
-    workers = min(len(categories), os.cpu_count() or 1)
-    if workers > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            per_cat = list(pool.map(polygons, categories))
-    else:
-        per_cat = [polygons(cat) for cat in categories]
+            mine.append((part_seg, s0, s1, ends, np.flatnonzero(alone)))
+        parts.append(mine)
+    # GEOS releases the GIL: the unions run on threads (wall time, not CPU); the result does not depend
+    # on the number of threads or on timing.
+    polys = isochrones_fast.nested_polygons(geoms, point_xy, buffer_m, parts, workers=min(4, os.cpu_count() or 1))
     rows = [
         {"category": cat, "threshold_min": thr, "mode": net.mode, "method": net.method,
          "geometry": shapely.Polygon() if geom.is_empty else geom}
-        for cat, polys in zip(categories, per_cat) for thr, geom in zip(thresholds, polys)
+        for cat, mine in zip(categories, polys) for thr, geom in zip(thresholds, mine)
     ]
     return gpd.GeoDataFrame(rows, columns=["category", "threshold_min", "mode", "method", "geometry"], geometry="geometry", crs=net.crs)
 
