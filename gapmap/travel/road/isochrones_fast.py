@@ -2,7 +2,7 @@
 
 The polygon of a threshold is the set of points within the buffer distance of the reached road parts. GEOS
 spends most of the time (Ottawa RNF, hospital 15 min: 26,621 parts, ~1.07M buffer vertices) overlaying
-tens of thousands of overlapping capsules. Two reductions keep the set and shrink that work:
+tens of thousands of overlapping capsules. These keep the set and shrink that work (threads: the wall time only):
 
 - **chains**: reached parts that meet end to end at a road node and continue almost straight (turn of at most
   :data:`MAX_TURN_DEG`) are joined into one line, found by graph topology (numpy pairing of part ends at
@@ -20,8 +20,18 @@ tens of thousands of overlapping capsules. Two reductions keep the set and shrin
   ``k``, so the set is the same up to slivers where the smaller part's approximated round cap pokes past the
   larger one's approximated join (2.5e-9 of the area on Ottawa, 30 min); the result keeps them, so nesting
   holds by construction, up to the overlay's rounding.
+- **shared parts**: the categories reach mostly the same roads (Ottawa, 15 min: 26,279 of hospital's 26,621 and
+  primary care's 30,494 parts), so at each threshold the new parts all categories share are unioned once and
+  each category's polygon is that union plus its own new parts (Ottawa 1.4-1.5x less CPU than one union per
+  category). The same sets, up to the same join and overlay slivers;
+- **threads**: GEOS releases the GIL, so the unions of the pieces (shared parts, each category's new parts at
+  each threshold) run as independent tasks on a thread pool and only the nesting waits for them. Each task's
+  input is fixed before any runs, so the bytes do not depend on the number of threads or on timing; the CPU
+  time does not shrink, the wall time does when a second core is free.
 
-Measured and left out (``benchmarks/README.md``): buffering one MultiLineString or the ``line_merge`` of all
+Measured and left out (``benchmarks/README.md``): ``disjoint_subset_union_all``, a Hilbert order or a
+neighbours-first union tree of the buffers, ``union_all(grid_size=...)``, simplifying the lines first (GEOS
+simplifies buffer input itself), flat caps (no cheaper: the overlaps cost, not the caps); buffering one MultiLineString or the ``line_merge`` of all
 lines (GEOS nodes every offset curve at once: 158-227 s), per-tile unions, dropping parts inside a cell grid's proven core, and a face
 decomposition of the reached graph (``polygonize``; faces minus their inward buffer as a coverage): each no
 faster than this on Ottawa, because the buffers of the parts on the rim (dead ends, the outer edge) still need
