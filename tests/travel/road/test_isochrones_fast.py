@@ -131,6 +131,14 @@ def test_two_categories_sharing_parts_equal_the_direct_union():
     # The shared start is really used: the first thresholds overlap.
     h2, p2 = fast.geometry.iloc[0], fast.geometry.iloc[3]
     assert shapely.area(shapely.intersection(h2, p2)) > 0.3 * min(h2.area, p2.area)
+    # A shared piece split into a west and an east half (two tasks) still gives the direct union.
+    old_split = isochrones_fast.SPLIT_PARTS
+    try:
+        isochrones_fast.SPLIT_PARTS = 50
+        split, _ = _check(net, svc, [2.0, 5.0, 8.0], categories=("hospital", "primary_care"))
+    finally:
+        isochrones_fast.SPLIT_PARTS = old_split
+    assert [shapely.to_wkb(g) for g in split.geometry] != [shapely.to_wkb(g) for g in fast.geometry]
 
 
 def _lines(coords_list):
