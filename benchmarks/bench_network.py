@@ -256,11 +256,22 @@ def compare(net: nw.RoadNetwork, label: str, *, with_isochrones: bool = True, wi
               f"(pandana stores float32)")
     res.update(pandana_query_s=t_pq, pandana_build_s=t_build)
     if with_isochrones:
-        t_iso, iso = timed(lambda: nw.isochrones(net, svc, CATEGORIES, THRESHOLDS_MIN))
-        r = t_iso / t_gap
-        print(f"gapmap isochrones ({len(iso)} polygons, 100 m buffer) {t_iso:9.3f} s   -> {r:.0f}x node_travel_times "
-              f"(target <= 10x: {'met' if r <= 10 else 'MISSED'})")
-        res["isochrones_s"] = t_iso
+        # In turns with node_travel_times, best of 3, wall and CPU (time.process_time counts every thread; the
+        # isochrones' unions run on threads, so wall < CPU when a second core is free).
+        runs = {"iso": lambda: nw.isochrones(net, svc, CATEGORIES, THRESHOLDS_MIN),
+                "tt": lambda: nw.node_travel_times(net, svc, CATEGORIES)}
+        best, iso = {k: [np.inf, np.inf] for k in runs}, None
+        for _ in range(3):
+            for k, fn in runs.items():
+                w, c = time.perf_counter(), time.process_time()
+                out = fn()
+                best[k] = [min(best[k][0], time.perf_counter() - w), min(best[k][1], time.process_time() - c)]
+                iso = out if k == "iso" else iso
+        (iw, ic), (tw, tc) = best["iso"], best["tt"]
+        print(f"gapmap isochrones ({len(iso)} polygons, 100 m buffer) wall {iw:.3f} s, CPU {ic:.3f} s; node_travel_times "
+              f"wall {tw:.3f} s, CPU {tc:.3f} s -> wall {iw / tw:.0f}x, CPU {ic / tc:.0f}x (target <= 10x: "
+              f"{'met' if iw / tw <= 10 else 'MISSED'} by wall, {'met' if ic / tc <= 10 else 'MISSED'} by CPU)")
+        res.update(isochrones_s=iw, isochrones_cpu_s=ic)
     return res
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -161,12 +162,21 @@ def main() -> None:
           f"-> gapmap (hospital, all origins) is {t_ego / t_gap1:6.1f}x faster")
 
     if not args.no_iso:
-        t_iso, iso = timed(lambda: nw.isochrones(net, services, CATEGORIES, THRESHOLDS_MIN))
-        r_cold, r_rep = t_iso / t_cold, t_iso / t_gap
-        print(f"isochrones 2 categories x 3 thresholds {t_iso:8.3f} s   -> {r_cold:6.1f}x the travel-time computation "
-              f"as a run does it (snapping afresh), {r_rep:.1f}x the repeat call (target <= 10: "
-              f"{'met' if r_cold <= 10 else 'MISSED'})")
-
+        # Isochrones and the travel-time call a run makes (snapping afresh), in turns, best of 3, wall and CPU
+        # (time.process_time counts every thread; the isochrones' unions run on threads, so wall < CPU on a free core).
+        runs = {"iso": lambda: nw.isochrones(net, services, CATEGORIES, THRESHOLDS_MIN), "tt": cold}
+        best = {k: [np.inf, np.inf] for k in runs}
+        for _ in range(3):
+            for k, fn in runs.items():
+                w, c = time.perf_counter(), time.process_time()
+                fn()
+                best[k] = [min(best[k][0], time.perf_counter() - w), min(best[k][1], time.process_time() - c)]
+        (iw, ic), (tw, tc) = best["iso"], best["tt"]
+        print(f"isochrones 2 categories x 3 thresholds  wall {iw:6.3f} s, CPU {ic:6.3f} s; travel-time call (snapping "
+              f"afresh) wall {tw:.3f} s, CPU {tc:.3f} s")
+        print(f"  isochrones / travel-time computation: wall {iw / tw:5.1f}x, CPU {ic / tc:5.1f}x (target <= 10: "
+              f"{'met' if iw / tw <= 10 else 'MISSED'} by wall, {'met' if ic / tc <= 10 else 'MISSED'} by CPU); "
+              f"wall {iw / t_gap:.1f}x the repeat call")
 
 if __name__ == "__main__":
     main()

@@ -7,6 +7,7 @@ threshold, buffered by :data:`~gapmap.travel.road.network.ISOCHRONE_BUFFER_M` an
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import geopandas as gpd
@@ -52,21 +53,28 @@ def isochrones(
     t_fwd = span * a["time_s"][seg]
     t_back = span * a["time_back_s"][seg]  # NaN: one-way
     point_xy = np.concatenate([net.node_xy, snap.xy])  # augmented road nodes, services excluded
-    rows = []
+    thresholds = sorted(float(x) for x in thresholds_min)
+    geoms = net.segment_geoms  # built here, not lazily by two threads at once
+
+    parts = []
     for cat in categories:
         node_time = res.time[cat][: aug.n + aug.p]
-        # Each threshold adds only its new parts to the previous threshold's polygon.
-        nested = isochrones_fast.NestedUnion(net.segment_geoms, point_xy, buffer_m)
-        for thr in sorted(float(x) for x in thresholds_min):
+        mine = []
+        for thr in thresholds:
             part_seg, s0, s1, ends, touched = _reachable_parts(pc, t_fwd, t_back, node_time, thr * 60.0)
             # Reached nodes that no road part touches (e.g. a service at the start of a
             # one-way dead end) still count, as points.
             alone = (node_time <= thr * 60.0) & ~touched & np.isfinite(point_xy[:, 0])
-            geom = nested.add(part_seg, s0, s1, ends, np.flatnonzero(alone))
-            rows.append({
-                "category": cat, "threshold_min": thr, "mode": net.mode, "method": net.method,
-                "geometry": shapely.Polygon() if geom.is_empty else geom,
-            })
+            mine.append((part_seg, s0, s1, ends, np.flatnonzero(alone)))
+        parts.append(mine)
+    # GEOS releases the GIL: the unions run on threads (wall time, not CPU); the result does not depend
+    # on the number of threads or on timing.
+    polys = isochrones_fast.nested_polygons(geoms, point_xy, buffer_m, parts, workers=min(4, os.cpu_count() or 1))
+    rows = [
+        {"category": cat, "threshold_min": thr, "mode": net.mode, "method": net.method,
+         "geometry": shapely.Polygon() if geom.is_empty else geom}
+        for cat, mine in zip(categories, polys) for thr, geom in zip(thresholds, mine)
+    ]
     return gpd.GeoDataFrame(rows, columns=["category", "threshold_min", "mode", "method", "geometry"], geometry="geometry", crs=net.crs)
 
 

