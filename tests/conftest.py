@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+
 import pytest
 
 from gapmap.sources import catalog
+
+
+def pytest_configure(config):
+    """Hermetic network cache: `--network auto` (the CLI's and the API's default) reads a cached road network
+    for the region if one exists, so a developer's own cache (~/.cache/gapmap) must not change what the tests
+    see. The tests also assume no internet, as CI has (the golden CK run records the offline fallback note)."""
+    if "GAPMAP_CACHE" not in os.environ:
+        config._gapmap_cache = tempfile.mkdtemp(prefix="gapmap-test-cache-")
+        os.environ["GAPMAP_CACHE"] = config._gapmap_cache
+
+
+def pytest_unconfigure(config):
+    made = getattr(config, "_gapmap_cache", None)
+    if made is not None:
+        shutil.rmtree(made, ignore_errors=True)
+        os.environ.pop("GAPMAP_CACHE", None)
 
 
 @pytest.fixture(scope="session")
