@@ -232,6 +232,28 @@ def tree_sums(pred: np.ndarray, step: np.ndarray) -> np.ndarray:
     return acc[:m]
 
 
+def vertex_distances(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every vertex of ``lines`` with its line and its distance along that line.
+
+    Returns
+    -------
+    coords : ndarray, shape (rows, 2)
+    owner : ndarray of int
+        The line of each row, ascending.
+    along : ndarray
+        Distance of each vertex from its line's start (the segment lengths summed in order).
+    total : ndarray
+        Length of each line (GEOS).
+    """
+    coords, owner = shapely.get_coordinates(lines, return_index=True)
+    seg = np.zeros(len(coords))
+    same = owner[1:] == owner[:-1]
+    seg[1:] = np.where(same, np.hypot(*(coords[1:] - coords[:-1]).T), 0.0)
+    cum = np.cumsum(seg)
+    cum -= cum[np.searchsorted(owner, np.arange(len(lines)))][owner]
+    return coords, owner, cum, shapely.length(lines)
+
+
 def substrings(lines: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     """Parts of ``lines`` between fractions ``start`` and ``end`` of their length.
 
@@ -242,14 +264,7 @@ def substrings(lines: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndar
     n = len(lines)
     if n == 0:
         return np.empty(0, dtype=object)
-    coords, owner = shapely.get_coordinates(lines, return_index=True)
-    total = shapely.length(lines)
-    seg = np.zeros(len(coords))
-    same = owner[1:] == owner[:-1]
-    seg[1:] = np.where(same, np.hypot(*(coords[1:] - coords[:-1]).T), 0.0)
-    cum = np.cumsum(seg)
-    first = np.searchsorted(owner, np.arange(n))
-    cum -= cum[first][owner]  # distance of each vertex from its line's start
+    coords, owner, cum, total = vertex_distances(lines)
     d0, d1 = start * total, end * total
     inner = (cum > d0[owner]) & (cum < d1[owner])
     p0 = shapely.get_coordinates(shapely.line_interpolate_point(lines, d0))

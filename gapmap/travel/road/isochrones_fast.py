@@ -48,6 +48,8 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from gapmap.travel.road import graph as _graph
+
 
 MAX_TURN_DEG = 10.0
 """Largest change of direction (degrees) at a node through which two reached parts are chained."""
@@ -247,13 +249,7 @@ def _part_coords(
         The part of each row, ascending.
     """
     n = len(lines)
-    coords, owner = shapely.get_coordinates(lines, return_index=True)
-    step = np.zeros(len(coords))
-    same = owner[1:] == owner[:-1]
-    step[1:] = np.where(same, np.hypot(*(coords[1:] - coords[:-1]).T), 0.0)
-    cum = np.cumsum(step)
-    cum -= cum[np.searchsorted(owner, np.arange(n))][owner]  # distance of each vertex from its line's start
-    total = shapely.length(lines)
+    coords, owner, cum, total = _graph.vertex_distances(lines)
     d0, d1 = s0 * total, s1 * total
     inner = np.flatnonzero((cum > d0[owner]) & (cum < d1[owner]))
     tips = []
