@@ -152,6 +152,21 @@ def interleaved(fns: list, repeat: int) -> list[tuple[float, object]]:
     return list(zip(best, outs))
 
 
+def interleaved_wall_cpu(fns: list, repeat: int) -> list[tuple[float, float, object]]:
+    """:func:`interleaved` with CPU time too: best wall, best CPU and last result of each function.
+
+    ``time.process_time`` counts every thread, so a function that runs GEOS on threads (isochrones)
+    shows wall < CPU when a second core is free.
+    """
+    wall, cpu, outs = [np.inf] * len(fns), [np.inf] * len(fns), [None] * len(fns)
+    for _ in range(repeat):
+        for i, fn in enumerate(fns):
+            w, c = time.perf_counter(), time.process_time()
+            outs[i] = fn()
+            wall[i], cpu[i] = min(wall[i], time.perf_counter() - w), min(cpu[i], time.process_time() - c)
+    return list(zip(wall, cpu, outs))
+
+
 def floor_setup(net: nw.RoadNetwork, svc: gpd.GeoDataFrame) -> tuple[float, Callable[[], dict[str, np.ndarray]]]:
     """(d): the reversed CSR (build time returned) and the bare per-category csgraph query on it."""
     t_build, csr = timed(lambda: net._graph.reversed().csr("time"))
@@ -256,18 +271,10 @@ def compare(net: nw.RoadNetwork, label: str, *, with_isochrones: bool = True, wi
               f"(pandana stores float32)")
     res.update(pandana_query_s=t_pq, pandana_build_s=t_build)
     if with_isochrones:
-        # In turns with node_travel_times, best of 3, wall and CPU (time.process_time counts every thread; the
-        # isochrones' unions run on threads, so wall < CPU when a second core is free).
-        runs = {"iso": lambda: nw.isochrones(net, svc, CATEGORIES, THRESHOLDS_MIN),
-                "tt": lambda: nw.node_travel_times(net, svc, CATEGORIES)}
-        best, iso = {k: [np.inf, np.inf] for k in runs}, None
-        for _ in range(3):
-            for k, fn in runs.items():
-                w, c = time.perf_counter(), time.process_time()
-                out = fn()
-                best[k] = [min(best[k][0], time.perf_counter() - w), min(best[k][1], time.process_time() - c)]
-                iso = out if k == "iso" else iso
-        (iw, ic), (tw, tc) = best["iso"], best["tt"]
+        # In turns with node_travel_times, best of 3, wall and CPU (the isochrones' unions run on threads).
+        (iw, ic, iso), (tw, tc, _) = interleaved_wall_cpu(
+            [lambda: nw.isochrones(net, svc, CATEGORIES, THRESHOLDS_MIN), lambda: nw.node_travel_times(net, svc, CATEGORIES)],
+            repeat=3)
         print(f"gapmap isochrones ({len(iso)} polygons, 100 m buffer) wall {iw:.3f} s, CPU {ic:.3f} s; node_travel_times "
               f"wall {tw:.3f} s, CPU {tc:.3f} s -> wall {iw / tw:.0f}x, CPU {ic / tc:.0f}x (target <= 10x: "
               f"{'met' if iw / tw <= 10 else 'MISSED'} by wall, {'met' if ic / tc <= 10 else 'MISSED'} by CPU)")

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -42,7 +41,7 @@ from gapmap.sources.regions import get_region  # noqa: E402
 from gapmap.travel.road import network as nw  # noqa: E402
 from gapmap.travel.road import segments  # noqa: E402
 from gapmap.sources import catalog  # noqa: E402
-from bench_network import interleaved, timed  # noqa: E402  (best-of-N timer shared by the benchmarks; this folder is on sys.path)
+from bench_network import interleaved, interleaved_wall_cpu, timed  # noqa: E402  (best-of-N timer shared by the benchmarks; this folder is on sys.path)
 
 CATEGORIES = ("hospital", "primary_care")
 THRESHOLDS_MIN = (15.0, 30.0, 60.0)
@@ -164,14 +163,8 @@ def main() -> None:
     if not args.no_iso:
         # Isochrones and the travel-time call a run makes (snapping afresh), in turns, best of 3, wall and CPU
         # (time.process_time counts every thread; the isochrones' unions run on threads, so wall < CPU on a free core).
-        runs = {"iso": lambda: nw.isochrones(net, services, CATEGORIES, THRESHOLDS_MIN), "tt": cold}
-        best = {k: [np.inf, np.inf] for k in runs}
-        for _ in range(3):
-            for k, fn in runs.items():
-                w, c = time.perf_counter(), time.process_time()
-                fn()
-                best[k] = [min(best[k][0], time.perf_counter() - w), min(best[k][1], time.process_time() - c)]
-        (iw, ic), (tw, tc) = best["iso"], best["tt"]
+        (iw, ic, _), (tw, tc, _) = interleaved_wall_cpu(
+            [lambda: nw.isochrones(net, services, CATEGORIES, THRESHOLDS_MIN), cold], repeat=3)
         print(f"isochrones 2 categories x 3 thresholds  wall {iw:6.3f} s, CPU {ic:6.3f} s; travel-time call (snapping "
               f"afresh) wall {tw:.3f} s, CPU {tc:.3f} s")
         print(f"  isochrones / travel-time computation: wall {iw / tw:5.1f}x, CPU {ic / tc:5.1f}x (target <= 10: "
