@@ -651,7 +651,7 @@ def _resolve_network(spec, boundary: gpd.GeoDataFrame, settings: Settings, notes
         # The region's own network is in the offline mirror: no download, no flag needed.
         spec = region.network_dataset
         chosen_params = {"region": region.name, "title": catalog.dataset(spec).title}
-        chosen = f"chosen by default for {region.name} from the offline mirror ({catalog.dataset(spec).title}): "
+        chosen = "chosen by default for {region} from the offline mirror ({title}): ".format(**chosen_params)
     # Transit runs use a walking network for the legs to, between and from stops.
     net_mode = "walk" if settings.mode == "transit" else settings.mode
     _say(progress, f"      road network: {spec} ({net_mode})")

@@ -444,9 +444,10 @@ def _centre_cells(shape, crs, resolution: int, buffer_edges: float) -> list[str]
     # 689k cells and 4.6k vertices); the cells of the convex hull, kept where GEOS finds their
     # centre inside the shape (the same planar lat/lng test), are the same cells in ~1/3 of the time
     # (checked on every region's boundary, with and without the buffer).
-    if search_ll.convex_hull.geom_type != "Polygon":  # a degenerate shape: h3 on it directly
+    hull_shape = search_ll.convex_hull
+    if hull_shape.geom_type != "Polygon":  # a degenerate shape: h3 on it directly
         return sorted(set(h3.geo_to_cells(search_ll, resolution)))
-    hull = np.array(h3.geo_to_cells(search_ll.convex_hull, resolution), dtype=object)
+    hull = np.array(h3.geo_to_cells(hull_shape, resolution), dtype=object)
     if hull.size == 0:
         return []
     lat, lng = np.array([h3.cell_to_latlng(c) for c in hull]).T
