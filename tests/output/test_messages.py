@@ -140,3 +140,15 @@ def test_road_network_notes_in_french():
     assert render(odd, "fr") is None
     partial = Message("The road network covers only 62% of the region's area: ...", "note_road_partial", share=0.62)
     assert render(partial, "fr").startswith("Le réseau routier ne couvre que 62\u00a0% de la superficie de la région")
+
+
+def test_road_network_note_escapes_the_mapping_files_words():
+    """The French note quotes a mapping file's exclusion labels and file name: HTML gets them escaped."""
+    report = {"source": "<b>roads</b>.gpkg", "mapping": "my.toml", "rows_read": 1, "segments": 1, "oneway_segments": 0,
+              "nodes": 2, "parts_exploded": 0, "dropped_no_geometry": 0,
+              "dropped_excluded": {"<script>alert(1)</script>": 3}, "dropped_zero_length": 0, "junctions_split": 0,
+              "components": 1, "dropped_small_components": 0, "share_length_dropped": 0.0, "speed_table": ""}
+    note = Message("Road network: <script>alert(1)</script>", "note_road_network", reason="x", report=report, method=None)
+    for lang in ("fr", "en"):
+        html = message_html(note, lang)
+        assert "<script>" not in html and "<b>" not in html and "&lt;script&gt;" in html
