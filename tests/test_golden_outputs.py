@@ -10,12 +10,21 @@ one environment). After a change meant to alter the numbers: ``python scripts/up
 from __future__ import annotations
 
 import difflib
-import hashlib
+import importlib.util
 from pathlib import Path
 
 import pytest
 
+from gapmap.sources import catalog
+
 GOLDEN = Path(__file__).parent / "fixtures" / "golden" / "chatham-kent"
+
+
+def _recorder():
+    spec = importlib.util.spec_from_file_location("update_golden", Path(__file__).parents[1] / "scripts" / "update_golden.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.mark.parametrize("name", ["summary.json", "areas.csv", "hexes.csv"])
@@ -30,4 +39,16 @@ def test_published_table_is_the_recorded_one(ck_run, name):
 def test_rejects_file_is_the_recorded_one(ck_run):
     _, files = ck_run
     sums = dict(reversed(line.split("  ")) for line in (GOLDEN / "SHA256SUMS").read_text().splitlines())
-    assert hashlib.sha256(files["rejects.csv"].read_bytes()).hexdigest() == sums["rejects.csv"]
+    assert _recorder().location_free_digest(files["rejects.csv"], catalog.find_mirror()) == sums["rejects.csv"]
+
+
+def test_rejects_digest_does_not_depend_on_where_the_mirror_sits(tmp_path):
+    # CI's clean checkout puts the mirror somewhere else than a developer's: the digest must agree.
+    a, b = tmp_path / "a" / "data", tmp_path / "elsewhere" / "deeper" / "data"
+    for root in (a, b):
+        root.mkdir(parents=True)
+        (root.parent / "rejects.csv").write_text(f"layer,source,row,reason\nservices,{root}/odhf/x.csv,2,why\n")
+    digest = _recorder().location_free_digest
+    assert digest(a.parent / "rejects.csv", a) == digest(b.parent / "rejects.csv", b)
+    (b.parent / "rejects.csv").write_text(f"layer,source,row,reason\nservices,{b}/odhf/x.csv,3,why\n")
+    assert digest(a.parent / "rejects.csv", a) != digest(b.parent / "rejects.csv", b)
