@@ -6,11 +6,14 @@ temporary git worktree) and compares every output file byte for byte:
 - ``analyze --region chatham-kent`` (default: straight-line, public);
 - ``analyze --region simcoe --mode transit`` (Barrie's GTFS feed);
 - ``analyze --region chatham-kent --network GRID --privacy internal --recommend 2`` on a
-  deterministic synthetic road grid (GraphML) over Chatham-Kent.
+  deterministic synthetic road grid (GraphML) over Chatham-Kent;
+- with ``--all-regions``, also ``analyze --all`` (every region with offline data, serial batch,
+  straight-line; ~2 minutes a side), for a change to the per-area tables or disclosure pass.
 
 Usage::
 
     python scripts/compare_outputs.py --against HEAD~1
+    python scripts/compare_outputs.py --against HEAD~1 --all-regions
 
 Exit status 0 when every file matches, 1 otherwise (the differing files are listed).
 """
@@ -60,11 +63,15 @@ def _grid(path: Path) -> Path:
     return path
 
 
-def run_all(checkout: Path, out: Path, grid: Path) -> None:
-    """Run every analysis of :data:`RUNS` with the code in ``checkout``, writing under ``out``."""
+#: The batch of every region (opt-in: ``--all-regions``).
+ALL_REGIONS = {"all-regions": ["analyze", "--all", "-q"]}
+
+
+def run_all(checkout: Path, out: Path, grid: Path, runs: dict[str, list[str]] = RUNS) -> None:
+    """Run every analysis of ``runs`` with the code in ``checkout``, writing under ``out``."""
     env = {**os.environ, "PYTHONPATH": str(checkout), "GAPMAP_DATA": str(REPO.parent / "shared" / "data"),
            "GAPMAP_CACHE": str(out / "_cache")}
-    for name, args in RUNS.items():
+    for name, args in runs.items():
         cmd = [sys.executable, "-c", "from gapmap.cli import main; main()", *[a.format(grid=grid) for a in args],
                "--out", str(out / name)]
         subprocess.run(cmd, cwd=checkout, env=env, check=True)
@@ -82,7 +89,9 @@ def compare(a: Path, b: Path) -> list[str]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--against", default="HEAD", help="commit whose outputs are the reference (default HEAD)")
+    ap.add_argument("--all-regions", action="store_true", help="also compare the batch of every region (analyze --all)")
     args = ap.parse_args()
+    runs = {**RUNS, **ALL_REGIONS} if args.all_regions else RUNS
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         grid = _grid(tmp / "ck_grid.graphml")
@@ -90,8 +99,8 @@ def main() -> int:
         subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(ref), args.against], check=True,
                        capture_output=True)
         try:
-            run_all(ref, tmp / "before", grid)
-            run_all(REPO, tmp / "after", grid)
+            run_all(ref, tmp / "before", grid, runs)
+            run_all(REPO, tmp / "after", grid, runs)
         finally:
             subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(ref)], check=False)
         bad = compare(tmp / "before", tmp / "after")
@@ -100,7 +109,7 @@ def main() -> int:
             print(f"{len(bad)} of {n} output files differ from {args.against}:")
             print("\n".join(f"  {b}" for b in bad))
             return 1
-        print(f"all {n} output files of {len(RUNS)} runs are byte-identical to {args.against}")
+        print(f"all {n} output files of {len(runs)} runs are byte-identical to {args.against}")
         return 0
 
 

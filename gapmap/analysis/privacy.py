@@ -650,5 +650,8 @@ def public_rejects(rejects: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         # Text columns are object or pandas' string dtype (the default for text in pandas 3).
         if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype):
-            out[col] = out[col].map(lambda v: fsa_only(v) if isinstance(v, str) else v).astype(out[col].dtype)
+            # Each distinct text once (a region's rejects repeat a few file names and reasons thousands of times).
+            codes, uniques = pd.factorize(out[col], use_na_sentinel=False)
+            cut = np.array([fsa_only(v) if isinstance(v, str) else v for v in uniques], dtype=object)
+            out[col] = pd.Series(cut[codes], index=out.index, dtype=object).astype(out[col].dtype)
     return out

@@ -52,7 +52,6 @@ import os
 from typing import Mapping, Sequence
 
 import geopandas as gpd
-import h3
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -62,7 +61,7 @@ from gapmap import geo
 from gapmap.errors import InputError
 from gapmap.analysis.access import od_matrix_straight_line, straight_pairs
 from gapmap.settings import Settings
-from gapmap.layers.demand import hex_cells
+from gapmap.layers.demand import hex_cell_centres
 
 RECOMMENDATION_COLUMNS = ["rank", "candidate_id", "name", "workers_newly_covered", "people_newly_covered",
                           "objective_gain", "geometry"]
@@ -118,9 +117,8 @@ def hex_centres(boundary: gpd.GeoDataFrame | gpd.GeoSeries, resolution: int) -> 
     """
     geo.check_h3_resolution(resolution)
     bnd = geo.as_gdf(boundary, "Boundary")
-    cells = hex_cells(bnd, resolution)
-    ll = [h3.cell_to_latlng(c) for c in cells]
-    pts = gpd.GeoSeries(gpd.points_from_xy([p[1] for p in ll], [p[0] for p in ll]), crs="EPSG:4326").to_crs(bnd.crs)
+    cells, lat, lng = hex_cell_centres(bnd, resolution)
+    pts = gpd.GeoSeries(gpd.points_from_xy(lng, lat), crs="EPSG:4326").to_crs(bnd.crs)
     return gpd.GeoDataFrame({"candidate_id": pd.Series(cells, dtype="str"),
                              "name": pd.Series([f"H3 {c}" for c in cells], dtype="str")},
                             geometry=pts.to_numpy(), crs=bnd.crs)

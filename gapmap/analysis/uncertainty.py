@@ -156,17 +156,24 @@ def bound_counts(sites: pd.DataFrame, population: pd.DataFrame, cat: str, t: flo
     sites whose status is uncertain.
     """
     col = f"{cat}_{t:g}min_status"
+    sites_status = (sites[col].to_numpy(), sites["workers"].to_numpy(dtype=float)) if col in sites else None
+    pop_status = (population[col].to_numpy(), population["pop2021"].fillna(0).to_numpy(dtype=float)) if col in population else None
+    return bound_counts_arrays(sites_status, pop_status)
+
+
+def bound_counts_arrays(sites_status: tuple[np.ndarray, np.ndarray] | None,
+                        pop_status: tuple[np.ndarray, np.ndarray] | None) -> dict[str, float]:
+    """:func:`bound_counts` on arrays: (status, workers) of the sites and (status, people) of the
+    population, each None when the run has no status column (a per-area table subsets them)."""
     out: dict[str, float] = {}
-    if col in sites:
-        st = sites[col].to_numpy()
-        w = sites["workers"].to_numpy(dtype=float)
+    if sites_status is not None:
+        st, w = sites_status
         out.update({"sites_not_lower": int((st == STATUS_BEYOND).sum()), "sites_not_upper": int((st != STATUS_WITHIN).sum()),
                     "workers_not_lower": int(w[st == STATUS_BEYOND].sum()),
                     "workers_not_upper": int(w[st != STATUS_WITHIN].sum()),
                     "sites_knife_edge": int((st == STATUS_UNCERTAIN).sum())})
-    if col in population:
-        st = population[col].to_numpy()
-        p = population["pop2021"].fillna(0).to_numpy(dtype=float)
+    if pop_status is not None:
+        st, p = pop_status
         out.update({"pop_not_lower": float(p[st == STATUS_BEYOND].sum()), "pop_not_upper": float(p[st != STATUS_WITHIN].sum())})
     return out
 

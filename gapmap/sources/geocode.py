@@ -144,6 +144,8 @@ class PointTable:
     frame: pd.DataFrame
     source: str  # catalog dataset id or user file path
     licence: str
+    #: Lookups derived from ``frame`` once (the rural offices per FSA); a batch shares the table.
+    derived: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -208,6 +210,26 @@ def read_postal_points(path: str | Path, *, what: str = "Postal points") -> pd.D
 def postal_table(frame: pd.DataFrame, source: str, licence: str) -> PointTable:
     """Wrap :func:`read_postal_points` output for the cascade."""
     return PointTable(frame.set_index(frame["postal_code"].rename("key")), source, licence)
+
+
+_POSTAL_TABLES: dict[tuple, PointTable] = {}
+
+
+def _postal_point_table(path: Path, source: str, licence: str) -> PointTable:
+    """:func:`postal_table` of a file, built once per process per file version (path, mtime,
+    size): a batch geocodes every region against the same province-wide tables, and the table
+    keeps what the cascade derives from it (:attr:`PointTable.derived`)."""
+    try:
+        resolved = Path(path).resolve()
+        st = resolved.stat()
+    except OSError:
+        return postal_table(read_postal_points(path), source, licence)  # the reader's own message
+    key = (str(resolved), st.st_mtime_ns, st.st_size, source, licence)
+    if key not in _POSTAL_TABLES:
+        for stale in [k for k in _POSTAL_TABLES if k[0] == key[0]]:  # an older version of the file
+            del _POSTAL_TABLES[stale]
+        _POSTAL_TABLES[key] = postal_table(read_postal_points(path), source, licence)
+    return _POSTAL_TABLES[key]
 
 
 def community_table(gazetteer: pd.DataFrame, source: str, licence: str) -> PointTable:
@@ -345,17 +367,15 @@ def _by_community(places: pd.Series, codes: pd.Series, tables: Gazetteers) -> tu
     return found, why
 
 
-def _post_office_by_name(place: str, fsa: str, tables: Gazetteers,
-                         cache: dict | None = None) -> tuple[tuple | None, str | None]:
+def _post_office_by_name(place: str, fsa: str, tables: Gazetteers) -> tuple[tuple | None, str | None]:
     """The rural post office named like ``place`` (in ``fsa`` when given), classic code first.
 
-    ``cache`` (one dict per :func:`_by_post_office` call) keeps each table's rural offices per
-    FSA: a region asks for hundreds of names, and filtering the province's postal table again
-    for each was most of a batch region's time (Huron, Durham: ~1 s each).
+    Each table keeps its rural offices per FSA (:func:`_rural_offices`): a region asks for
+    hundreds of names, and filtering the province's postal table again for each was most of a
+    batch region's time (Huron, Durham: ~1 s each).
     """
-    cache = {} if cache is None else cache
     for table in tables.postal:
-        offices = _rural_offices(table, fsa, cache)
+        offices = _rural_offices(table, fsa)
         if offices is None:
             continue
         rural, names, norm_gaz = offices
@@ -371,12 +391,14 @@ def _post_office_by_name(place: str, fsa: str, tables: Gazetteers,
     return None, f"no rural post office named {place!r}" + (f" in {fsa}" if fsa else "")
 
 
-def _rural_offices(table: PointTable, fsa: str, cache: dict) -> tuple[pd.DataFrame, pd.Series, dict[str, str]] | None:
+def _rural_offices(table: PointTable, fsa: str) -> tuple[pd.DataFrame, pd.Series, dict[str, str]] | None:
     """The table's rural post-office rows (in ``fsa`` when given), their names and
-    ``{normalized name: name}`` of the sorted distinct names; None when the table names no places."""
-    key = (id(table), fsa)
+    ``{normalized name: name}`` of the sorted distinct names; None when the table names no places.
+    Kept in ``table.derived`` (every region of a batch asks the same table)."""
+    cache = table.derived
+    key = ("rural offices", fsa)
     if key not in cache:
-        whole = (id(table), None)
+        whole = ("rural offices", None)
         if whole not in cache:
             frame = table.frame
             if "place" not in frame or not frame["place"].astype(str).str.len().any():
@@ -385,7 +407,7 @@ def _rural_offices(table: PointTable, fsa: str, cache: dict) -> tuple[pd.DataFra
                 cache[whole] = frame[frame["postal_code"].str[1].eq("0") & frame["codes_sharing_this_point"].eq(1)]
         rural = cache[whole]
         if rural is not None and fsa:
-            by_fsa = (id(table), "by FSA")
+            by_fsa = ("rural offices", "by FSA")
             if by_fsa not in cache:  # one split of the province's offices, in table order, for every FSA asked
                 cache[by_fsa] = dict(list(rural.groupby(rural["postal_code"].str[:3], sort=False)))
             rural = cache[by_fsa].get(fsa, rural.iloc[0:0])
@@ -403,7 +425,6 @@ def _by_post_office(places: pd.Series, codes: pd.Series, tables: Gazetteers) -> 
     if not tables.postal:
         return found, why
     norm = places.map(normalize_place)
-    offices: dict = {}
     for i, code in codes.items():
         reasons = []
         if len(code) == 6 and code[1] == "0" and _CODE.match(code):
@@ -414,7 +435,7 @@ def _by_post_office(places: pd.Series, codes: pd.Series, tables: Gazetteers) -> 
                 continue
             reasons.append(f"its rural postal code {reason}")
         if norm[i] and norm[i] not in tables.municipality_names:
-            got, reason = _post_office_by_name(places[i], code[:3] if len(code) >= 3 else "", tables, offices)
+            got, reason = _post_office_by_name(places[i], code[:3] if len(code) >= 3 else "", tables)
             if got is not None:
                 hit, table = got
                 found[i] = (float(hit["longitude"]), float(hit["latitude"]), _post_office_name(hit), table)
@@ -470,7 +491,7 @@ def load_tables(*, gazetteer_dataset: str | None = None, municipality_names: tup
             raise InputError(f"Postal points file {postal_points_file} does not exist; check the --postal-points path.")
         postal = (postal_table(read_postal_points(postal_points_file), str(postal_points_file), "as supplied by the user"),)
     else:
-        postal = tuple(postal_table(read_postal_points(got[0]), ds, got[1])
+        postal = tuple(_postal_point_table(got[0], ds, got[1])
                        for ds in ("postal_points_lmia_ontario", "postal_points_rural_ontario") if (got := entry(ds)))
     return Gazetteers(
         fsa=fsa_table(read_fsa_centroids(fsa[0]), "geonames_fsa", fsa[1]) if fsa else None,

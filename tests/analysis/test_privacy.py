@@ -485,3 +485,13 @@ def test_public_rejects_cut_postal_codes_in_every_text_dtype(dtype):
     out = privacy.public_rejects(rejects)
     assert out.loc[0, "reason"] == "could not geocode: N0P Ridgetown"
     assert out["reason"].dtype == rejects["reason"].dtype
+
+
+def test_public_rejects_repeated_and_missing_values():
+    """Each row cut alike when texts repeat (they are cut once per distinct text); blanks stay blank."""
+    rejects = pd.DataFrame({"layer": ["sites"] * 4, "source": ["lmia.csv"] * 4, "row": [2, 3, 4, 5],
+                            "reason": ["at N0P 2L0", None, "at N0P 2L0", "at K1A0B1 and N0P2L0"]})
+    out = privacy.public_rejects(rejects)
+    assert out["reason"].tolist()[:1] + out["reason"].tolist()[2:] == ["at N0P", "at N0P", "at K1A and N0P"]
+    assert pd.isna(out.loc[1, "reason"]) and out["row"].tolist() == [2, 3, 4, 5]
+    assert out["source"].tolist() == ["lmia.csv"] * 4

@@ -173,3 +173,20 @@ def test_hex_cells_equal_h3s_own_fill_on_concave_shapes_with_holes():
         ll = gdf.to_crs("EPSG:4326").geometry.iloc[0]
         want = sorted(set(h3.geo_to_cells(ll, 8)))
         assert len(want) > 10 and hex_cells(gdf, 8) == want
+
+
+def test_hex_cell_centres_are_h3s_own_centres():
+    """The centres returned with the ids are h3's ``cell_to_latlng`` of each id (the oracle, asked afresh)."""
+    import h3
+    import shapely
+
+    from gapmap.layers.demand import hex_cell_centres, hex_cells
+
+    gdf = gpd.GeoDataFrame(geometry=[shapely.box(420_000, 4_680_000, 436_000, 4_690_000)], crs="EPSG:32617")
+    ids, lat, lng = hex_cell_centres(gdf, 8)
+    assert ids == hex_cells(gdf, 8) and len(ids) > 100
+    want = np.array([h3.cell_to_latlng(c) for c in ids])
+    assert np.array_equal(lat, want[:, 0]) and np.array_equal(lng, want[:, 1])
+    empty = gpd.GeoDataFrame(geometry=[shapely.box(420_000, 4_680_000, 420_001, 4_680_001)], crs="EPSG:32617")
+    ids, lat, lng = hex_cell_centres(empty, 8)  # smaller than a cell: no centre inside
+    assert ids == [] and lat.size == 0 and lng.size == 0

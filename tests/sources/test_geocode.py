@@ -266,3 +266,24 @@ def test_outputs_say_the_licence_is_not_stated(ck_run):
     assert any("licence not stated" in a for a in summ["attribution"])
     for name in ("map.html", "report.html"):
         assert "licence not stated" in files[name].read_text(), name
+
+
+def test_mirror_postal_table_built_once_per_file_version(tmp_path, monkeypatch):
+    """A batch geocodes every region against one table object; an edited file is read again."""
+    import os
+
+    f = tmp_path / "points.csv"
+    f.write_text("postal_code,latitude,longitude,place\nN0P2P0,42.1,-82.4,Merlin\n")
+    calls = []
+    real = geocode.read_postal_points
+    monkeypatch.setattr(geocode, "read_postal_points", lambda p, **k: calls.append(p) or real(p, **k))
+    first = geocode._postal_point_table(f, "pc-src", "licence not stated")
+    assert geocode._postal_point_table(str(f), "pc-src", "licence not stated") is first and len(calls) == 1
+    assert geocode._rural_offices(first, "N0P")[1].tolist() == ["Merlin"]
+    f.write_text("postal_code,latitude,longitude,place\nN0P2P0,42.1,-82.4,Merlin\nN0P1A0,42.2,-82.3,Blenheim\n")
+    st = f.stat()
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    second = geocode._postal_point_table(f, "pc-src", "licence not stated")
+    assert second is not first and len(calls) == 2
+    assert sorted(geocode._rural_offices(second, "N0P")[1]) == ["Blenheim", "Merlin"]  # not the first table's lookups
+    assert sum(k[0] == str(f.resolve()) for k in geocode._POSTAL_TABLES) == 1  # the stale version is dropped

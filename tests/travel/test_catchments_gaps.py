@@ -107,3 +107,35 @@ def test_settings_file_and_overrides(tmp_path):
         load_settings(cfg)
     with pytest.raises(InputError, match="below 1"):
         load_settings(circuity=0.5)
+
+
+def test_area_table_bounds_and_postal_area_rows_hand_computed():
+    """Per-area bounds from the status columns, postal-area sites counted apart (hand-computed)."""
+    s = Settings(categories=("hospital",), thresholds_min=(30.0,))
+    areas = gpd.GeoDataFrame({"area_id": ["w1", "w2"], "area_name": ["W1", "W2"]},
+                             geometry=[box(0, 0, 10, 10), box(10, 0, 20, 10)], crs=CRS)
+    st = "hospital_30min_status"
+    sites = pd.DataFrame({"area_id": ["w1", "w2", "unknown", "w1", "unknown"], "workers": [4, 9, 30, 6, 2],
+                          "geocode_precision": ["exact", "community", "postal_area", "exact", "postal_area"],
+                          "hospital_within_30min": [True, False, False, False, True],
+                          st: ["surely within", "uncertain", "surely beyond", "surely beyond", "uncertain"]})
+    pop = pd.DataFrame({"area_id": ["w1", "w1", "w2"], "pop2021": [10.5, np.nan, 3.25],
+                        "hospital_within_30min": [False, False, True],
+                        st: ["uncertain", "surely beyond", "surely within"]})
+    tab = gaps.area_table(areas, sites, pop, s, "Region").set_index("area_id")
+    assert tab.index.tolist() == ["w1", "w2", "unknown", "region"]
+    w1, w2, unk, reg = (tab.loc[a] for a in tab.index)
+    assert (w1["sites"], w1["workers"], w1["population"]) == (2, 10, 10.5)
+    assert w1["hospital_30min_workers_not"] == 6 and w1["hospital_30min_workers_covered"] == 4
+    assert w1["hospital_30min_pop_not"] == 10.5 and w1["hospital_30min_pop_covered"] == 0.0
+    assert (w1["hospital_30min_workers_not_lower"], w1["hospital_30min_workers_not_upper"]) == (6, 6)
+    assert (w1["hospital_30min_pop_not_lower"], w1["hospital_30min_pop_not_upper"]) == (0.0, 10.5)
+    assert (w2["hospital_30min_sites_knife_edge"], w2["hospital_30min_workers_not_lower"], w2["hospital_30min_workers_not_upper"]) == (1, 0, 9)
+    assert (unk["sites"], unk["workers"], unk["population"]) == (2, 32, 0.0)
+    assert unk["hospital_30min_workers_not"] == 30 and unk["hospital_30min_workers_not_postal_area"] == 30
+    assert (unk["hospital_30min_workers_not_lower"], unk["hospital_30min_workers_not_upper"]) == (30, 32)
+    assert (reg["sites"], reg["workers"], reg["population"]) == (5, 51, 13.75)
+    assert reg["hospital_30min_workers_not"] == 45 and reg["hospital_30min_workers_not_postal_area"] == 30
+    assert reg["hospital_30min_workers_not_share"] == round(45 / 51, 4)
+    assert (reg["hospital_30min_sites_not_lower"], reg["hospital_30min_sites_not_upper"]) == (2, 4)
+    assert (reg["hospital_30min_pop_not_lower"], reg["hospital_30min_pop_not_upper"]) == (0.0, 10.5)
