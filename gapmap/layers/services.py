@@ -158,6 +158,17 @@ def _place_agrees(df: pd.DataFrame) -> pd.Series:
     return pd.Series([bool(c) and (c in d) or bool(k) and (k in n) for c, d, k, n in zip(city, csd, core, name)], index=df.index)
 
 
+def _own_postal_points(paths: list) -> pd.DataFrame:
+    """``lat, lon`` indexed by code without space, of the codes with a point of their own
+    (the first table listing a code wins)."""
+    frames = [sources.read_csv(p, ["postal_code", "latitude", "longitude", "codes_sharing_this_point"], what="Postal points")
+              for p in paths]
+    pts = pd.concat(frames).drop_duplicates("postal_code")
+    pts = pts[pts["codes_sharing_this_point"] == "1"]  # shared points are defaults, not locations
+    return pts.assign(code=pts["postal_code"].str.replace(" ", ""), lat=sources.to_float(pts["latitude"]),
+                      lon=sources.to_float(pts["longitude"])).set_index("code")[["lat", "lon"]]
+
+
 def check_odhf_locations(df: pd.DataFrame, data_dir=None) -> pd.DataFrame:
     """Distance of each facility's point from its own postal code's point and postal-area centroid.
 
@@ -176,15 +187,11 @@ def check_odhf_locations(df: pd.DataFrame, data_dir=None) -> pd.DataFrame:
         city or itself), aligned with ``df``.
     """
     code = df["postal_code"].astype(str).str.upper().str.replace(r"\s+", "", regex=True)
-    frames = [sources.read_csv(catalog.resolve(d, data_dir), ["postal_code", "latitude", "longitude", "codes_sharing_this_point"],
-                               what="Postal points")
-              for d in ("postal_points_lmia_ontario", "postal_points_rural_ontario") if catalog.available(d, data_dir)]
+    paths = [catalog.resolve(d, data_dir) for d in ("postal_points_lmia_ontario", "postal_points_rural_ontario")
+             if catalog.available(d, data_dir)]
     postal_km = pd.Series(np.nan, index=df.index)
-    if frames:
-        pts = pd.concat(frames).drop_duplicates("postal_code")
-        pts = pts[pts["codes_sharing_this_point"] == "1"]  # shared points are defaults, not locations
-        pts = pts.assign(code=pts["postal_code"].str.replace(" ", ""), lat=sources.to_float(pts["latitude"]),
-                         lon=sources.to_float(pts["longitude"])).set_index("code")
+    if paths:
+        pts = sources.derived("ODHF check postal points", paths, lambda: _own_postal_points(paths))
         lat, lon = code.map(pts["lat"]), code.map(pts["lon"])
         postal_km = pd.Series(_haversine_km(df["latitude"], df["longitude"], lat, lon), index=df.index)
     fsa = sources.read_fsa_centroids(catalog.resolve("geonames_fsa", data_dir)).drop_duplicates("fsa").set_index("fsa")

@@ -14,7 +14,7 @@ from typing import Any
 
 #: Names of :mod:`gapmap.sources.readers` re-exported here.
 _READERS = (
-    "column_list", "read_cimd", "read_csv", "read_da_points", "read_da_population", "read_fsa_centroids", "read_gazetteer",
+    "column_list", "derived", "read_cimd", "read_csv", "read_da_points", "read_da_population", "read_fsa_centroids", "read_gazetteer",
     "read_lmia", "read_odcaf", "read_odhf", "read_vector", "sniff_delimiter", "to_float",
 )
 

@@ -212,24 +212,14 @@ def postal_table(frame: pd.DataFrame, source: str, licence: str) -> PointTable:
     return PointTable(frame.set_index(frame["postal_code"].rename("key")), source, licence)
 
 
-_POSTAL_TABLES: dict[tuple, PointTable] = {}
-
-
 def _postal_point_table(path: Path, source: str, licence: str) -> PointTable:
-    """:func:`postal_table` of a file, built once per process per file version (path, mtime,
-    size): a batch geocodes every region against the same province-wide tables, and the table
-    keeps what the cascade derives from it (:attr:`PointTable.derived`)."""
-    try:
-        resolved = Path(path).resolve()
-        st = resolved.stat()
-    except OSError:
-        return postal_table(read_postal_points(path), source, licence)  # the reader's own message
-    key = (str(resolved), st.st_mtime_ns, st.st_size, source, licence)
-    if key not in _POSTAL_TABLES:
-        for stale in [k for k in _POSTAL_TABLES if k[0] == key[0]]:  # an older version of the file
-            del _POSTAL_TABLES[stale]
-        _POSTAL_TABLES[key] = postal_table(read_postal_points(path), source, licence)
-    return _POSTAL_TABLES[key]
+    """:func:`postal_table` of a file, built once per process per file version: a batch
+    geocodes every region against the same province-wide tables, and the table keeps what
+    the cascade derives from it (:attr:`PointTable.derived`)."""
+    from gapmap.sources.readers import derived
+
+    return derived(f"postal table {source} {licence}", [path],
+                   lambda: postal_table(read_postal_points(path), source, licence))
 
 
 def community_table(gazetteer: pd.DataFrame, source: str, licence: str) -> PointTable:

@@ -356,6 +356,30 @@ def _cached(reader: Callable[[str | Path], pd.DataFrame]) -> Callable[[str | Pat
 def clear_table_cache() -> None:
     """Forget the parsed province-wide tables (see :func:`read_odhf` and the DA readers)."""
     _TABLES.clear()
+    _DERIVED.clear()
+
+
+_DERIVED: dict[tuple, Any] = {}
+
+
+def derived(name: str, paths: Sequence[str | Path], build: Callable[[], Any]) -> Any:
+    """``build()``, once per process per version (path, mtime, size) of the files it reads.
+
+    For lookups a batch derives from the same province-wide tables for every region (the
+    postal-point tables of the geocoder and of the ODHF location check). A file that cannot
+    be stat'ed is not cached: ``build`` then gives the reader's own message. Callers treat
+    the value as read-only.
+    """
+    try:
+        versions = tuple((str(r), st.st_mtime_ns, st.st_size) for r, st in ((Path(p).resolve(), Path(p).resolve().stat()) for p in paths))
+    except OSError:
+        return build()
+    key = (name, versions)
+    if key not in _DERIVED:
+        for stale in [k for k in _DERIVED if k[0] == name and [v[0] for v in k[1]] == [v[0] for v in versions]]:
+            del _DERIVED[stale]  # an older version of the same files
+        _DERIVED[key] = build()
+    return _DERIVED[key]
 
 
 #: Optional columns the layers use besides each reader's required ones; the rest are not stripped.

@@ -286,4 +286,7 @@ def test_mirror_postal_table_built_once_per_file_version(tmp_path, monkeypatch):
     second = geocode._postal_point_table(f, "pc-src", "licence not stated")
     assert second is not first and len(calls) == 2
     assert sorted(geocode._rural_offices(second, "N0P")[1]) == ["Blenheim", "Merlin"]  # not the first table's lookups
-    assert sum(k[0] == str(f.resolve()) for k in geocode._POSTAL_TABLES) == 1  # the stale version is dropped
+    from gapmap.sources import readers
+
+    versions = [k for k in readers._DERIVED if k[1][0][0] == str(f.resolve())]
+    assert len(versions) == 1 and versions[0][1][0][1] == f.stat().st_mtime_ns  # the stale version is dropped

@@ -63,3 +63,23 @@ def test_malformed_line_still_an_error_with_columns(tmp_path):
     path.write_text("a,b,c\n1,2,3\n4,5,6,7\n", encoding="utf-8")
     with pytest.raises(InputError, match="not a valid CSV"):
         readers.read_csv(path, ["a"], what="T", columns=[])
+
+
+def test_derived_value_built_once_per_version_of_all_its_files(tmp_path):
+    """readers.derived: one build per (files, versions); any file changed -> built again, old one dropped."""
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("x\n1\n")
+    b.write_text("y\n2\n")
+    readers.clear_table_cache()
+    builds = []
+    build = lambda: builds.append(1) or object()  # noqa: E731
+    first = readers.derived("test lookup", [a, b], build)
+    assert readers.derived("test lookup", [str(a), b], build) is first and len(builds) == 1
+    assert readers.derived("other lookup", [a, b], build) is not first and len(builds) == 2  # names do not collide
+    st = b.stat()
+    os.utime(b, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    again = readers.derived("test lookup", [a, b], build)
+    assert again is not first and len(builds) == 3
+    assert sum(k[0] == "test lookup" for k in readers._DERIVED) == 1
+    missing = readers.derived("test lookup", [tmp_path / "gone.csv"], lambda: "built, not cached")
+    assert missing == "built, not cached" and sum(k[0] == "test lookup" for k in readers._DERIVED) == 1
