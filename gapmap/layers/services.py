@@ -229,7 +229,13 @@ def _odhf_services(boundary: gpd.GeoDataFrame, data_dir, edge_buffer_m: float,
     path = catalog.resolve("odhf", data_dir)
     df = sources.read_odhf(path)
     rejects = []
-    df = pd.concat([df, classify_odhf(df, category_map)], axis=1)
+    if category_map is None:  # the province's table, classified once per process per version of the rules
+        from gapmap import categories
+
+        classes = sources.derived(("ODHF categories", tuple(categories.odhf_rules())), [path], lambda: classify_odhf(df))
+    else:
+        classes = classify_odhf(df, category_map)
+    df = pd.concat([df, classes], axis=1)
     bad_type = df["category"].isna()  # only a class outside ODHF's three escapes every rule
     rejects.append(reject_rows("services", path, df.loc[bad_type, "source_row"],
                             [f"unknown facility type {t!r}" for t in df.loc[bad_type, "odhf_facility_type"]]))

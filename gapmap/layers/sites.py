@@ -8,6 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from gapmap import sources
 from gapmap.sources import catalog
@@ -137,8 +138,12 @@ def _place_rows(df: pd.DataFrame, places: pd.Series, codes: pd.Series, tables: g
                         [f"not placed: {n}" for n in df.loc[unplaced, "geocode_note"]])]
     gdf = lonlat_points(df[~unplaced], "lon", "lat", boundary.crs)
     outline = boundary.geometry.iloc[0]
-    km = gdf.distance(outline) / 1000.0
-    outside = km > 0
+    # Distance > 0 exactly where a point does not intersect the outline: measured only there.
+    pts = gdf.geometry.to_numpy()
+    shapely.prepare(outline)
+    outside = pd.Series(~shapely.intersects(pts, outline) & ~(shapely.is_missing(pts) | shapely.is_empty(pts)), index=gdf.index)
+    km = pd.Series(0.0, index=gdf.index)
+    km[outside] = shapely.distance(pts[outside.to_numpy()], outline) / 1000.0
     rejects.append(reject_rows(layer, source, gdf.loc[outside, "source_row"], [
         f"placed outside the region by its best point ({geocode.PRECISION_WORDS[p]}: {m}), {d:.1f} km from the boundary"
         for p, m, d in zip(gdf.loc[outside, "geocode_precision"], gdf.loc[outside, "geocode_match"], km[outside])]))

@@ -13,7 +13,7 @@ import io
 import os
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import Any, Callable
 
@@ -362,11 +362,12 @@ def clear_table_cache() -> None:
 _DERIVED: dict[tuple, Any] = {}
 
 
-def derived(name: str, paths: Sequence[str | Path], build: Callable[[], Any]) -> Any:
+def derived(name: Hashable, paths: Sequence[str | Path], build: Callable[[], Any]) -> Any:
     """``build()``, once per process per version (path, mtime, size) of the files it reads.
 
     For lookups a batch derives from the same province-wide tables for every region (the
-    postal-point tables of the geocoder and of the ODHF location check). A file that cannot
+    postal-point tables of the geocoder and of the ODHF location check, the ODHF categories).
+    ``name`` holds whatever else the value depends on (the rules, for the categories). A file that cannot
     be stat'ed is not cached: ``build`` then gives the reader's own message. Callers treat
     the value as read-only.
     """

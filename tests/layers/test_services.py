@@ -302,3 +302,17 @@ def test_french_templates_need_no_guessed_article():
     assert not [k for k, v in fr.items() if "d'un(e)" in v or "(de la)" in v]
     assert fr["areas_layer"].format(t=30, cat=i18n.cat_label("primary_care", "fr")) == (
         "Secteurs : part des travailleurs à plus de 30 min du service le plus proche (clinique de soins primaires)")
+
+
+def test_categories_kept_per_process_follow_the_rules(ck_boundary, monkeypatch):
+    """The ODHF categories a batch keeps are those of the rules in force: a changed rule set classifies afresh."""
+    first = build.build_services(ck_boundary).gdf
+    again = build.build_services(ck_boundary).gdf  # from the kept classification
+    pd.testing.assert_frame_equal(first, again)
+    hospital_rules = [rc for rc in categories.odhf_rules() if rc[1] == "hospital"]
+    assert hospital_rules
+    monkeypatch.setattr(categories, "odhf_rules", lambda: [rc for rc in hospital_rules])  # only hospitals classified
+    odhf_rows = lambda g: g[g["service_id"].astype(str).str.startswith("odhf-")]  # noqa: E731 - ODCAF adds libraries
+    only = odhf_rows(build.build_services(ck_boundary).gdf)
+    assert set(only["category"]) == {"hospital"}
+    assert len(only) == int((odhf_rows(first)["category"] == "hospital").sum())
