@@ -17,7 +17,6 @@ serial.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import subprocess
 import sys
@@ -45,6 +44,13 @@ def _ck_run(tmp: Path, n: int) -> float:
     return best
 
 
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory, MB (run on each worker)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workers", type=int, default=2)
@@ -52,7 +58,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", type=Path, help="write the two output trees here (serial/, dask/) instead of a temp dir")
     ap.add_argument("--ck-runs", type=int, default=5, help="fresh CK runs timed for the 15x target (best of; default 5: a single fresh run varies 3.9-5.6 s)")
     args = ap.parse_args(argv)
-    from distributed import Client, LocalCluster
 
     with tempfile.TemporaryDirectory(prefix="gapmap-bench-batch-") as tmp:
         root = args.keep or Path(tmp)
@@ -61,18 +66,18 @@ def main(argv: list[str] | None = None) -> int:
         serial = batch.run_batch(args.regions or None, root / "serial", scheduler="serial")
         t_serial = time.perf_counter() - t0
 
+        # The cluster `--scheduler local` starts (gapmap.batch.dask_client), timed apart.
         t0 = time.perf_counter()
-        cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=logging.ERROR)
-        client = Client(cluster)
+        local = batch.dask_client("local", args.workers)
+        client = local.__enter__()
         t_start = time.perf_counter() - t0
         try:
             t0 = time.perf_counter()
             dask = batch.run_batch(args.regions or None, root / "dask", scheduler=client)
             t_dask = time.perf_counter() - t0
+            worker_mb = sorted(client.run(_peak_rss_mb).values())
         finally:
-            client.close()
-            cluster.close()
+            local.__exit__(None, None, None)
         same = _tree(root / "serial") == _tree(root / "dask")
 
     n = serial.status_counts()
@@ -91,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"dask batch (cluster running):      {t_dask:7.1f} s   speed-up {t_serial / t_dask:.2f}x")
     print(f"dask batch incl. cluster start:    {t_dask + t_start:7.1f} s   speed-up {t_serial / (t_dask + t_start):.2f}x")
     print(f"output trees byte-identical: {same}")
+    print(f"peak memory: this process {_peak_rss_mb():.0f} MB (serial batch), each Dask worker "
+          + " / ".join(f"{m:.0f}" for m in worker_mb) + " MB")
     r = t_serial / t_ck
     print(f"one CK run (fresh process, best of {args.ck_runs}): {t_ck:.2f} s; serial batch / CK run = {r:.1f}x "
           f"(target <= 15: {'met' if r <= 15 else 'MISSED'}); dask speed-up {t_serial / t_dask:.2f}x "
