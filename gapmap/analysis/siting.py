@@ -54,6 +54,8 @@ from typing import Mapping, Sequence
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
+import shapely
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
@@ -118,7 +120,10 @@ def hex_centres(boundary: gpd.GeoDataFrame | gpd.GeoSeries, resolution: int) -> 
     geo.check_h3_resolution(resolution)
     bnd = geo.as_gdf(boundary, "Boundary")
     cells, lat, lng = hex_cell_centres(bnd, resolution)
-    pts = gpd.GeoSeries(gpd.points_from_xy(lng, lat), crs="EPSG:4326").to_crs(bnd.crs)
+    # The centres projected as arrays, with the transformer GeoSeries.to_crs uses (pyproj, always_xy):
+    # the same coordinates without first building ~689k lat/lng points (Northwestern Ontario).
+    x, y = pyproj.Transformer.from_crs(pyproj.CRS.from_user_input("EPSG:4326"), bnd.crs, always_xy=True).transform(lng, lat)
+    pts = gpd.GeoSeries(shapely.points(np.asarray(x, dtype=float), np.asarray(y, dtype=float)), crs=bnd.crs)
     return gpd.GeoDataFrame({"candidate_id": pd.Series(cells, dtype="str"),
                              "name": pd.Series([f"H3 {c}" for c in cells], dtype="str")},
                             geometry=pts.to_numpy(), crs=bnd.crs)

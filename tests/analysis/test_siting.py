@@ -143,6 +143,16 @@ def test_hex_centres(tmp_path):
     c = siting.hex_centres(b, 7)
     assert len(c) > 40 and c["candidate_id"].is_unique and c.within(b.union_all()).all()
     assert c["candidate_id"].tolist() == sorted(c["candidate_id"]) and c["name"].str.startswith("H3 ").all()
+    # Each point is its cell's centre (h3, asked afresh) projected by geopandas, coordinate for coordinate.
+    import h3
+    import shapely
+
+    ll = np.array([h3.cell_to_latlng(cid) for cid in c["candidate_id"]])
+    want = gpd.GeoSeries(gpd.points_from_xy(ll[:, 1], ll[:, 0]), crs="EPSG:4326").to_crs(CRS)
+    assert np.array_equal(shapely.get_coordinates(c.geometry.to_numpy()), shapely.get_coordinates(want.to_numpy()))
+    assert c.crs == b.crs
+    empty = siting.hex_centres(gpd.GeoDataFrame(geometry=[box(420_000, 4_690_000, 420_001, 4_690_001)], crs=CRS), 7)
+    assert len(empty) == 0 and empty.crs == b.crs
 
 
 def test_odcaf_candidates(mirror):
