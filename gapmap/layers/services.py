@@ -158,7 +158,7 @@ def _place_agrees(df: pd.DataFrame) -> pd.Series:
     return pd.Series([bool(c) and (c in d) or bool(k) and (k in n) for c, d, k, n in zip(city, csd, core, name)], index=df.index)
 
 
-def _own_postal_points(paths: list) -> pd.DataFrame:
+def _own_postal_points(paths: list[Path]) -> pd.DataFrame:
     """``lat, lon`` indexed by code without space, of the codes with a point of their own
     (the first table listing a code wins)."""
     frames = [sources.read_csv(p, ["postal_code", "latitude", "longitude", "codes_sharing_this_point"], what="Postal points")
