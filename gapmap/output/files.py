@@ -225,16 +225,14 @@ def _write_files(result, out: Path, *, recommendations=None, whatif: pd.DataFram
         coverage = pub.coverage
 
     areas_out = pub.areas if pub is not None else result.areas_table
-    stale_sites = out / "sites.csv"
+    # Internal mode only; a public run leaves none, and the staged move removes an earlier internal
+    # run's per-site table (OPTIONAL_OUTPUTS), so it cannot sit next to public outputs.
     if pub is None:
-        files["sites.csv"] = stale_sites
+        files["sites.csv"] = out / "sites.csv"
         atomic.write_csv(sites_table(result), files["sites.csv"])
-    elif stale_sites.exists():
-        stale_sites.unlink()  # an earlier internal run's per-site table must not sit next to public outputs
     files["areas.csv"] = out / "areas.csv"
     atomic.write_csv(areas_out, files["areas.csv"])
     rejects = result.rejects if pub is None else privacy.public_rejects(result.rejects)
-    stale = out / "rejects.csv"
     if len(rejects):
         files["rejects.csv"] = out / "rejects.csv"
         atomic.write_csv(rejects, files["rejects.csv"])

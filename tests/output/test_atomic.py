@@ -68,10 +68,12 @@ def test_ctrl_c_mid_write_says_previous_outputs_unchanged(previous_run, monkeypa
 def test_complete_write_replaces_all_files_and_removes_stale_optional_ones(previous_run):
     result, out, before = previous_run
     (out / "whatif.csv").write_text("from an older run with --add-services\n")
+    (out / "sites.csv").write_text("site_id,employer\nsite-1,an earlier internal run's employer\n")
     (out / "notes.txt").write_text("the user's own file\n")
     written = files.write_outputs(result, out)
     after = _snapshot(out)
     assert "whatif.csv" not in after  # this run wrote none: the old one would mix two runs
+    assert "sites.csv" not in after  # a public run never leaves an internal run's per-employer table
     assert after["notes.txt"] == b"the user's own file\n"
     assert {n: after[n] for n in written} == {n: before[n] for n in written}  # same inputs, same bytes
     assert all(p.parent == out for p in written.values()) and _leftovers(out) == []
