@@ -13,7 +13,6 @@ import click
 
 from gapmap import categories as registry
 from gapmap._interrupt import interrupted_early as _interrupted_early
-from gapmap.sources import catalog
 from gapmap.errors import GapmapError
 from gapmap.settings import MODES, load_settings
 from gapmap.sources.regions import REGIONS, alias_note, get_region, offline_layers, sub_area_count

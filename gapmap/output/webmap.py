@@ -491,7 +491,7 @@ def _add_hexes(m: folium.Map, ctx: _Ctx, hexes: gpd.GeoDataFrame | None) -> None
 def _add_catchments(m: folium.Map, ctx: _Ctx) -> None:
     """Catchment bands: outlines with a light fill so the area shading stays readable underneath;
     they take no pointer events (the areas under them answer the hover). Bands are in the legend."""
-    from gapmap.output.i18n import cat_label, message_html
+    from gapmap.output.i18n import cat_label
 
     L, s, result = ctx.L, ctx.s, ctx.result
     for cat in s.categories:
@@ -639,7 +639,7 @@ def _hex_class_labels(lang: str) -> list[str]:
 def _add_sites(m: folium.Map, ctx: _Ctx, public_sites: gpd.GeoDataFrame | None) -> None:
     """Sites: hexagon aggregates coloured by workers beyond the headline threshold in public
     mode (only published values; grey = suppressed), exact geocoded points in internal mode."""
-    L, s, result, pre, lang = ctx.L, ctx.s, ctx.result, ctx.pre, ctx.lang
+    L, result, pre, lang = ctx.L, ctx.result, ctx.pre, ctx.lang
     if public_sites is not None:
         if len(public_sites):
             beyond = f"{pre}_workers_not"
