@@ -319,9 +319,32 @@ def to_float(series: pd.Series, decimal_comma: bool = False) -> pd.Series:
     return pd.to_numeric(text, errors="coerce")
 
 
-#: Parsed province-wide tables of this process: (reader, path, mtime, size) -> frame.
-_TABLES: dict[tuple[str, str, int, int], pd.DataFrame] = {}
+#: Parsed province-wide tables of this process: (reader, ((path, mtime, size),)) -> frame.
+_TABLES: dict[tuple, pd.DataFrame] = {}
 _TABLES_MAX = 8
+#: Values :func:`derived` from such tables: (name, ((path, mtime, size), ...)) -> value.
+_DERIVED: dict[tuple, Any] = {}
+_DERIVED_MAX = 16
+
+
+def _memo(store: dict[tuple, Any], name: Hashable, paths: Sequence[str | Path], build: Callable[[], Any], limit: int) -> Any:
+    """``build()``, kept in ``store`` under ``name`` and the version (resolved path, mtime, size)
+    of each file it reads: an edited file is read again, and its older version is dropped. At
+    most ``limit`` entries (oldest first out). A file that cannot be stat'ed is not cached:
+    ``build`` then gives the reader's own message."""
+    try:
+        versions = tuple((str(r), st.st_mtime_ns, st.st_size) for r in (Path(p).resolve() for p in paths) for st in (r.stat(),))
+    except OSError:
+        return build()
+    key = (name, versions)
+    if key not in store:
+        value = build()
+        for stale in [k for k in store if k[0] == name and [v[0] for v in k[1]] == [v[0] for v in versions]]:
+            del store[stale]  # an older version of the same files
+        while len(store) >= limit:
+            del store[next(iter(store))]
+        store[key] = value
+    return store[key]
 
 
 def _cached(reader: Callable[[str | Path], pd.DataFrame]) -> Callable[[str | Path], pd.DataFrame]:
@@ -334,21 +357,7 @@ def _cached(reader: Callable[[str | Path], pd.DataFrame]) -> Callable[[str | Pat
 
     @functools.wraps(reader)
     def read(path: str | Path) -> pd.DataFrame:
-        try:
-            resolved = Path(path).resolve()
-            st = resolved.stat()
-        except OSError:
-            return reader(path)  # missing or unreadable: the reader's own message
-        key = (reader.__name__, str(resolved), st.st_mtime_ns, st.st_size)
-        frame = _TABLES.get(key)
-        if frame is None:
-            frame = reader(path)
-            for stale in [k for k in _TABLES if k[:2] == key[:2]]:  # an older version of the file
-                del _TABLES[stale]
-            while len(_TABLES) >= _TABLES_MAX:
-                del _TABLES[next(iter(_TABLES))]
-            _TABLES[key] = frame
-        return frame.copy(deep=False)
+        return _memo(_TABLES, reader.__name__, [path], lambda: reader(path), _TABLES_MAX).copy(deep=False)
 
     return read
 
@@ -359,28 +368,15 @@ def clear_table_cache() -> None:
     _DERIVED.clear()
 
 
-_DERIVED: dict[tuple, Any] = {}
-
-
 def derived(name: Hashable, paths: Sequence[str | Path], build: Callable[[], Any]) -> Any:
     """``build()``, once per process per version (path, mtime, size) of the files it reads.
 
     For lookups a batch derives from the same province-wide tables for every region (the
     postal-point tables of the geocoder and of the ODHF location check, the ODHF categories).
-    ``name`` holds whatever else the value depends on (the rules, for the categories). A file that cannot
-    be stat'ed is not cached: ``build`` then gives the reader's own message. Callers treat
-    the value as read-only.
+    ``name`` holds whatever else the value depends on (the rules, for the categories). Callers
+    treat the value as read-only.
     """
-    try:
-        versions = tuple((str(r), st.st_mtime_ns, st.st_size) for r, st in ((Path(p).resolve(), Path(p).resolve().stat()) for p in paths))
-    except OSError:
-        return build()
-    key = (name, versions)
-    if key not in _DERIVED:
-        for stale in [k for k in _DERIVED if k[0] == name and [v[0] for v in k[1]] == [v[0] for v in versions]]:
-            del _DERIVED[stale]  # an older version of the same files
-        _DERIVED[key] = build()
-    return _DERIVED[key]
+    return _memo(_DERIVED, name, paths, build, _DERIVED_MAX)
 
 
 #: Optional columns the layers use besides each reader's required ones; the rest are not stripped.
