@@ -416,7 +416,7 @@ def hex_grid(boundary: gpd.GeoDataFrame | gpd.GeoSeries, resolution: int, *,
     bnd = geo.as_gdf(boundary, "Boundary")
     proj = geo.projected(bnd)
     shape = proj.geometry.make_valid().union_all()
-    cells = _centre_cells(shape, proj.crs, resolution, 2.0 if contain == "overlap" else 0.0)
+    cells = _centre_cells(shape, proj.crs, resolution, 2.0 if contain == "overlap" else 0.0)[0]
     polys = cell_polygons(cells, proj.crs)
     if contain == "overlap":
         keep = polys.intersects(shape).to_numpy() & ~polys.touches(shape).to_numpy()
@@ -438,36 +438,30 @@ def hex_cell_centres(boundary: gpd.GeoDataFrame | gpd.GeoSeries, resolution: int
     candidates of Northwestern Ontario ~0.8 s)."""
     geo.check_h3_resolution(resolution)
     proj = geo.projected(geo.as_gdf(boundary, "Boundary"))
-    return _centre_cells(proj.geometry.make_valid().union_all(), proj.crs, resolution, 0.0, with_centres=True)
+    return _centre_cells(proj.geometry.make_valid().union_all(), proj.crs, resolution, 0.0)
 
 
-def _centre_cells(shape, crs, resolution: int, buffer_edges: float, with_centres: bool = False):
-    """Sorted ids of the cells whose centre is inside ``shape`` (projected) buffered by that many
-    average edges; with ``with_centres``, ``(ids, lat, lng)``."""
+def _centre_cells(shape, crs, resolution: int, buffer_edges: float) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """``(ids, lat, lng)``: the sorted ids of the cells whose centre is inside ``shape`` (projected)
+    buffered by that many average edges, and those centres in degrees."""
     search = shape.buffer(buffer_edges * h3.average_hexagon_edge_length(resolution, unit="m")) if buffer_edges else shape
     search_ll = gpd.GeoSeries([search], crs=crs).to_crs("EPSG:4326").iloc[0]
-    if search_ll.is_empty:
-        return ([], np.empty(0), np.empty(0)) if with_centres else []
     # h3 tests every cell centre against every vertex of the shape (Northwestern Ontario: 8 s for
     # 689k cells and 4.6k vertices); the cells of the convex hull, kept where GEOS finds their
     # centre inside the shape (the same planar lat/lng test), are the same cells in ~1/3 of the time
-    # (checked on every region's boundary, with and without the buffer).
-    hull_shape = search_ll.convex_hull
-    if hull_shape.geom_type != "Polygon":  # a degenerate shape: h3 on it directly
-        cells = np.array(h3.geo_to_cells(search_ll, resolution), dtype=object)
-        inside = np.ones(cells.size, dtype=bool)
-    else:
-        cells = np.array(h3.geo_to_cells(hull_shape, resolution), dtype=object)
-        inside = None
+    # (checked on every region's boundary, with and without the buffer). A degenerate hull: h3 on the shape.
+    none = [], np.empty(0), np.empty(0)
+    if search_ll.is_empty:
+        return none
+    hull = search_ll.convex_hull
+    by_hull = hull.geom_type == "Polygon"
+    cells = np.array(h3.geo_to_cells(hull if by_hull else search_ll, resolution), dtype=object)
     if cells.size == 0:
-        return ([], np.empty(0), np.empty(0)) if with_centres else []
-    lat, lng = np.array([h3.cell_to_latlng(c) for c in cells]).reshape(-1, 2).T
-    if inside is None:
-        inside = shapely.contains_xy(search_ll, lng, lat)
+        return none
+    lat, lng = np.array([h3.cell_to_latlng(c) for c in cells]).T
+    inside = shapely.contains_xy(search_ll, lng, lat) if by_hull else np.ones(cells.size, dtype=bool)
     # np.unique orders str by code point, as sorted() does (h3 ids are ASCII hex).
     ids, first = np.unique(cells[inside].astype(str), return_index=True)
-    if not with_centres:
-        return ids.tolist()
     return ids.tolist(), lat[inside][first], lng[inside][first]
 
 
