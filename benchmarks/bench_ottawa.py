@@ -47,10 +47,9 @@ CATEGORIES = ("hospital", "primary_care")
 THRESHOLDS_MIN = (15.0, 30.0, 60.0)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--no-iso", action="store_true")
-    args = ap.parse_args()
+def ottawa_inputs() -> tuple[nw.RoadNetwork, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The RNF network, the services of :data:`CATEGORIES` and the origins (LMIA sites, then every
+    dissemination block) of ``gapmap analyze --region ottawa``; prints what it read."""
     region = get_region("ottawa")
     boundary, areas = layers.build_boundary(region)
     t_read, (net, report) = timed(lambda: segments.read_segments(
@@ -66,6 +65,14 @@ def main() -> None:
     print(f"{len(origins):,} origins ({len(sites)} sites, {len(pop.gdf):,} blocks), services "
           + ", ".join(f"{c} {int((services.category == c).sum())}" for c in CATEGORIES)
           + f"; network {net.n_nodes:,} nodes, {len(net.edges):,} segments")
+    return net, services, origins
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--no-iso", action="store_true")
+    args = ap.parse_args()
+    net, services, origins = ottawa_inputs()
 
     # The same augmented graph gapmap searches (snapped origins and services as nodes).
     svc = nw.prepare_services(services, CATEGORIES, net.crs)

@@ -18,20 +18,13 @@ import sys
 import time
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 from scipy.sparse.csgraph import dijkstra
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench_network import interleaved  # noqa: E402  (this folder is on sys.path)
-from gapmap import layers  # noqa: E402
-from gapmap.sources import catalog  # noqa: E402
-from gapmap.sources.regions import get_region  # noqa: E402
+from bench_ottawa import CATEGORIES, ottawa_inputs  # noqa: E402  (the same Ottawa inputs as bench_ottawa.py)
 from gapmap.travel.road import network as nw  # noqa: E402
-from gapmap.travel.road import segments  # noqa: E402
-
-CATEGORIES = ("hospital", "primary_care")
 
 
 def _kernel():
@@ -98,17 +91,7 @@ def main() -> None:
     except ImportError:
         print("numba is not installed: pip install numba (an experiment; gapmap does not use it)")
         return
-    region = get_region("ottawa")
-    boundary, areas = layers.build_boundary(region)
-    net, _ = segments.read_segments(catalog.resolve("rnf_ottawa_2021"), "rnf", layer="roads", crs=boundary.gdf.crs,
-                                    boundary=boundary.gdf)
-    services = layers.build_services(boundary.gdf).gdf
-    services = services[services["category"].isin(CATEGORIES)].reset_index(drop=True)
-    sites = layers.build_sites(region, boundary.gdf, areas.gdf).gdf
-    pop, _ = layers.build_population(region, boundary.gdf, areas.gdf)
-    origins = gpd.GeoDataFrame(pd.concat([sites.set_index("site_id")[["geometry"]],
-                                          pop.gdf.assign(o="db-" + pop.gdf["dauid"]).set_index("o")[["geometry"]]]),
-                               geometry="geometry", crs=boundary.gdf.crs)
+    net, services, origins = ottawa_inputs()
     svc = nw.prepare_services(services, CATEGORIES, net.crs)
     _, aug, res = nw.solve(net, origins.geometry.to_numpy(), svc, CATEGORIES, nw.ACCESS_SPEED_KMH)
     csr, lcsr = aug.reverse.csr("time"), aug.reverse.csr("length")
