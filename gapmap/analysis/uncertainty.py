@@ -58,7 +58,6 @@ Default ranges and their sources:
 
 from __future__ import annotations
 
-import functools
 
 import numpy as np
 import pandas as pd
@@ -301,21 +300,20 @@ _BOX_MARGIN_DEG = 0.05
 def _households_near(path, boundary):
     """The pseudo-household points (file CRS) in the boundary's lon/lat box plus a margin.
 
-    The file is read once per process (:func:`_household_points`): a batch asks for every
-    region, and all but Chatham-Kent keep none, so the box test spares them reprojecting it.
+    The file is read once per process per version (:func:`gapmap.sources.readers.derived`): a batch
+    asks for every region, and all but Chatham-Kent keep none, so the box test spares them
+    reprojecting it.
     """
-    from pathlib import Path
+    from gapmap.sources.readers import derived
 
-    st = Path(path).stat()
-    points, lon, lat = _household_points(str(Path(path).resolve()), st.st_mtime_ns, st.st_size)
+    points, lon, lat = derived("pseudo-household points", [path], lambda: _household_points(path))
     x0, y0, x1, y1 = boundary.to_crs("EPSG:4326").total_bounds
     m = _BOX_MARGIN_DEG
     return points[(lon >= x0 - m) & (lon <= x1 + m) & (lat >= y0 - m) & (lat <= y1 + m)]
 
 
-@functools.lru_cache(maxsize=2)
-def _household_points(path: str, mtime_ns: int, size: int):
-    """(points, lon, lat) of a pseudo-household file; keyed by path, modification time and size."""
+def _household_points(path):
+    """(points, lon, lat) of a pseudo-household file."""
     import geopandas as gpd
 
     points = gpd.read_file(path, columns=["phh_id"])
