@@ -222,3 +222,20 @@ def test_remembered_graph_follows_changed_inputs():
     d = [nw.network_travel_times(net, near, svc, ["a"]).iloc[0] for svc in service_sets + service_sets]
     assert [r["service_id"] for r in d] == ["2"] * 4
     assert [r["distance_m"] for r in d] == pytest.approx([430.0, 5.0, 430.0, 5.0])
+
+
+def test_method_column_labels_every_row_with_the_networks_words():
+    """The table's ``method`` is one object column carrying the network's label on each row (the default provider's label,
+    written out by hand here, not taken from ``RoadNetwork.method``)."""
+    xy = np.array([[0.0, 0.0], [1000.0, 0.0], [2000.0, 0.0]])
+    net = nw.RoadNetwork.from_segments(xy, np.array([0, 1]), np.array([1, 2]), np.array([1000.0, 1000.0]),
+                                       np.array([60.0, 60.0]), time_back_s=np.array([60.0, 60.0]), crs=CRS, mode="drive",
+                                       source="hand-made")
+    origins = gpd.GeoDataFrame(geometry=shapely.points([[10.0, 5.0], [1500.0, -3.0], [1990.0, 1.0]]), crs=CRS)
+    services = gpd.GeoDataFrame({"service_id": ["a", "b"], "name": ["A", "B"], "category": ["hospital", "clinic"]},
+                                geometry=shapely.points([[0.0, 0.0], [2000.0, 0.0]]), crs=CRS)
+    tt = routing.network_travel_times(net, origins, services, ["hospital", "clinic"])
+    assert tt["method"].dtype == object and len(tt) == 6
+    assert tt["method"].tolist() == ["road network (OpenStreetMap, drive)"] * 6
+    tt.loc[0, "method"] = "changed"  # one row's label is its own cell, not a view shared with the others
+    assert tt["method"].tolist()[1:] == ["road network (OpenStreetMap, drive)"] * 5
