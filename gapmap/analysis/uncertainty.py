@@ -58,7 +58,6 @@ Default ranges and their sources:
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 
