@@ -11,7 +11,9 @@ City of Hamilton's Street Centreline (``hamilton``) and the City of Kingston's R
 Reading (every drop is counted in :class:`SegmentReport`):
 
 1. Fields named by the mapping must exist; a class without a speed, or a one-way value outside
-   the declared set, is an :class:`~gapmap.errors.InputError` naming the file and the field.
+   the declared set, is an :class:`~gapmap.errors.InputError` naming the file and the field. So
+   are coordinates that cannot be in the file's CRS (rows past +-180/+-90 in a geographic CRS,
+   rows that look like degrees beside rows in metres in a projected one).
 2. Multi-part lines are exploded into their parts; rows without a line geometry are dropped.
 3. Classes the mapping excludes (rapid transit, pedestrian ways; freeways when walking) and
    one-way value ``none`` ("no traffic permitted") are dropped.
@@ -290,6 +292,46 @@ def _read_table(path: Path, mapping: SegmentMapping | None, layer: str | None, s
     return gdf
 
 
+def _check_coordinates(path: Path, gdf: gpd.GeoDataFrame) -> None:
+    """InputError when rows' coordinates cannot be in the file's stated CRS.
+
+    Two mistakes reach here from real exports: rows appended in another CRS (a file mixing
+    degrees and metres), and a geographic CRS stated for metres. Rows past +-180/+-90 cannot be
+    degrees. Degrees read as metres lie within 180 m of a projected CRS's false origin; they are
+    named when other rows lie over 10 km from there (a toy network drawn at the origin is not
+    flagged) and the CRS's area of use does not reach the origin.
+    """
+    b = shapely.bounds(gdf.geometry.to_numpy())
+    has = np.isfinite(b).all(axis=1)
+    if not has.any():
+        return
+    crs = gdf.crs
+    in_degrees = has & (np.abs(b[:, [0, 2]]) <= 180).all(axis=1) & (np.abs(b[:, [1, 3]]) <= 90).all(axis=1)
+    if crs.is_geographic:
+        bad, seen = has & ~in_degrees, "coordinates past longitude/latitude (+-180, +-90)"
+    else:
+        far = has & (np.abs(b) > 10_000).any(axis=1)
+        aou = crs.area_of_use
+        if not (in_degrees.any() and far.any()) or aou is None:
+            return
+        x0, y0, x1, y1 = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform_bounds(
+            aou.west, aou.south, aou.east, aou.north)
+        if not np.isfinite([x0, y0, x1, y1]).all() or (x0 <= 180 and x1 >= -180 and y0 <= 90 and y1 >= -90):
+            return
+        bad, seen = in_degrees, "coordinates that look like longitude/latitude degrees"
+    if not bad.any():
+        return
+    rows = np.flatnonzero(bad)
+    ex = ", ".join(f"{c:.10g}" for c in shapely.get_coordinates(gdf.geometry.iloc[rows[0]])[0])
+    name = crs.to_string()
+    if bad[has].all():
+        raise InputError(f"Road segments file {path} states CRS {name} but every row has {seen} (e.g. {ex}); set the file's "
+                         "CRS to its coordinates' one (e.g. ogr2ogr -a_srs EPSG:26917).")
+    listed = ", ".join(str(r + 1) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
+    raise InputError(f"Road segments file {path} states CRS {name} but {len(rows):,} of {int(has.sum()):,} rows have {seen} "
+                     f"(rows {listed}, counting from 1; e.g. {ex}): the file mixes CRSs; reproject those rows to {name}.")
+
+
 def _keys(gdf: gpd.GeoDataFrame, fields: tuple[str, ...]) -> np.ndarray:
     parts = [gdf[f].astype("string").fillna("").str.strip() for f in fields]
     out = parts[0]
@@ -363,11 +405,12 @@ def read_segments(
     path = Path(path)
     mp = mapping if isinstance(mapping, SegmentMapping) else read_mapping(mapping) if mapping is not None else None
     gdf = _read_table(path, mp, layer, source_crs)
+    _check_coordinates(path, gdf)
     mp = _resolve_mapping(path, gdf, mp, speed_table)
     rows_read = len(gdf)
     gdf, no_geom, exploded = _lines_only(gdf.assign(_row=np.arange(rows_read)))
     gdf, keys, kmh, rule, dropped = _classify(path, gdf, mp, mode)
-    gdf, target = _project(gdf, crs)
+    gdf, target = _project(gdf, crs, path)
     if boundary is not None:
         region = boundary.to_crs(target).geometry.union_all().buffer(2000.0)
         inside = gdf.geometry.intersects(region).to_numpy()
@@ -486,8 +529,10 @@ def _classify(path: Path, gdf: gpd.GeoDataFrame, mp: SegmentMapping, mode: str
     return gdf[keep].reset_index(drop=True), keys[keep], kmh, rule[keep], dropped
 
 
-def _project(gdf: gpd.GeoDataFrame, crs: Any) -> tuple[gpd.GeoDataFrame, pyproj.CRS]:
+def _project(gdf: gpd.GeoDataFrame, crs: Any, path: Path) -> tuple[gpd.GeoDataFrame, pyproj.CRS]:
     """``gdf`` in ``crs``; by default its own CRS if projected, else its UTM zone."""
+    if crs is None and gdf.crs.is_geographic and not np.isfinite(gdf.total_bounds).all():
+        raise InputError(f"Road segments file {path} has no line with coordinates, so no UTM zone can be chosen; check its geometry.")
     target = pyproj.CRS.from_user_input(crs) if crs is not None else (
         gdf.crs if not gdf.crs.is_geographic else pyproj.CRS.from_user_input(gdf.estimate_utm_crs()))
     return gdf.to_crs(target), target

@@ -288,6 +288,29 @@ def test_class_without_speed_and_unknown_oneway_value(tmp_path):
         segments.read_segments(_write(tmp_path, _mini(ONE_WAY_CO=["sometimes"] * 4), "b.gpkg"), "hamilton")
 
 
+def test_rows_in_another_crs_are_named_not_read_as_roads(tmp_path):
+    """Degrees appended to a metre file (read as 0.001 m roads, "zero-length dropped") and metres in a degree file
+    (a UTM-zone failure deep in the reader, before this check): both an InputError naming the rows."""
+    metres = [shapely.LineString([(417000, 4695000), (417100, 4695000)]), shapely.LineString([(417100, 4695000), (417100, 4695100)])]
+    degrees = [shapely.LineString([(-82.0, 42.4), (-82.0, 42.401)]), shapely.LineString([(-82.0, 42.401), (-82.001, 42.401)])]
+    cols = {"ROAD_CLASS": ["Local"] * 4, "ROAD_TYPE": ["Minor"] * 4, "OFFICIAL_P": ["Urban"] * 4, "ONE_WAY_CO": ["2-way traffic flow"] * 4}
+    utm = _write(tmp_path, gpd.GeoDataFrame(cols, geometry=metres + degrees, crs="EPSG:26917"), "utm.gpkg")
+    with pytest.raises(InputError, match=r"utm\.gpkg states CRS EPSG:26917 but 2 of 4 rows have coordinates that look like "
+                                         r"longitude/latitude degrees \(rows 3, 4, counting from 1; e\.g\. -82, 42\.4\)"):
+        segments.read_segments(utm, "hamilton")
+    geo = _write(tmp_path, gpd.GeoDataFrame(cols, geometry=degrees + metres, crs="EPSG:4326"), "geo.gpkg")
+    with pytest.raises(InputError, match=r"geo\.gpkg states CRS EPSG:4326 but 2 of 4 rows have coordinates past longitude/latitude "
+                                         r".*\(rows 3, 4, .*e\.g\. 417000, 4695000\): the file mixes CRSs"):
+        segments.read_segments(geo, "hamilton")
+    wrong = _write(tmp_path, gpd.GeoDataFrame(cols, geometry=metres * 2, crs="EPSG:4326"), "wrong.gpkg")
+    with pytest.raises(InputError, match=r"wrong\.gpkg states CRS EPSG:4326 but every row has coordinates past .*ogr2ogr -a_srs"):
+        segments.read_segments(wrong, "hamilton")
+    # The same file with one CRS throughout reads (the check does not trip on real metres).
+    net, report = segments.read_segments(_write(tmp_path, gpd.GeoDataFrame({k: v[:2] for k, v in cols.items()},
+                                                                           geometry=metres, crs="EPSG:26917"), "ok.gpkg"), "hamilton")
+    assert report.segments == 2 and np.isclose(net.edges["length_m"].sum(), 200.0)
+
+
 def test_kingston_csv_states_no_crs_and_takes_crs_option(mirror):
     csv = catalog.find_mirror() / "kingston-road-segment-2017" / "Road_Segment.csv"
     with pytest.raises(InputError, match=r"Road_Segment\.csv states no CRS; give it with --crs"):
