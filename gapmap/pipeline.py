@@ -367,6 +367,7 @@ def analyze(
     approximations = _approximations(settings, network, tt, method, sites.gdf, sites_file, population_file,
                                      assumed_hours_note, tuple(population.datasets))
     approximations += location_notes
+    approximations += _beyond_note(network, services_used, settings)
     crs = boundary.gdf.crs
     result = Result(
         region=region, settings=settings, layers=all_layers, sites=gpd.GeoDataFrame(sites_w, geometry="geometry", crs=crs),
@@ -581,6 +582,36 @@ def _approximations(settings: Settings, network, tt: pd.DataFrame, method: str, 
         approximations.append(Message("Population sits at a point inside each 2021 dissemination block (representative point).",
                                       "appx_pop_block"))
     return approximations
+
+
+def _beyond_note(network, services: gpd.GeoDataFrame, settings: Settings) -> list[Message]:
+    """The sentence naming the services beyond the road network's roads, whose legs are straight lines (or none)."""
+    if network is None or settings.mode == "transit":
+        return []
+    from gapmap.travel.dispatch import road_kwargs
+    from gapmap.travel.road.routing import service_legs, snap
+
+    svc = services[services["category"].isin(settings.categories)]
+    if svc.empty:
+        return []
+    kw = road_kwargs(settings)
+    s = snap(network, svc)
+    access = np.where(s["edge"].to_numpy() >= 0, s["snap_m"].to_numpy(dtype=float), np.inf)
+    _, _, beyond = service_legs(access, kw["access_speed_kmh"], kw["snap_limit_m"], kw["beyond_kmh"], kw["beyond_circuity"])
+    if not beyond.any():
+        return []
+    order = np.flatnonzero(beyond)[np.argsort(access[beyond], kind="stable")]
+    examples = [(str(svc["name"].iloc[i] if "name" in svc else svc["service_id"].iloc[i]), float(access[i]) / 1000.0) for i in order[:3]]
+    lo, hi = min(settings.circuity_range[0], settings.circuity), max(settings.circuity_range[1], settings.circuity)
+    kmh = float(kw["beyond_kmh"])
+    ex = ", ".join(f"{name} {km:.1f} km" for name, km in examples)
+    return [Message(
+        f"{int(beyond.sum())} of the {len(svc)} services analysed {'lies' if beyond.sum() == 1 else 'lie'} more than {_distance_words(settings.snap_limit_m)} from "
+        f"every road of the network, past the roads it holds (nearest first: {ex}{', ...' if beyond.sum() > 3 else ''}); the leg "
+        f"from each to its nearest road is a straight-line approximation (distance x {settings.circuity:g} at {kmh:g} km/h; "
+        f"circuity {lo:g}-{hi:g} in the ranges).",
+        "appx_beyond", n=int(beyond.sum()), total=len(svc), snap_m=float(settings.snap_limit_m), examples=examples,
+        circuity=float(settings.circuity), kmh=kmh, lo=float(lo), hi=float(hi))]
 
 
 def _distance_words(metres: float) -> str:

@@ -14,6 +14,10 @@ from gapmap.settings import Settings
 from gapmap.sources.geocode import AREA_UNKNOWN, AREA_UNKNOWN_NAME
 
 
+#: Appended to a site's method where its nearest service lies beyond the road network's roads.
+BEYOND_NOTE = "; the service lies past the network's roads, its last leg a straight-line approximation"
+
+
 def _tkey(t: float) -> str:
     return f"{t:g}min"
 
@@ -39,7 +43,10 @@ def wide_times(origins: gpd.GeoDataFrame, tt: pd.DataFrame, settings: Settings) 
             out[f"{cat}_min_p90"] = sub["minutes_p90"].astype(float).round(1).to_numpy()
         if "walk_only" in sub:
             out[f"{cat}_walk_only_share"] = sub["walk_only"].astype(float).round(3).to_numpy()
-        out[f"{cat}_method"] = sub["method"].to_numpy()
+        method = sub["method"].to_numpy()
+        if "beyond_m" in sub:  # the nearest service lies beyond the network's roads: its last leg is a straight line
+            method = np.where(sub["beyond_m"].fillna(0.0).to_numpy(dtype=float) > 0, method + BEYOND_NOTE, method)
+        out[f"{cat}_method"] = method
         minutes = sub["minutes"].astype(float).to_numpy()
         for t in settings.thresholds_min:
             out[f"{cat}_within_{_tkey(t)}"] = np.nan_to_num(minutes, nan=np.inf) <= t

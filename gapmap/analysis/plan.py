@@ -49,10 +49,10 @@ def accessibility_scores(result, network=None) -> pd.DataFrame:
         if svc.empty:
             continue
         if network is not None:
+            from gapmap.travel.dispatch import road_kwargs
             from gapmap.travel.road.routing import network_od_matrix
 
-            matrix = network_od_matrix(network, pts.set_index("origin_id"), svc, max_minutes=reach,
-                                       access_speed_kmh=s.speeds_kmh["walk"])
+            matrix = network_od_matrix(network, pts.set_index("origin_id"), svc, max_minutes=reach, **road_kwargs(s))
             method = str(matrix["method"].iloc[0]) if len(matrix) else network.method
         else:
             # No origin x service table: with a large services file it would not fit in memory.

@@ -27,7 +27,12 @@ range the data allow:
   ``--speed-table``) scaled by the same factor range. The bound ``[t / f_hi, t / f_lo]`` holds
   even when every road class has its own factor anywhere in ``[f_lo, f_hi]``: every path's time
   lies in that interval of its time at the assigned speeds, so the shortest path's does too
-  (the off-road walking leg is scaled with it, which only widens the range). Transit over the
+  (the off-road walking leg is scaled with it, which only widens the range). A service beyond
+  the network's roads (over ``snap_limit_m`` from every road: past the edge of the road data) is
+  reached by a straight-line leg to its nearest road (``circuity`` at the mode speed); the router
+  also times every origin with those legs at both ends of ``circuity_range`` (``minutes_lo``,
+  ``minutes_hi``: the nearest service may change), and the bounds take those, each over the
+  speed range. Transit over the
   departure window: the median departure is the point and the best, the 90th percentile the
   worst (both computed by the schedule scan over every departure minute; the fastest single
   departure is not kept, so the best end is the median, not lower).
@@ -112,9 +117,12 @@ def time_ranges(tt: pd.DataFrame, radius_m: pd.Series, settings: Settings) -> pd
         d = straight.straight_m(tt["distance_m"].astype(float).to_numpy(), settings.circuity)
         best_sl = straight.seconds(np.maximum(d - r, 0.0), speed_ms * f_hi, c_lo) / 60.0
         worst_sl = straight.seconds(d + r, speed_ms * f_lo, c_hi) / 60.0
-        # Road network: its times over the speed range, plus the location shift along roads.
+        # Road network: its times over the speed range, plus the location shift along roads; the
+        # legs of services beyond the network's roads over the circuity range (``minutes_lo`` / ``_hi``).
         shift = straight.seconds(r, speed_ms, c_hi) / 60.0
-        best_net, worst_net = minutes / f_hi - shift, minutes / f_lo + shift
+        lo = tt["minutes_lo"].astype(float).to_numpy() if "minutes_lo" in tt else minutes
+        hi = tt["minutes_hi"].astype(float).to_numpy() if "minutes_hi" in tt else minutes
+        best_net, worst_net = np.minimum(lo, minutes) / f_hi - shift, np.maximum(hi, minutes) / f_lo + shift
         best = np.where(is_straight, best_sl, best_net)
         worst = np.where(is_straight, worst_sl, worst_net)
     unreachable = ~np.isfinite(minutes)

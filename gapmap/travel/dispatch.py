@@ -49,6 +49,17 @@ def _transit_kwargs(settings: Settings, walk_network=None) -> dict:
     return kw
 
 
+def road_kwargs(settings: Settings) -> dict:
+    """The road router's leg options from the settings, for every road-network call of a run.
+
+    Off-road legs walk at ``speeds_kmh['walk']``; a service over ``snap_limit_m`` from every road
+    lies beyond the network's roads, and its leg is the run's straight-line approximation
+    (``circuity`` at the mode's speed; :func:`gapmap.travel.road.routing.service_legs`).
+    """
+    return dict(access_speed_kmh=settings.speeds_kmh["walk"], snap_limit_m=settings.snap_limit_m,
+                beyond_kmh=settings.speeds_kmh.get(settings.mode), beyond_circuity=settings.circuity)
+
+
 def transit_bands(feed, boundary: gpd.GeoDataFrame, services: gpd.GeoDataFrame, settings: Settings,
                   resolution: int = 8, walk_network=None) -> gpd.GeoDataFrame:
     """Transit catchments: H3 cells (resolution 8, ~0.7 km2) whose centre reaches a service by the
@@ -108,7 +119,7 @@ def travel_times(origins: gpd.GeoDataFrame, services: gpd.GeoDataFrame, settings
     if network is not None:
         from gapmap.travel.road.routing import network_travel_times, network_travel_times_distributed
 
-        road = dict(access_speed_kmh=settings.speeds_kmh["walk"], snap_limit_m=settings.snap_limit_m)
+        road = dict(road_kwargs(settings), beyond_circuity_range=tuple(settings.circuity_range))
         if client is not None:
             return network_travel_times_distributed(network, origins, services, settings.categories, client, **road)
         return network_travel_times(network, origins, services, settings.categories, **road)
@@ -129,6 +140,5 @@ def bands(services: gpd.GeoDataFrame, settings: Settings, boundary: gpd.GeoDataF
         return straight_line_bands(services, settings.categories, settings, clip_to=boundary)
     from gapmap.travel.road.isochrones import isochrones
 
-    iso = isochrones(network, services, settings.categories, settings.thresholds_min,
-                     access_speed_kmh=settings.speeds_kmh["walk"])
+    iso = isochrones(network, services, settings.categories, settings.thresholds_min, **road_kwargs(settings))
     return gpd.clip(iso, boundary)

@@ -25,7 +25,9 @@ Method and defaults (all documented constants below, overridable per call where 
   (not the nearest node). The off-road leg is timed at ``access_speed_kmh`` (default 4.8
   km/h, walking) for origins and services alike; from the attachment point travel follows
   the segment to its end nodes, only forwards on a one-way segment. Points farther than
-  ``snap_limit_m`` (default 1000 m) from every road are kept and flagged (``snap_flag``).
+  ``snap_limit_m`` (default 1000 m) from every road are kept and flagged (``snap_flag``); a
+  service that far lies past the roads the network holds, and with ``beyond_kmh`` its leg is
+  the straight-line approximation instead (:func:`~gapmap.travel.road.routing.service_legs`).
 - Isochrones. The road parts, whole or partial segments, from which a service is reachable
   within the threshold, buffered by :data:`ISOCHRONE_BUFFER_M` (100 m, about a rural road
   allowance plus a farmyard) and unioned. The access leg of the place inside the polygon

@@ -206,8 +206,10 @@ def test_unreachable_and_missing_category():
     assert np.isfinite(out["minutes"].dropna()).all()
     assert list(out.columns) == [
         "origin_id", "category", "service_id", "service_name", "distance_m", "minutes", "method", "snap_m", "snap_flag",
+        "beyond_m",
     ]
     assert out["snap_flag"].dtype == bool
+    assert np.isnan(row(out, "island", "hospital")["beyond_m"]) and row(out, "o1", "hospital")["beyond_m"] == 0.0
 
 
 def test_parallel_edges_keep_fastest():

@@ -26,7 +26,11 @@ def test_cli_uses_the_city_centreline_by_default(kingston_run):
     method = summ["method"]["travel_time"]
     assert method.startswith("road network (City of Kingston centreline, drive; speeds assigned by road class)")
     assert "speeds assigned by road class" in res.stdout
-    assert not any("straight-line approximation" in a for a in summ["method"]["approximations"])
+    assert not any(a.startswith("Travel times are a straight-line approximation") for a in summ["method"]["approximations"])
+    # Napanee's hospital is within the 30 km of the city that services are drawn from, past the city's own roads.
+    assert any(a.startswith("1 of the 5 services analysed lies more than 1 km from every road of the network, past the roads it "
+                            "holds (nearest first: Lennox and Addington County General Hospital 23.9 km)")
+               for a in summ["method"]["approximations"])
 
 
 def test_network_file_with_unstated_crs_needs_crs_option(mirror, tmp_path):
