@@ -555,12 +555,20 @@ def _approximations(settings: Settings, network, tt: pd.DataFrame, method: str, 
     if network is not None and "snap_m" in tt and settings.mode != "transit":
         far = tt.drop_duplicates("origin_id")
         n_far = int(far["snap_flag"].sum())
-        approximations.append(Message(
-            f"Road-network times ({method}) start and end at the nearest point on the nearest road, the off-road leg walked "
-            f"at {settings.speeds_kmh['walk']:g} km/h; {n_far} sites or DA points lie more than "
-            f"{_distance_words(settings.snap_limit_m)} from any road (snap_flag).",
-            "appx_road", method=method, walk_kmh=float(settings.speeds_kmh["walk"]), far=n_far,
-            snap_m=float(settings.snap_limit_m)))
+        legs = _leg_words(settings)
+        if legs is None:
+            approximations.append(Message(
+                f"Road-network times ({method}) start and end at the nearest point on the nearest road, the off-road leg walked "
+                f"at {settings.speeds_kmh['walk']:g} km/h; {n_far} sites or DA points lie more than "
+                f"{_distance_words(settings.snap_limit_m)} from any road (snap_flag).",
+                "appx_road", method=method, walk_kmh=float(settings.speeds_kmh["walk"]), far=n_far,
+                snap_m=float(settings.snap_limit_m)))
+        else:
+            approximations.append(Message(
+                f"Road-network times ({method}) start and end at the nearest point on the nearest road, the legs to and from it "
+                f"{legs}; {n_far} sites or DA points lie more than {_distance_words(settings.snap_limit_m)} from any road "
+                "(snap_flag).",
+                "appx_road_legs", method=method, far=n_far, snap_m=float(settings.snap_limit_m), **_leg_params(settings)))
     if travel.STRAIGHT_LINE in method:
         approximations.append(Message(
             f"Travel times are a {method}: straight-line distance x {settings.circuity:g} / "
@@ -584,34 +592,51 @@ def _approximations(settings: Settings, network, tt: pd.DataFrame, method: str, 
     return approximations
 
 
+def _leg_params(settings: Settings) -> dict:
+    """Speed and circuity (with its range) of the off-road legs travelled by the mode."""
+    lo, hi = min(settings.circuity_range[0], settings.circuity), max(settings.circuity_range[1], settings.circuity)
+    return dict(kmh=float(settings.speeds_kmh[settings.mode]), circuity=float(settings.circuity), lo=float(lo), hi=float(hi))
+
+
+def _leg_words(settings: Settings) -> str | None:
+    """How the off-road legs are timed, in words, when the mode travels them (None: walked)."""
+    from gapmap.travel.dispatch import road_kwargs
+    from gapmap.travel.road.routing import _legs_by_mode
+
+    kw = road_kwargs(settings)
+    if not _legs_by_mode(kw["access_speed_kmh"], kw["leg_kmh"], kw["leg_circuity"]):
+        return None
+    p = _leg_params(settings)
+    return (f"are a straight-line approximation (distance x {p['circuity']:g} at {p['kmh']:g} km/h; circuity "
+            f"{p['lo']:g}-{p['hi']:g} in the ranges)")
+
+
 def _beyond_note(network, services: gpd.GeoDataFrame, settings: Settings) -> list[Message]:
-    """The sentence naming the services beyond the road network's roads, whose legs are straight lines (or none)."""
+    """The sentence naming the services past the roads the network holds (over ``snap_limit_m`` from every road), or none."""
     if network is None or settings.mode == "transit":
         return []
-    from gapmap.travel.dispatch import road_kwargs
-    from gapmap.travel.road.routing import service_legs, snap
+    from gapmap.travel.road.routing import snap
 
     svc = services[services["category"].isin(settings.categories)]
     if svc.empty:
         return []
-    kw = road_kwargs(settings)
     s = snap(network, svc)
     access = np.where(s["edge"].to_numpy() >= 0, s["snap_m"].to_numpy(dtype=float), np.inf)
-    _, _, beyond = service_legs(access, kw["access_speed_kmh"], kw["snap_limit_m"], kw["beyond_kmh"], kw["beyond_circuity"])
+    beyond = np.isfinite(access) & (access > settings.snap_limit_m)
     if not beyond.any():
         return []
     order = np.flatnonzero(beyond)[np.argsort(access[beyond], kind="stable")]
     examples = [(str(svc["name"].iloc[i] if "name" in svc else svc["service_id"].iloc[i]), float(access[i]) / 1000.0) for i in order[:3]]
-    lo, hi = min(settings.circuity_range[0], settings.circuity), max(settings.circuity_range[1], settings.circuity)
-    kmh = float(kw["beyond_kmh"])
     ex = ", ".join(f"{name} {km:.1f} km" for name, km in examples)
+    legs = _leg_words(settings)
+    how = (f"their legs to it {legs}" if legs is not None else
+           f"their legs to it are walked at {settings.speeds_kmh['walk']:g} km/h")
+    n = int(beyond.sum())
     return [Message(
-        f"{int(beyond.sum())} of the {len(svc)} services analysed {'lies' if beyond.sum() == 1 else 'lie'} more than {_distance_words(settings.snap_limit_m)} from "
-        f"every road of the network, past the roads it holds (nearest first: {ex}{', ...' if beyond.sum() > 3 else ''}); the leg "
-        f"from each to its nearest road is a straight-line approximation (distance x {settings.circuity:g} at {kmh:g} km/h; "
-        f"circuity {lo:g}-{hi:g} in the ranges).",
-        "appx_beyond", n=int(beyond.sum()), total=len(svc), snap_m=float(settings.snap_limit_m), examples=examples,
-        circuity=float(settings.circuity), kmh=kmh, lo=float(lo), hi=float(hi))]
+        f"{n} of the {len(svc)} services analysed {'lies' if n == 1 else 'lie'} more than {_distance_words(settings.snap_limit_m)} "
+        f"from every road of the network, past the roads it holds (nearest first: {ex}{', ...' if n > 3 else ''}); {how}.",
+        "appx_beyond", n=n, total=len(svc), snap_m=float(settings.snap_limit_m), examples=examples,
+        walk_kmh=float(settings.speeds_kmh["walk"]), driven=legs is not None, **(_leg_params(settings) if legs else {}))]
 
 
 def _distance_words(metres: float) -> str:

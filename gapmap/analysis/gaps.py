@@ -15,7 +15,7 @@ from gapmap.sources.geocode import AREA_UNKNOWN, AREA_UNKNOWN_NAME
 
 
 #: Appended to a site's method where its nearest service lies beyond the road network's roads.
-BEYOND_NOTE = "; the service lies past the network's roads, its last leg a straight-line approximation"
+BEYOND_NOTE = "; the nearest service lies past the network's roads (its leg to them is approximate)"
 
 
 def _tkey(t: float) -> str:

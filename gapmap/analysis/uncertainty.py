@@ -27,9 +27,9 @@ range the data allow:
   ``--speed-table``) scaled by the same factor range. The bound ``[t / f_hi, t / f_lo]`` holds
   even when every road class has its own factor anywhere in ``[f_lo, f_hi]``: every path's time
   lies in that interval of its time at the assigned speeds, so the shortest path's does too
-  (the off-road walking leg is scaled with it, which only widens the range). A service beyond
-  the network's roads (over ``snap_limit_m`` from every road: past the edge of the road data) is
-  reached by a straight-line leg to its nearest road (``circuity`` at the mode speed); the router
+  (the off-road walking leg is scaled with it, which only widens the range). Where the mode
+  travels the off-road legs (a point to its nearest road: a farm lane, the roads past the edge
+  of the network's data), each is a straight line x ``circuity`` at the mode speed; the router
   also times every origin with those legs at both ends of ``circuity_range`` (``minutes_lo``,
   ``minutes_hi``: the nearest service may change), and the bounds take those, each over the
   speed range. Transit over the

@@ -446,16 +446,29 @@ def _fr_road_network(p: dict) -> str | None:
     return f"Réseau routier : {chosen}{body}.{label}"
 
 
+def _fr_legs(p: dict) -> str:
+    """The off-road legs travelled by the mode, as in ``pipeline._leg_words``."""
+    return (f"sont une approximation à vol d'oiseau (distance × {report_num(p['circuity'], 'fr')} à "
+            f"{report_num(p['kmh'], 'fr')}\u00a0km/h; facteur de détour {report_num(p['lo'], 'fr')}-{report_num(p['hi'], 'fr')} "
+            "dans les fourchettes)")
+
+
+def _fr_road_legs(p: dict) -> str:
+    method = network_method_fr(p["method"]) or p["method"]
+    return (f"Les temps sur le réseau routier ({method}) partent et arrivent au point le plus proche de la route la plus proche, "
+            f"les trajets jusqu'à elle {_fr_legs(p)}; {report_int(p['far'], 'fr')} sites ou points d'AD sont à plus de "
+            f"{_fr_distance(p['snap_m'])} de toute route (snap_flag).")
+
+
 def _fr_beyond(p: dict) -> str:
-    """Services beyond the road network's roads, reached by a straight-line leg (``pipeline._beyond_note``)."""
+    """Services past the roads the network holds (``pipeline._beyond_note``)."""
     ex = ", ".join(f"{name} {f'{km:.1f}'.replace('.', ',')}\u00a0km" for name, km in p["examples"])
     more = ", ..." if p["n"] > len(p["examples"]) else ""
+    how = (f"leurs trajets jusqu'à elle {_fr_legs(p)}" if p["driven"] else
+           f"leurs trajets jusqu'à elle se font à pied à {report_num(p['walk_kmh'], 'fr')}\u00a0km/h")
     return (f"{report_int(p['n'], 'fr')} {_plural(p['n'], 'service', 'services')} sur les {report_int(p['total'], 'fr')} "
-            f"analysés {_plural(p['n'], 'est', 'sont')} à plus de {_fr_distance(p['snap_m'])} de toute route du réseau, au-delà des "
-            f"routes qu'il contient (les plus proches d'abord : {ex}{more}); le trajet de chacun jusqu'à la route la plus proche "
-            f"est une approximation à vol d'oiseau (distance × {report_num(p['circuity'], 'fr')} à "
-            f"{report_num(p['kmh'], 'fr')}\u00a0km/h; facteur de détour {report_num(p['lo'], 'fr')}-{report_num(p['hi'], 'fr')} "
-            "dans les fourchettes).")
+            f"analysés {_plural(p['n'], 'est', 'sont')} à plus de {_fr_distance(p['snap_m'])} de toute route du réseau, au-delà "
+            f"des routes qu'il contient (les plus proches d'abord : {ex}{more}); {how}.")
 
 
 def _fr_new_das(p: dict) -> str:
@@ -519,6 +532,7 @@ MESSAGES_FR: dict[str, Any] = {
                  "plus de {snap} de toute route (snap_flag).",
     "appx_transit": _fr_transit,
     "appx_beyond": _fr_beyond,
+    "appx_road_legs": _fr_road_legs,
     "appx_sites": _fr_sites,
     "appx_workers": "Travailleurs par site = le plus grand total annuel de postes approuvés par EIMT (trimestres additionnés "
                     "dans une année, années non additionnées) : des approbations, pas un décompte de personnes.",

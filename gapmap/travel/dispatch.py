@@ -50,14 +50,14 @@ def _transit_kwargs(settings: Settings, walk_network=None) -> dict:
 
 
 def road_kwargs(settings: Settings) -> dict:
-    """The road router's leg options from the settings, for every road-network call of a run.
+    """The road router's off-road leg options from the settings, for every road-network call of a run.
 
-    Off-road legs walk at ``speeds_kmh['walk']``; a service over ``snap_limit_m`` from every road
-    lies beyond the network's roads, and its leg is the run's straight-line approximation
-    (``circuity`` at the mode's speed; :func:`gapmap.travel.road.routing.service_legs`).
+    A point's leg to its nearest road is the run's straight-line approximation (``circuity`` at
+    the mode's speed) where that beats walking at ``speeds_kmh['walk']``, so walked only in walk
+    mode (:func:`gapmap.travel.road.routing.off_road_legs`).
     """
-    return dict(access_speed_kmh=settings.speeds_kmh["walk"], snap_limit_m=settings.snap_limit_m,
-                beyond_kmh=settings.speeds_kmh.get(settings.mode), beyond_circuity=settings.circuity)
+    return dict(access_speed_kmh=settings.speeds_kmh["walk"], leg_kmh=settings.speeds_kmh.get(settings.mode),
+                leg_circuity=settings.circuity)
 
 
 def transit_bands(feed, boundary: gpd.GeoDataFrame, services: gpd.GeoDataFrame, settings: Settings,
@@ -119,7 +119,7 @@ def travel_times(origins: gpd.GeoDataFrame, services: gpd.GeoDataFrame, settings
     if network is not None:
         from gapmap.travel.road.routing import network_travel_times, network_travel_times_distributed
 
-        road = dict(road_kwargs(settings), beyond_circuity_range=tuple(settings.circuity_range))
+        road = dict(road_kwargs(settings), snap_limit_m=settings.snap_limit_m, leg_circuity_range=tuple(settings.circuity_range))
         if client is not None:
             return network_travel_times_distributed(network, origins, services, settings.categories, client, **road)
         return network_travel_times(network, origins, services, settings.categories, **road)

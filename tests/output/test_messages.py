@@ -45,6 +45,10 @@ def test_message_is_its_english_text_everywhere_text_is_expected():
      "Les temps sur le réseau routier (road network (OSM)) partent et arrivent au point le plus proche de la route la "
      "plus proche, le trajet hors route étant fait à pied à 4,5\u00a0km/h; 1\u202f200 sites ou points d'AD sont à plus de "
      "1\u00a0km de toute route (snap_flag)."),
+    (Message("x", "appx_road_legs", method="road network (OSM)", far=3, snap_m=1000.0, kmh=60.0, circuity=1.3, lo=1.2, hi=1.6),
+     "Les temps sur le réseau routier (road network (OSM)) partent et arrivent au point le plus proche de la route la "
+     "plus proche, les trajets jusqu'à elle sont une approximation à vol d'oiseau (distance × 1,3 à 60\u00a0km/h; facteur "
+     "de détour 1,2-1,6 dans les fourchettes); 3 sites ou points d'AD sont à plus de 1\u00a0km de toute route (snap_flag)."),
     (Message("x", "appx_assumed_hours", hours={"hospital": "24/7"}),
      "Horaires d'ouverture supposés (faute de données) pour hôpital : 24/7, pour les services sans horaires propres."),
     (Message("x", "note_new_das", n=53, people=75001.0),

@@ -16,7 +16,7 @@ import shapely
 
 from gapmap import geo
 from gapmap.travel.road import isochrones_fast
-from gapmap.travel.road.network import ACCESS_SPEED_KMH, ISOCHRONE_BUFFER_M, SNAP_LIMIT_M, RoadNetwork
+from gapmap.travel.road.network import ACCESS_SPEED_KMH, ISOCHRONE_BUFFER_M, RoadNetwork
 from gapmap.travel.road.routing import prepare_services, solve
 
 
@@ -28,18 +28,17 @@ def isochrones(
     *,
     buffer_m: float = ISOCHRONE_BUFFER_M,
     access_speed_kmh: float = ACCESS_SPEED_KMH,
-    snap_limit_m: float = SNAP_LIMIT_M,
-    beyond_kmh: float | None = None,
-    beyond_circuity: float = 1.0,
+    leg_kmh: float | None = None,
+    leg_circuity: float = 1.0,
 ) -> gpd.GeoDataFrame:
     """Areas within ``thresholds_min`` minutes of the nearest service, per category.
 
     Each polygon is the union of the road parts (whole segments, and the partial segment
     where the time runs out, cut at the remaining-time fraction) from which some service of
     the category is reachable in time, buffered by ``buffer_m``. One-way segments count only
-    in their direction of travel. Rows with no reachable road have an empty polygon. Services
-    beyond the network's roads reach it by the legs of
-    :func:`gapmap.travel.road.routing.service_legs` (``snap_limit_m``, ``beyond_kmh``, ``beyond_circuity``).
+    in their direction of travel. Rows with no reachable road have an empty polygon. The
+    services' off-road legs follow :func:`gapmap.travel.road.routing.off_road_legs` (walked, or
+    with ``leg_kmh`` the mode's straight-line approximation at ``leg_circuity``).
 
     Returns
     -------
@@ -51,7 +50,7 @@ def isochrones(
     net = network.to_crs(crs) if crs is not None else network
     svc = prepare_services(services, categories, crs)
     snap, aug, res = solve(net, np.empty(0, dtype=object), svc, categories, access_speed_kmh, with_dist=False,
-                           snap_limit_m=snap_limit_m, beyond_kmh=beyond_kmh, beyond_circuity=beyond_circuity)
+                           leg_kmh=leg_kmh, leg_circuity=leg_circuity)
     a = net.segment_arrays
     pc = aug.pieces
     seg, f0, f1 = pc["seg"], pc["f0"], pc["f1"]

@@ -22,12 +22,12 @@ Method and defaults (all documented constants below, overridable per call where 
   networks are two-way. Times run *from* an origin *to* a service, so the search runs from
   the services over the reversed graph.
 - Snapping. Origins and services attach to the nearest point on the nearest road segment
-  (not the nearest node). The off-road leg is timed at ``access_speed_kmh`` (default 4.8
-  km/h, walking) for origins and services alike; from the attachment point travel follows
-  the segment to its end nodes, only forwards on a one-way segment. Points farther than
-  ``snap_limit_m`` (default 1000 m) from every road are kept and flagged (``snap_flag``); a
-  service that far lies past the roads the network holds, and with ``beyond_kmh`` its leg is
-  the straight-line approximation instead (:func:`~gapmap.travel.road.routing.service_legs`).
+  (not the nearest node). The off-road leg is walked at ``access_speed_kmh`` (default 4.8
+  km/h), or with ``leg_kmh`` (runs pass their mode's speed) travelled by the mode as the
+  straight-line approximation (:func:`~gapmap.travel.road.routing.off_road_legs`); from the
+  attachment point travel follows the segment to its end nodes, only forwards on a one-way
+  segment. Points farther than ``snap_limit_m`` (default 1000 m) from every road are kept and
+  flagged (``snap_flag``; services that far lie past the roads the network holds: ``beyond_m``).
 - Isochrones. The road parts, whole or partial segments, from which a service is reachable
   within the threshold, buffered by :data:`ISOCHRONE_BUFFER_M` (100 m, about a rural road
   allowance plus a farmyard) and unioned. The access leg of the place inside the polygon

@@ -3,10 +3,10 @@
 Origins and services attach to the nearest point on the nearest road segment (:func:`snap`);
 :func:`solve` splits the segments at those points, puts every service behind its off-road
 leg and runs one multi-source Dijkstra per category over the reversed graph (scipy's compiled
-``dijkstra``, ``min_only``). A service farther than ``snap_limit_m`` from every road lies beyond
-the network's roads (a hospital past the edge of a city's road file): with ``beyond_kmh`` its leg
-to the nearest road is the straight-line approximation (metres x ``beyond_circuity`` at
-``beyond_kmh``), not a walk across the unmapped roads (:func:`service_legs`). On that: :func:`network_travel_times` (origin -> nearest service),
+``dijkstra``, ``min_only``). The off-road legs (a point to its road) are walked, or with
+``leg_kmh`` travelled by the run's mode as the straight-line approximation (:func:`off_road_legs`):
+a farm lane is driven, and a service past the roads the network holds (a hospital beyond the
+edge of a city's road file) is reached across the unmapped roads, not on foot. On that: :func:`network_travel_times` (origin -> nearest service),
 :func:`network_od_matrix` (all pairs within a bound, for 2SFCA), :func:`walk_time_function`
 (walking legs of transit trips), :func:`network_travel_times_distributed` (one Dask task per
 category) and :func:`node_travel_times`.
@@ -280,22 +280,26 @@ def _reprojects(svc_crs: Any, crs: Any) -> bool:
     return crs is not None and svc_crs is not None and not (svc_crs is crs or pyproj.CRS.from_user_input(svc_crs).equals(crs))
 
 
-def service_legs(access_m: np.ndarray, access_speed_kmh: float, snap_limit_m: float, beyond_kmh: float | None,
-                 beyond_circuity: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Seconds and metres of each service's leg to its road, and which services lie beyond the network's roads.
+def _legs_by_mode(access_speed_kmh: float, leg_kmh: float | None, leg_circuity: float) -> bool:
+    """Whether :func:`off_road_legs` travels the legs by the mode (faster than walking them)."""
+    return leg_kmh is not None and leg_kmh / leg_circuity > access_speed_kmh
 
-    A service over ``snap_limit_m`` from every road is taken to lie beyond the network's data
-    (Ottawa's RNF extract ends at the city limit; Kemptville's hospital is 5 km past it), so
-    its leg is the straight-line approximation of the run's mode, ``access_m x beyond_circuity``
-    metres at ``beyond_kmh``, when that is faster than walking it; the others walk at
-    ``access_speed_kmh``. ``access_m`` is infinite for services that could not be placed.
+
+def off_road_legs(dist_m: np.ndarray, access_speed_kmh: float, leg_kmh: float | None,
+                  leg_circuity: float) -> tuple[np.ndarray, np.ndarray]:
+    """Seconds and metres of off-road legs of ``dist_m`` straight-line metres (infinite: not placed).
+
+    Walked at ``access_speed_kmh`` in a straight line; with ``leg_kmh`` (the run's mode speed),
+    the mode's straight-line approximation instead, ``dist_m x leg_circuity`` metres at
+    ``leg_kmh``, where that is faster than walking (so never in walk mode). Driving a mode
+    leg is what a run means: the lane of a farm, the car park of a hospital, and the roads past
+    the edge of the network's data (Ottawa's RNF extract ends at the city limit; Kemptville's
+    hospital lies 5 km beyond it) are driven, not walked.
     """
-    beyond = np.isfinite(access_m) & (access_m > snap_limit_m)
-    if beyond_kmh is None or beyond_kmh / beyond_circuity <= access_speed_kmh:
-        beyond[:] = False
-    leg_m = np.where(beyond, access_m * beyond_circuity, access_m)
-    leg_s = np.where(beyond, leg_m / (beyond_kmh / 3.6) if beyond_kmh else 0.0, access_m / (access_speed_kmh / 3.6))
-    return leg_s, leg_m, beyond
+    if not _legs_by_mode(access_speed_kmh, leg_kmh, leg_circuity):
+        return dist_m / (access_speed_kmh / 3.6), dist_m
+    metres = dist_m * leg_circuity
+    return metres / (leg_kmh / 3.6), metres
 
 
 def _nearest(net: RoadNetwork, aug: Augmented, categories: Sequence[str], svc_category: np.ndarray, with_dist: bool = True) -> Nearest:
@@ -323,8 +327,7 @@ def _nearest(net: RoadNetwork, aug: Augmented, categories: Sequence[str], svc_ca
 
 
 def solve(net: RoadNetwork, extra_geoms: np.ndarray, svc: gpd.GeoDataFrame, categories: Sequence[str], access_speed_kmh: float,
-          with_dist: bool = True, *, snap_limit_m: float = SNAP_LIMIT_M, beyond_kmh: float | None = None,
-          beyond_circuity: float = 1.0) -> tuple[Snap, Augmented, Nearest]:
+          with_dist: bool = True, *, leg_kmh: float | None = None, leg_circuity: float = 1.0) -> tuple[Snap, Augmented, Nearest]:
     """Snap ``extra_geoms`` (origins) and the services, build the graph, run the passes.
 
     Returns
@@ -333,15 +336,15 @@ def solve(net: RoadNetwork, extra_geoms: np.ndarray, svc: gpd.GeoDataFrame, cate
         Where the origins then the services attach (:class:`Snap`), the graph with them
         (:class:`Augmented`), and per category the time, distance and service of the nearest
         service from every node (:class:`Nearest`; distances only when ``with_dist``). The
-        services' legs follow :func:`service_legs`.
+        services' off-road legs follow :func:`off_road_legs`.
     """
     return _solve(net, extra_geoms, svc.geometry.to_numpy(), svc["category"].to_numpy(), categories, access_speed_kmh, with_dist,
-                  snap_limit_m=snap_limit_m, beyond_kmh=beyond_kmh, beyond_circuity=beyond_circuity)
+                  leg_kmh=leg_kmh, leg_circuity=leg_circuity)
 
 
 def _solve(net: RoadNetwork, extra_geoms: np.ndarray, svc_geoms: np.ndarray, svc_category: np.ndarray, categories: Sequence[str],
-           access_speed_kmh: float, with_dist: bool = True, *, snap_limit_m: float = SNAP_LIMIT_M, beyond_kmh: float | None = None,
-           beyond_circuity: float = 1.0) -> tuple[Snap, Augmented, Nearest]:
+           access_speed_kmh: float, with_dist: bool = True, *, leg_kmh: float | None = None,
+           leg_circuity: float = 1.0) -> tuple[Snap, Augmented, Nearest]:
     """:func:`solve` on arrays: the services' geometries and categories."""
     if access_speed_kmh <= 0:
         raise InputError(f"Access speed {access_speed_kmh} km/h must be positive; fix the access speed setting.")
@@ -350,7 +353,7 @@ def _solve(net: RoadNetwork, extra_geoms: np.ndarray, svc_geoms: np.ndarray, svc
     svc_point = np.arange(k, k + len(svc_geoms))
     svc_ok = snap.seg[svc_point] >= 0
     access_m = np.where(svc_ok, snap.dist[svc_point], np.inf)
-    leg_s, leg_m, _ = service_legs(access_m, access_speed_kmh, snap_limit_m, beyond_kmh, beyond_circuity)
+    leg_s, leg_m = off_road_legs(access_m, access_speed_kmh, leg_kmh, leg_circuity)
     aug = _augmented(net, snap, svc_point, leg_s, leg_m)
     res = _nearest(net, aug, categories, svc_category, with_dist)
     return snap, aug, res
@@ -382,9 +385,9 @@ def network_travel_times(
     *,
     snap_limit_m: float = SNAP_LIMIT_M,
     access_speed_kmh: float = ACCESS_SPEED_KMH,
-    beyond_kmh: float | None = None,
-    beyond_circuity: float = 1.0,
-    beyond_circuity_range: tuple[float, float] | None = None,
+    leg_kmh: float | None = None,
+    leg_circuity: float = 1.0,
+    leg_circuity_range: tuple[float, float] | None = None,
 ) -> pd.DataFrame:
     """Travel time and distance from every origin to its nearest service of each category.
 
@@ -401,17 +404,17 @@ def network_travel_times(
     categories : sequence of str
         Categories to report; one row per origin and category, in this order.
     snap_limit_m : float
-        Origins farther than this from every road get ``snap_flag=True`` (still timed);
-        services farther than this lie beyond the network's roads (:func:`service_legs`).
+        Origins farther than this from every road get ``snap_flag=True`` (still timed); a
+        service farther than this lies past the roads the network holds (``beyond_m``).
     access_speed_kmh : float
-        Speed of the off-road legs of origins and services.
-    beyond_kmh, beyond_circuity : float
-        The straight-line approximation that times the leg of a service beyond the network's
-        roads (the run's mode speed and circuity); ``beyond_kmh=None`` walks it like any leg.
-    beyond_circuity_range : (float, float), optional
-        Also give the times with those legs at both ends of this circuity range
+        Walking speed of the off-road legs of origins and services.
+    leg_kmh, leg_circuity : float
+        The off-road legs as the run's straight-line approximation instead (mode speed and
+        circuity; :func:`off_road_legs`); ``leg_kmh=None`` walks them.
+    leg_circuity_range : (float, float), optional
+        Also give the times with every off-road leg at both ends of this circuity range
         (``minutes_lo``, ``minutes_hi``; the nearest service may change), for the bounds of
-        :mod:`gapmap.analysis.uncertainty`. Without a service beyond the roads they equal ``minutes``.
+        :mod:`gapmap.analysis.uncertainty`. Equal to ``minutes`` where the legs are walked.
 
     Returns
     -------
@@ -419,38 +422,38 @@ def network_travel_times(
         ``origin_id`` (str), ``category``, ``service_id`` and ``service_name`` (None if no
         service is reachable), ``distance_m`` and ``minutes`` (NaN if unreachable; both
         include the off-road legs), ``method``, ``snap_m``, ``snap_flag``, ``beyond_m`` (the
-        straight-line metres from the nearest service to the network's roads when it lies
-        beyond them, else 0; NaN if unreachable) and, with ``beyond_circuity_range``,
-        ``minutes_lo`` and ``minutes_hi``.
+        straight-line metres from the nearest service to the network's roads when it lies past
+        them, else 0; NaN if unreachable) and, with ``leg_circuity_range``, ``minutes_lo`` and
+        ``minutes_hi``.
     """
     crs = geo.metre_crs(origins, "origins")
     net = network.to_crs(crs) if crs is not None else network
     rows, svc_geoms, svc_category = _service_rows(services, categories, crs)
-    legs = dict(snap_limit_m=snap_limit_m, beyond_kmh=beyond_kmh)
     snap, aug, res = _solve(net, origins.geometry.to_numpy(), svc_geoms, svc_category, categories, access_speed_kmh,
-                            beyond_circuity=beyond_circuity, **legs)
+                            leg_kmh=leg_kmh, leg_circuity=leg_circuity)
     k, c = len(origins), len(categories)
     columns = ["origin_id", "category", "service_id", "service_name", "distance_m", "minutes", "method", "snap_m", "snap_flag",
-               "beyond_m", *(["minutes_lo", "minutes_hi"] if beyond_circuity_range is not None else [])]
+               "beyond_m", *(["minutes_lo", "minutes_hi"] if leg_circuity_range is not None else [])]
     if c == 0 or k == 0:
         return pd.DataFrame({col: pd.Series(dtype=bool if col == "snap_flag" else object if col in ("origin_id", "category", "service_id", "service_name", "method") else float) for col in columns})
     # One table, origin-major (each origin's categories adjacent): (origin, category) arrays raveled.
     origin_node = aug.n + np.arange(k)
     access_m = snap.dist[:k]
-    access_s = access_m / (access_speed_kmh / 3.6)
 
-    def minutes_at(result: Nearest) -> np.ndarray:
+    def minutes_at(result: Nearest, circuity: float) -> np.ndarray:
+        access_s = off_road_legs(access_m, access_speed_kmh, leg_kmh, circuity)[0]
         return np.column_stack([result.time[cat][origin_node] for cat in categories]) + access_s[:, None]
 
-    time = minutes_at(res)
+    time = minutes_at(res, leg_circuity)
     reach = np.isfinite(time) & (snap.seg[:k] >= 0)[:, None]
     row = np.column_stack([res.service[cat][origin_node] for cat in categories])
-    dist = np.column_stack([res.dist[cat][origin_node] for cat in categories]) + access_m[:, None]
+    leg_m = off_road_legs(access_m, access_speed_kmh, leg_kmh, leg_circuity)[1]
+    dist = np.column_stack([res.dist[cat][origin_node] for cat in categories]) + leg_m[:, None]
     svc_ids = services["service_id"].take(rows).astype(str).to_numpy(dtype=object)
     svc_names = services["name" if "name" in services else "service_id"].take(rows).to_numpy(dtype=object)
     reach, row = reach.ravel(), row.ravel()
     svc_access = np.where(snap.seg[k:] >= 0, snap.dist[k:], np.inf)
-    _, _, beyond = service_legs(svc_access, access_speed_kmh, snap_limit_m, beyond_kmh, beyond_circuity)
+    beyond = svc_access > snap_limit_m  # past the roads the network holds (also where a service could not be placed)
     pick = np.where(row >= 0, row, 0)
     index = pd.RangeIndex(k * c)
     out = {  # copy=False: the columns are fresh arrays; consolidating them was a third of the table's time
@@ -465,15 +468,17 @@ def network_travel_times(
         "snap_flag": np.repeat(~(access_m <= snap_limit_m), c),
         "beyond_m": np.where(reach, np.where(beyond[pick], svc_access[pick], 0.0), np.nan) if len(svc_access) else np.full(k * c, np.nan),
     }
-    if beyond_circuity_range is not None:
-        for col, circ in (("minutes_lo", min(beyond_circuity_range[0], beyond_circuity)),
-                          ("minutes_hi", max(beyond_circuity_range[1], beyond_circuity))):
-            if beyond.any() and circ != beyond_circuity:  # the snaps are remembered: only the graph and the passes again
-                _, _, other = _solve(net, origins.geometry.to_numpy(), svc_geoms, svc_category, categories, access_speed_kmh,
-                                     with_dist=False, beyond_circuity=circ, **legs)
-                out[col] = np.where(reach, minutes_at(other).ravel() / 60.0, np.nan)
-            else:
+    if leg_circuity_range is not None:
+        walked = not _legs_by_mode(access_speed_kmh, leg_kmh, leg_circuity)
+        for col, circ in (("minutes_lo", min(leg_circuity_range[0], leg_circuity)),
+                          ("minutes_hi", max(leg_circuity_range[1], leg_circuity))):
+            if walked or circ == leg_circuity:
                 out[col] = out["minutes"]
+                continue
+            # The snaps are remembered: only the graph with the services' legs and the passes again.
+            _, _, other = _solve(net, origins.geometry.to_numpy(), svc_geoms, svc_category, categories, access_speed_kmh,
+                                 with_dist=False, leg_kmh=leg_kmh, leg_circuity=circ)
+            out[col] = np.where(reach, minutes_at(other, circ).ravel() / 60.0, np.nan)
     return pd.DataFrame(out, index=index, copy=False)
 
 
@@ -484,13 +489,12 @@ def network_od_matrix(
     *,
     max_minutes: float,
     access_speed_kmh: float = ACCESS_SPEED_KMH,
-    snap_limit_m: float = SNAP_LIMIT_M,
-    beyond_kmh: float | None = None,
-    beyond_circuity: float = 1.0,
+    leg_kmh: float | None = None,
+    leg_circuity: float = 1.0,
 ) -> pd.DataFrame:
     """Every origin-service pair within ``max_minutes`` on the road network (for 2SFCA).
 
-    Same snapping, graph and service legs as :func:`network_travel_times`; one bounded Dijkstra from every
+    Same snapping, graph and off-road legs as :func:`network_travel_times`; one bounded Dijkstra from every
     service over the reversed graph in a single compiled call (``indices`` = all services,
     ``limit`` = the bound), so memory is services x nodes: fine for a region.
 
@@ -506,10 +510,10 @@ def network_od_matrix(
     columns = ["origin_id", "service_id", "minutes", "method"]
     if k == 0 or svc.empty:
         return pd.DataFrame({c: pd.Series(dtype=float if c == "minutes" else object) for c in columns})
-    snap, aug, _ = solve(net, origins.geometry.to_numpy(), svc, [], access_speed_kmh, with_dist=False, snap_limit_m=snap_limit_m,
-                         beyond_kmh=beyond_kmh, beyond_circuity=beyond_circuity)
+    snap, aug, _ = solve(net, origins.geometry.to_numpy(), svc, [], access_speed_kmh, with_dist=False, leg_kmh=leg_kmh,
+                         leg_circuity=leg_circuity)
     limit = max_minutes * 60.0
-    origin_access = snap.dist[:k] / (access_speed_kmh / 3.6)
+    origin_access = off_road_legs(snap.dist[:k], access_speed_kmh, leg_kmh, leg_circuity)[0]
     sources = aug.n + aug.p + np.arange(len(svc))
     times = dijkstra(aug.reverse.csr("time"), directed=True, indices=sources, limit=limit)[:, aug.n + np.arange(k)]
     times = times + origin_access[None, :]
@@ -594,9 +598,8 @@ def node_travel_times(
     *,
     access_speed_kmh: float = ACCESS_SPEED_KMH,
     distances: bool = True,
-    snap_limit_m: float = SNAP_LIMIT_M,
-    beyond_kmh: float | None = None,
-    beyond_circuity: float = 1.0,
+    leg_kmh: float | None = None,
+    leg_circuity: float = 1.0,
 ) -> pd.DataFrame:
     """Time and distance from every network node to its nearest service of each category.
 
@@ -605,8 +608,8 @@ def node_travel_times(
     distances : bool
         False skips the road distances (``distance_m`` is then NaN): the distance pass
         along the shortest-path tree is about a quarter of a large network's call.
-    snap_limit_m, beyond_kmh, beyond_circuity : float
-        The legs of services beyond the network's roads, as in :func:`network_travel_times`.
+    leg_kmh, leg_circuity : float
+        The services' off-road legs, as in :func:`network_travel_times`.
 
     Returns
     -------
@@ -620,7 +623,7 @@ def node_travel_times(
     net = network.to_crs(crs) if crs is not None else network
     rows, svc_geoms, svc_category = _service_rows(services, categories, crs)
     _, aug, res = _solve(net, np.empty(0, dtype=object), svc_geoms, svc_category, categories, access_speed_kmh,
-                         with_dist=distances, snap_limit_m=snap_limit_m, beyond_kmh=beyond_kmh, beyond_circuity=beyond_circuity)
+                         with_dist=distances, leg_kmh=leg_kmh, leg_circuity=leg_circuity)
     if not distances:
         res.dist = {cat: np.full(aug.reverse.n, np.nan) for cat in categories}
     n, c = net.n_nodes, len(categories)
