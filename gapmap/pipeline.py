@@ -53,6 +53,9 @@ class Result:
         Long travel-time table for sites and DA points.
     recommendations : SitingResult or None
         The siting run of :func:`run` (``recommend=`` / ``recommend_target=``), if any.
+    network : RoadNetwork or None
+        The road network the times are on (None: straight-line approximation), for follow-up
+        work on the same network (:func:`gapmap.analysis.plan.recommend`).
 
     Published tables
     ----------------
@@ -92,6 +95,7 @@ class Result:
     hexes: gpd.GeoDataFrame | None = None
     elapsed_s: float = 0.0
     recommendations: "SitingResult | None" = None
+    network: object = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
     def rejects(self) -> pd.DataFrame:
@@ -375,6 +379,7 @@ def analyze(
         catchments=bands, travel_times=tt, method=method, approximations=approximations,
         census_total=census_total, data_dir=mirror, notes=notes, transit_routes=transit_routes,
         transit_stops=transit_stops, transit_source=transit_source, filter_effect=filter_effect, raster_sums=raster_sums,
+        network=network,
     )
     if len(pop_w):
         _attach_plan(result, network)

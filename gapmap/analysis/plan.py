@@ -120,11 +120,16 @@ def candidates_for(result, kind: str, *, data_dir=None) -> gpd.GeoDataFrame:
 
 def recommend(result, *, p: int | None = None, target_share: float | None = None, category: str | None = None,
               threshold_min: float | None = None, candidates: str = "hex", objective: str = "workers",
-              data_dir=None) -> siting.SitingResult:
+              data_dir=None, network="run") -> siting.SitingResult:
     """Location-allocation for ``category`` within ``threshold_min`` (defaults: the headline).
 
-    Existing services of the category stay fixed; the matrix is the straight-line approximation
-    at the run's mode speed.
+    Existing services of the category stay fixed. On the run's road network (``network="run"``,
+    the default: ``result.network``; or a given one) coverage is the run's own: a demand point is
+    covered before when its nearest-service time (``result.travel_times``) is within the threshold,
+    and the candidates' times come from one bounded search from each demand point not yet
+    covered, with the run's off-road legs. Without a network (or in transit mode, whose search
+    gives nearest-service times only) the matrix is the straight-line approximation at the run's
+    mode speed, and ``totals["method"]`` says which.
     """
     s = result.settings
     cat = category or s.headline_category
@@ -132,8 +137,24 @@ def recommend(result, *, p: int | None = None, target_share: float | None = None
     services = result.layers["services"].gdf
     existing = services[services["category"] == cat]
     cands = candidates_for(result, candidates, data_dir=data_dir)
-    return siting.locate(_demand(result), cands, threshold_min=t, p=p, target_share=target_share, existing=existing,
-                         objective=objective, settings=s if s.mode != "transit" else s.replace(mode="drive"))
+    dem = _demand(result)
+    net = result.network if isinstance(network, str) and network == "run" else network
+    if net is None or s.mode == "transit":
+        return siting.locate(dem, cands, threshold_min=t, p=p, target_share=target_share, existing=existing,
+                             objective=objective, settings=s if s.mode != "transit" else s.replace(mode="drive"))
+    from gapmap.travel.dispatch import road_kwargs
+    from gapmap.travel.road.routing import network_od_matrix
+
+    tt = result.travel_times
+    near = tt[(tt["category"] == cat) & tt["service_id"].notna()][["origin_id", "service_id", "minutes"]]
+    covered = set(near.loc[near["minutes"].to_numpy(dtype=float) <= t, "origin_id"].astype(str))
+    todo = dem[~dem["origin_id"].astype(str).isin(covered)]
+    matrix = network_od_matrix(
+        net, todo.set_index("origin_id")[["geometry"]], cands.assign(service_id=cands["candidate_id"], category="candidate"),
+        max_minutes=t, search_from="origins", **road_kwargs(s))
+    return siting.locate(dem, cands, threshold_min=t, p=p, target_share=target_share, existing=existing,
+                         objective=objective, settings=s, matrix=matrix.rename(columns={"service_id": "candidate_id"}),
+                         existing_matrix=near, matrix_method=net.method)
 
 
 def what_if(before, after) -> pd.DataFrame:

@@ -359,7 +359,7 @@ def locate(demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, *, threshold_
            existing: gpd.GeoDataFrame | None = None, objective: str | Mapping[str, float] = "workers",
            settings: Settings | None = None, matrix: pd.DataFrame | None = None,
            existing_matrix: pd.DataFrame | None = None, tie_break: str | None = "auto",
-           time_limit: float = 120.0) -> SitingResult:
+           time_limit: float = 120.0, matrix_method: str | None = None) -> SitingResult:
     """Recommend new service sites: MCLP (``p``) or fewest sites for a coverage target (``target_share``).
 
     Parameters
@@ -389,6 +389,8 @@ def locate(demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, *, threshold_
         (``auto``: people for a workers objective, workers for a people objective); then ids.
     time_limit : float
         Seconds per solver call; hitting it raises :class:`InputError`.
+    matrix_method : str, optional
+        What a given ``matrix`` rests on (e.g. the road network's method), for ``totals["method"]``.
 
     Returns
     -------
@@ -405,6 +407,7 @@ def locate(demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, *, threshold_
         cover, method = _straight_coverage(demand, candidates.to_crs(demand.crs), settings, threshold_min)
     else:
         cover = _coverage(d_ids, c_ids, matrix, threshold_min, "candidate")
+        method = matrix_method
     before = _covered_by_existing(demand, d_ids, existing, existing_matrix, settings, threshold_min)
     coverable = before | (np.asarray(cover.sum(axis=1)).ravel() > 0)
     w2 = cols[tie] if tie else np.zeros(len(d_ids))

@@ -491,18 +491,23 @@ def network_od_matrix(
     access_speed_kmh: float = ACCESS_SPEED_KMH,
     leg_kmh: float | None = None,
     leg_circuity: float = 1.0,
+    search_from: str = "services",
 ) -> pd.DataFrame:
-    """Every origin-service pair within ``max_minutes`` on the road network (for 2SFCA).
+    """Every origin-service pair within ``max_minutes`` on the road network (for 2SFCA and siting).
 
-    Same snapping, graph and off-road legs as :func:`network_travel_times`; one bounded Dijkstra from every
-    service over the reversed graph in a single compiled call (``indices`` = all services,
-    ``limit`` = the bound), so memory is services x nodes: fine for a region.
+    Same snapping, graph and off-road legs as :func:`network_travel_times`; bounded Dijkstra
+    searches in compiled calls (``limit`` = the bound): from every service over the reversed
+    graph (``search_from="services"``, one call: memory services x nodes, fine for a region's
+    services), or from every origin over the forward graph (``"origins"``, in blocks of rows:
+    for many services and few origins, e.g. siting candidates and the demand not yet covered).
 
     Returns
     -------
     DataFrame
         ``origin_id, service_id, minutes, method``, sorted by origin then service.
     """
+    if search_from not in ("services", "origins"):
+        raise InputError(f"search_from = {search_from!r} must be 'services' or 'origins'.")
     crs = geo.metre_crs(origins, "origins")
     net = network.to_crs(crs) if crs is not None else network
     svc = prepare_services(services, sorted(services["category"].unique()), crs)
@@ -515,14 +520,28 @@ def network_od_matrix(
     limit = max_minutes * 60.0
     origin_access = off_road_legs(snap.dist[:k], access_speed_kmh, leg_kmh, leg_circuity)[0]
     sources = aug.n + aug.p + np.arange(len(svc))
-    times = dijkstra(aug.reverse.csr("time"), directed=True, indices=sources, limit=limit)[:, aug.n + np.arange(k)]
-    times = times + origin_access[None, :]
-    times[:, snap.seg[:k] < 0] = np.inf  # origins that could not be placed on a road
-    si, oi = np.nonzero(times <= limit)
+    if search_from == "services":
+        times = dijkstra(aug.reverse.csr("time"), directed=True, indices=sources, limit=limit)[:, aug.n + np.arange(k)]
+        times = times + origin_access[None, :]
+        times[:, snap.seg[:k] < 0] = np.inf  # origins that could not be placed on a road
+        si, oi = np.nonzero(times <= limit)
+        minutes = times[si, oi] / 60.0
+    else:
+        forward = aug.reverse.csr("time").transpose().tocsr()  # explicit zeros (joins at segment ends) are kept
+        placed = np.flatnonzero(snap.seg[:k] >= 0)
+        block = max(1, int(2e7 // max(aug.reverse.n, 1)))  # ~160 MB of float64 rows at a time
+        parts = []
+        for start in range(0, len(placed), block):
+            rows = placed[start:start + block]
+            t = dijkstra(forward, directed=True, indices=aug.n + rows, limit=limit)[:, sources] + origin_access[rows, None]
+            r, c = np.nonzero(t <= limit)
+            parts.append((rows[r], c, t[r, c]))
+        oi, si, secs = (np.concatenate(a) for a in zip(*parts)) if parts else (np.zeros(0, int), np.zeros(0, int), np.zeros(0))
+        minutes = secs / 60.0
     out = pd.DataFrame({
         "origin_id": pd.Series(np.asarray(origins.index.astype(str), dtype=object)[oi], dtype=object),
         "service_id": pd.Series(svc["service_id"].astype(str).to_numpy(dtype=object)[si], dtype=object),
-        "minutes": times[si, oi] / 60.0,
+        "minutes": minutes,
         "method": net.method,
     })
     return out.sort_values(["origin_id", "service_id"], kind="stable").reset_index(drop=True)

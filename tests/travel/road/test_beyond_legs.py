@@ -140,3 +140,44 @@ def test_a_sites_method_says_when_its_nearest_service_lies_past_the_roads(road):
     assert out["h_method"].tolist() == [
         "road network (OpenStreetMap, drive); the nearest service lies past the network's roads (its leg to them is approximate)"]
     assert out["x_method"].tolist() == ["road network (OpenStreetMap, drive)"]
+
+
+def test_od_matrix_searched_from_the_origins_is_the_one_searched_from_the_services():
+    """Siting searches from the few demand points not yet covered (forward graph) instead of from thousands of candidates
+    (reversed graph): one-way streets make the two directions differ, so the oracle is networkx on the forward graph."""
+    import networkx as nx
+
+    rng = np.random.default_rng(7)
+    n = 6  # a 6 x 6 grid, 500 m blocks, every street one-way in a random direction
+    xy = np.array([[500.0 * i, 500.0 * j] for i in range(n) for j in range(n)])
+    u, v = [], []
+    for i in range(n):
+        for j in range(n):
+            for di, dj in ((1, 0), (0, 1)):
+                if i + di < n and j + dj < n:
+                    a, b = i * n + j, (i + di) * n + j + dj
+                    u.append(a if rng.random() < 0.5 else b)
+                    v.append(b if u[-1] == a else a)
+    u, v = np.array(u), np.array(v)
+    length = np.full(len(u), 500.0)
+    net = nw.RoadNetwork.from_segments(xy, u, v, length, length / (50 / 3.6), time_back_s=np.full(len(u), np.nan), crs=CRS,
+                                       mode="drive", source="hand-made")
+    origins = gpd.GeoDataFrame(geometry=shapely.points(xy[[0, 14, 35]]), crs=CRS, index=["a", "b", "c"])
+    services = gpd.GeoDataFrame({"service_id": [f"s{i}" for i in range(8)], "category": "x"},
+                                geometry=shapely.points(xy[[1, 5, 9, 20, 22, 27, 30, 33]]), crs=CRS)
+    kw = dict(max_minutes=4.0, access_speed_kmh=4.8, leg_kmh=50.0, leg_circuity=1.3)
+    back = routing.network_od_matrix(net, origins, services, **kw)
+    fwd = routing.network_od_matrix(net, origins, services, search_from="origins", **kw)
+    pd.testing.assert_frame_equal(back[["origin_id", "service_id"]], fwd[["origin_id", "service_id"]])
+    assert np.allclose(back["minutes"], fwd["minutes"], rtol=1e-12)
+    G = nx.DiGraph()
+    G.add_weighted_edges_from(zip(u.tolist(), v.tolist(), (500.0 / (50 / 3.6),) * len(u)))
+    node = {"a": 0, "b": 14, "c": 35}
+    svc_node = dict(zip(services["service_id"], [1, 5, 9, 20, 22, 27, 30, 33]))
+    expected = set()
+    for o, s0 in node.items():
+        d = nx.single_source_dijkstra_path_length(G, s0)
+        expected |= {(o, s) for s, t in svc_node.items() if t in d and d[t] <= 240.0 + 1e-9}
+    assert 0 < len(expected) < 24 and set(zip(fwd["origin_id"], fwd["service_id"])) == expected
+    with pytest.raises(Exception, match="search_from"):
+        routing.network_od_matrix(net, origins, services, search_from="both", **kw)

@@ -199,3 +199,21 @@ def test_walk_speed_setting_reaches_the_walking_network(mirror, grid_graphml, tm
     normal, slow = minutes(4.8), minutes(2.4)
     assert normal.notna().all().all()
     np.testing.assert_allclose(slow.to_numpy(), 2 * normal.to_numpy(), rtol=1e-9)
+
+
+def test_siting_runs_on_the_network_and_agrees_with_the_headline(mirror, grid_graphml, tmp_path):
+    """--recommend on a network run: the siting's coverage before is the run's own (nearest-service times on the
+    network), and every worker it calls newly covered was beyond the threshold in the run's headline."""
+    res = CliRunner().invoke(main, ["analyze", "--region", "chatham-kent", "--network", str(grid_graphml), "--privacy",
+                                    "internal", "--recommend", "1", "--out", str(tmp_path), "-q"])
+    assert res.exit_code == 0, res.stderr
+    summ = json.loads((tmp_path / "summary.json").read_text())
+    totals = summ["recommendations"]["totals"]
+    assert totals["method"].startswith("road network")
+    head = summ["headline"]
+    sites = pd.read_csv(tmp_path / "sites.csv")
+    beyond = sites.loc[~sites["hospital_within_30min"], "workers"].sum()
+    assert totals["workers_covered_before"] == pytest.approx(sites["workers"].sum() - beyond)
+    rec = pd.read_csv(tmp_path / "recommendations.csv")
+    assert 0 < rec["workers_newly_covered"].sum() <= beyond
+    assert head["category"] == "hospital" and head["threshold_min"] == 30
