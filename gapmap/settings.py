@@ -5,18 +5,22 @@ receives it from the run's settings (no module constant shadows a setting). Defa
 overridable):
 
 - ``speeds_kmh``: from the travel-mode registry (:mod:`gapmap.travel.modes`): drive 60,
-  bike 15, walk 4.8 km/h. The walking speed also times the off-road leg to the nearest road
-  and the walking legs of transit trips; on walk and bike road networks every edge is
-  travelled at the mode's speed.
+  bike 15, walk 4.8 km/h. On road networks the mode's speed and ``circuity`` time the
+  off-road leg to the nearest road (walked at the walking speed in walk mode); the walking
+  speed also times the walking legs of transit trips; on walk and bike road networks every
+  edge is travelled at the mode's speed.
 - ``circuity``: 1.3. Road distance / straight-line distance; 1.2-1.4 is the range
-  reported for rural grid networks (Levinson & El-Geneidy 2009; Ballou et al. 2002).
+  reported for rural grid networks (Levinson & El-Geneidy 2009; Ballou et al. 2002). Used by
+  the straight-line approximation and by road networks' off-road legs (``circuity_range`` for
+  both in the bounds).
 - ``thresholds_min``: 15, 30 and 60 minutes for every category (the default categories'
   thresholds in the registry).
 - ``categories``: the service categories analysed: the registry's defaults
   (:func:`gapmap.categories.default_categories`: ``hospital``, clinical ``primary_care``).
 - ``headline``: the category and threshold the map shades areas by (the registry's headline
   category, hospital, at 30 min).
-- ``snap_limit_m``: 1000 m; places farther than this from every road are flagged (never dropped).
+- ``snap_limit_m``: 1000 m; places farther than this from every road are flagged (never dropped);
+  services farther than this lie past the roads the network holds and are named in the notes.
 
 Straight-line minutes: see :mod:`gapmap.travel.straight`.
 
