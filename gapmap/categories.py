@@ -34,13 +34,15 @@ class OdhfRule:
     """One ODHF classification rule: ``field`` matches ``pattern`` (case-insensitive regex search).
 
     ``field`` is an ODHF column: ``odhf_facility_type``, ``source_facility_type``,
-    ``provider`` or ``facility_name``.
+    ``provider`` or ``facility_name``. ``within``, when set, is a pattern the row's
+    ``odhf_facility_type`` must match too (a rule for one ODHF class only).
     """
 
     order: int
     field: str
     pattern: str
     reason: str
+    within: str = ""
 
     def compiled(self) -> re.Pattern:
         return re.compile(self.pattern, re.IGNORECASE)
@@ -77,8 +79,8 @@ class Category:
         return f"of {'an' if self.label_en[:1].lower() in 'aeiou' else 'a'} {self.label_en}"
 
 
-def _r(order: int, field: str, pattern: str, reason: str) -> OdhfRule:
-    return OdhfRule(order, field, pattern, reason)
+def _r(order: int, field: str, pattern: str, reason: str, within: str = "") -> OdhfRule:
+    return OdhfRule(order, field, pattern, reason, within)
 
 
 _AMB = "odhf_facility_type"
@@ -101,6 +103,16 @@ _BUILTIN: tuple[Category, ...] = (
     Category(
         "other_health", "other health service", "autre service de santé", "m", "#a04000", "O",
         odhf_rules=(
+            # ODHF's class Hospitals holds psychiatric and rehabilitation hospitals, day hospitals and
+            # ambulatory centres (Quebec lists them all as CHSGS): a "hospital" headline means emergency care.
+            _r(5, _SRC, r"^psychiatri(c|que)$|^rehabilitation$|^chpsy\b",
+               "ODHF class Hospitals, but a psychiatric or rehabilitation hospital by its source type (no general "
+               "emergency department)", within=r"^hospitals$"),
+            _r(6, _NAME, r"^(?!.*(general hospital|union hospital|regional health centre))"
+                         r".*(sant[ée] mentale|mental health cent|psychiatr|h[oô]pital de jour|day hospital|"
+                         r"services ambulatoires|rehabilitation (hospital|centre|institute)|^h[oô]tel\s+(?!dieu\b))",
+               "ODHF class Hospitals, but by name a mental-health, psychiatric, rehabilitation or day hospital, an "
+               "ambulatory-care centre or a hotel (not an emergency hospital)", within=r"^hospitals$"),
             _r(30, _NAME, r"physio|rehab|chiropract|massage|kneaded care|orthop(a)?edic|laborator|diagnostic|imaging",
                "name: rehabilitation, laboratory or diagnostic provider, not primary care"),
             _r(70, _SRC, r"^crd|children's treatment|laborat|labratory|diagnostic|rehabilitation|oncolog|psychiatric|midwifery",
@@ -111,6 +123,8 @@ _BUILTIN: tuple[Category, ...] = (
     Category(
         "primary_care", "primary care clinic", "clinique de soins primaires", "f", "#2471a3", "+",
         odhf_rules=(
+            _r(4, _NAME, r"groupe de m[ée]decine de famille",
+               "ODHF class Hospitals, but by name a Quebec family medicine group (GMF: primary care)", within=r"^hospitals$"),
             _r(40, _NAME, r"family health (team|organi[sz]ation|centre|center)|\bfht\b|\bfho\b|community health cent(re|er)|\bchc\b"
                           r"|nurse[- ]practitioner|\bnplc\b|walk[- ]in|aboriginal health access|health access cent(re|er)"
                           r"|centre de sant[ée] communautaire",

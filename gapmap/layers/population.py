@@ -120,8 +120,8 @@ def _block_population(region: Region, boundary: gpd.GeoDataFrame, areas: gpd.Geo
     gdf = gdf.rename(columns={"dauid": "da"}).rename(columns={"dbuid": "dauid"})
     cols = ["dauid", "pop2021", *[c for c in gdf.columns if c.startswith("cimd_")], "area_id", "da", "geometry"]
     gdf = gpd.GeoDataFrame(gdf[cols], geometry="geometry", crs=boundary.crs)
-    note = (f"Population: {len(gdf):,} 2021 dissemination blocks ({gdf['pop2021'].sum():,.0f} people), each at a point "
-            "inside the block (finer than the DAs).")
+    note = Message(f"Population: {len(gdf):,} 2021 dissemination blocks ({gdf['pop2021'].sum():,.0f} people), each at a point "
+                   "inside the block (finer than the DAs).", "note_blocks", n=len(gdf), people=int(round(float(gdf["pop2021"].sum()))))
     layer = Layer("population", gdf, len(gdf), len(gdf), reject_rows("population", path, [], []),
                   (region.blocks_dataset, "da_cimd_2021"), (note,))
     census_total = None

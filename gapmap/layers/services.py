@@ -131,7 +131,11 @@ def classify_odhf(df: pd.DataFrame, category_map: CategoryMap | None = None) -> 
             todo = np.flatnonzero(pd.isna(cats))
             if not len(todo):
                 break
-            hit = todo[df[rule.field].iloc[todo].astype(str).str.contains(rule.compiled(), na=False).to_numpy(dtype=bool)]
+            match = df[rule.field].iloc[todo].astype(str).str.contains(rule.compiled(), na=False).to_numpy(dtype=bool)
+            if rule.within:  # a rule for one ODHF class only
+                match = match & df["odhf_facility_type"].iloc[todo].astype(str).str.contains(
+                    re.compile(rule.within, re.IGNORECASE), na=False).to_numpy(dtype=bool)
+            hit = todo[match]
             cats[hit], whys[hit] = c, rule.reason
     return pd.DataFrame({"category": pd.Series(cats, index=df.index, dtype=object),
                          "category_rule": pd.Series(whys, index=df.index, dtype=object)})

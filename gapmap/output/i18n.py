@@ -551,6 +551,8 @@ MESSAGES_FR: dict[str, Any] = {
     "note_no_lmia_rows": lambda p: ("Aucune ligne EIMT du volet " + ", ".join(_FR_STREAMS.get(s, s) for s in p["streams"])
                                     + " n'est placée dans la région."),
     "note_new_das": _fr_new_das,
+    "note_blocks": "Population : {n} îlots de diffusion de 2021 ({people} personnes), chacun en un point à l'intérieur de "
+                   "l'îlot (plus fin que les AD).",
     "note_new_das_cd": _fr_new_das_cd,
     "note_rest_areas": _fr_rest_areas,
     "note_categories_absent": _fr_categories_absent,

@@ -316,3 +316,32 @@ def test_categories_kept_per_process_follow_the_rules(ck_boundary, monkeypatch):
     only = odhf_rows(build.build_services(ck_boundary).gdf)
     assert set(only["category"]) == {"hospital"}
     assert len(only) == int((odhf_rows(first)["category"] == "hospital").sum())
+
+
+def test_hospital_means_an_emergency_hospital_not_every_odhf_hospital_row(mirror):
+    """Hand labels of ODHF class Hospitals rows, read from their names and types: psychiatric, rehabilitation and day
+    hospitals, ambulatory centres and a hotel are not emergency hospitals; Hôtel-Dieu hospitals, CHEO and Weyburn's
+    general hospital (whose name mentions a mental health centre) are; a Quebec family medicine group is primary care."""
+    from gapmap.sources import catalog
+    from gapmap.sources.readers import read_odhf
+
+    df = read_odhf(catalog.resolve("odhf"))
+    got = dict(zip(df["facility_name"], build.classify_odhf(df)["category"]))
+    expected = {
+        "Royal Ottawa Mental Health Centre": "other_health",
+        "Waypoint Centre for Mental Health Care": "other_health",
+        "THE OTTAWA HOSPITAL/L'HÔPITAL D'OTTAWA - THE REHABILITATION CENTRE": "other_health",
+        "HÔPITAL DE JOUR - PAVILLON MARCEL D'AMOUR": "other_health",
+        "CENTRE DE SERVICES AMBULATOIRES CORBEIL": "other_health",
+        "HÔPITAL EN SANTÉ MENTALE PIERRE-JANET": "other_health",
+        "HÔTEL QUALITY INN SUR LA RUE BELLEHUMEUR - CLIENTÈLE JEUNESSE": "other_health",
+        "GROUPE DE MÉDECINE DE FAMILLE UNIVERSITAIRE ET CENTRE DE SERVICES AMBULATOIRES EN PÉDIATRIE DE L’OUTAOUAIS": "primary_care",
+        "Kemptville District Hospital": "hospital",
+        "Hotel Dieu Hospital of Cornwall": "hospital",
+        "HÔTEL-DIEU DE LÉVIS": "hospital",
+        "HÔPITAL DE HULL": "hospital",
+        "Children's Hospital of Eastern Ontario": "hospital",
+        "Alexandra Marine and General Hospital of Goderich": "hospital",
+        "Weyburn General Hospital and Mental Health Centre — Weyburn General Hospital": "hospital",
+    }
+    assert {name: got.get(name) for name in expected} == expected

@@ -49,6 +49,9 @@ def test_message_is_its_english_text_everywhere_text_is_expected():
      "Les temps sur le réseau routier (road network (OSM)) partent et arrivent au point le plus proche de la route la "
      "plus proche, les trajets jusqu'à elle sont une approximation à vol d'oiseau (distance × 1,3 à 60\u00a0km/h; facteur "
      "de détour 1,2-1,6 dans les fourchettes); 3 sites ou points d'AD sont à plus de 1\u00a0km de toute route (snap_flag)."),
+    (Message("x", "note_blocks", n=8559, people=1017449),
+     "Population : 8\u202f559 îlots de diffusion de 2021 (1\u202f017\u202f449 personnes), chacun en un point à l'intérieur "
+     "de l'îlot (plus fin que les AD)."),
     (Message("x", "appx_assumed_hours", hours={"hospital": "24/7"}),
      "Horaires d'ouverture supposés (faute de données) pour hôpital : 24/7, pour les services sans horaires propres."),
     (Message("x", "note_new_das", n=53, people=75001.0),
