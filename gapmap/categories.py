@@ -115,6 +115,8 @@ _BUILTIN: tuple[Category, ...] = (
                "ambulatory-care centre or a hotel (not an emergency hospital)", within=r"^hospitals$"),
             _r(30, _NAME, r"physio|rehab|chiropract|massage|kneaded care|orthop(a)?edic|laborator|diagnostic|imaging",
                "name: rehabilitation, laboratory or diagnostic provider, not primary care"),
+            _r(35, _NAME, r"maison de naissance",
+               "name: a Quebec birth centre (midwifery; listed as a CLSC), not primary care"),
             _r(70, _SRC, r"^crd|children's treatment|laborat|labratory|diagnostic|rehabilitation|oncolog|psychiatric|midwifery",
                "source type: rehabilitation, laboratory, specialised or midwifery service, not primary care"),
             _r(99, _AMB, r".", "ambulatory service of no recognised kind: not counted as primary care without evidence"),

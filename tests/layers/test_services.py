@@ -343,5 +343,6 @@ def test_hospital_means_an_emergency_hospital_not_every_odhf_hospital_row(mirror
         "Children's Hospital of Eastern Ontario": "hospital",
         "Alexandra Marine and General Hospital of Goderich": "hospital",
         "Weyburn General Hospital and Mental Health Centre — Weyburn General Hospital": "hospital",
+        "MAISON DE NAISSANCE DE L'OUTAOUAIS": "other_health",  # a midwives' birth centre, listed as a CLSC
     }
     assert {name: got.get(name) for name in expected} == expected

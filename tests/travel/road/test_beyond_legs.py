@@ -127,8 +127,8 @@ def test_ottawa_services_far_from_every_rnf_road_by_brute_force(mirror):
     assert ((s["snap_m"] > 1000.0).to_numpy() == far).all()
     kemptville = services["name"].str.contains("Kemptville District Hospital", regex=False)
     assert kemptville.sum() == 1 and far[kemptville.to_numpy()].all()
-    # 59 once psychiatric, rehabilitation and day hospitals are not hospitals (docs/service-categories.md)
-    assert int(far.sum()) == 33 and len(services) == 59
+    # 58 once psychiatric, rehabilitation and day hospitals and birth centres are not hospitals or clinics (docs/service-categories.md)
+    assert int(far.sum()) == 32 and len(services) == 58
 
 
 def test_a_sites_method_says_when_its_nearest_service_lies_past_the_roads(road):
