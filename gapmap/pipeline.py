@@ -33,6 +33,7 @@ Progress = Callable[[str], None]
 if TYPE_CHECKING:  # annotations only: siting and privacy load on first use
     from gapmap.analysis.privacy import PublicOutputs
     from gapmap.analysis.siting import SitingResult
+    from gapmap.travel.road.network import RoadNetwork
 
 
 @dataclasses.dataclass
@@ -95,7 +96,7 @@ class Result:
     hexes: gpd.GeoDataFrame | None = None
     elapsed_s: float = 0.0
     recommendations: "SitingResult | None" = None
-    network: object = dataclasses.field(default=None, repr=False, compare=False)
+    network: "RoadNetwork | None" = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
     def rejects(self) -> pd.DataFrame:
@@ -606,10 +607,10 @@ def _leg_params(settings: Settings) -> dict:
 def _leg_words(settings: Settings) -> str | None:
     """How the off-road legs are timed, in words, when the mode travels them (None: walked)."""
     from gapmap.travel.dispatch import road_kwargs
-    from gapmap.travel.road.routing import _legs_by_mode
+    from gapmap.travel.road.routing import legs_by_mode
 
     kw = road_kwargs(settings)
-    if not _legs_by_mode(kw["access_speed_kmh"], kw["leg_kmh"], kw["leg_circuity"]):
+    if not legs_by_mode(kw["access_speed_kmh"], kw["leg_kmh"], kw["leg_circuity"]):
         return None
     p = _leg_params(settings)
     return (f"are a straight-line approximation (distance x {p['circuity']:g} at {p['kmh']:g} km/h; circuity "

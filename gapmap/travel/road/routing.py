@@ -280,7 +280,7 @@ def _reprojects(svc_crs: Any, crs: Any) -> bool:
     return crs is not None and svc_crs is not None and not (svc_crs is crs or pyproj.CRS.from_user_input(svc_crs).equals(crs))
 
 
-def _legs_by_mode(access_speed_kmh: float, leg_kmh: float | None, leg_circuity: float) -> bool:
+def legs_by_mode(access_speed_kmh: float, leg_kmh: float | None, leg_circuity: float) -> bool:
     """Whether :func:`off_road_legs` travels the legs by the mode (faster than walking them)."""
     return leg_kmh is not None and leg_kmh / leg_circuity > access_speed_kmh
 
@@ -296,7 +296,7 @@ def off_road_legs(dist_m: np.ndarray, access_speed_kmh: float, leg_kmh: float | 
     the edge of the network's data (Ottawa's RNF extract ends at the city limit; Kemptville's
     hospital lies 5 km beyond it) are driven, not walked.
     """
-    if not _legs_by_mode(access_speed_kmh, leg_kmh, leg_circuity):
+    if not legs_by_mode(access_speed_kmh, leg_kmh, leg_circuity):
         return dist_m / (access_speed_kmh / 3.6), dist_m
     metres = dist_m * leg_circuity
     return metres / (leg_kmh / 3.6), metres
@@ -469,7 +469,7 @@ def network_travel_times(
         "beyond_m": np.where(reach, np.where(beyond[pick], svc_access[pick], 0.0), np.nan) if len(svc_access) else np.full(k * c, np.nan),
     }
     if leg_circuity_range is not None:
-        walked = not _legs_by_mode(access_speed_kmh, leg_kmh, leg_circuity)
+        walked = not legs_by_mode(access_speed_kmh, leg_kmh, leg_circuity)
         for col, circ in (("minutes_lo", min(leg_circuity_range[0], leg_circuity)),
                           ("minutes_hi", max(leg_circuity_range[1], leg_circuity))):
             if walked or circ == leg_circuity:
