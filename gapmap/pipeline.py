@@ -600,7 +600,7 @@ def _approximations(settings: Settings, network, tt: pd.DataFrame, method: str, 
 
 def _leg_params(settings: Settings) -> dict:
     """Speed and circuity (with its range) of the off-road legs travelled by the mode."""
-    lo, hi = min(settings.circuity_range[0], settings.circuity), max(settings.circuity_range[1], settings.circuity)
+    lo, hi = settings.circuity_bounds()
     return dict(kmh=float(settings.speeds_kmh[settings.mode]), circuity=float(settings.circuity), lo=float(lo), hi=float(hi))
 
 

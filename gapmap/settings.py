@@ -82,6 +82,10 @@ class Settings:
     # points), sites range over their candidate positions instead of the stated radius.
     location_candidates: bool = True
 
+    def circuity_bounds(self) -> tuple[float, float]:
+        """``circuity_range`` widened to contain ``circuity`` (a point setting outside its range widens it)."""
+        return min(self.circuity_range[0], self.circuity), max(self.circuity_range[1], self.circuity)
+
     def speed_ms(self, mode: str | None = None) -> float:
         """Speed of ``mode`` (default: the run's mode) in metres per second."""
         return self.speeds_kmh[mode or self.mode] / 3.6

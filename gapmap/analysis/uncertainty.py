@@ -99,7 +99,7 @@ def time_ranges(tt: pd.DataFrame, radius_m: pd.Series, settings: Settings) -> pd
         (NaN minutes) are infinite in both bounds.
     """
     # A point setting outside its range widens the range: the point estimate always lies inside.
-    c_lo, c_hi = min(settings.circuity_range[0], settings.circuity), max(settings.circuity_range[1], settings.circuity)
+    c_lo, c_hi = settings.circuity_bounds()
     f_lo, f_hi = min(settings.speed_factor_range[0], 1.0), max(settings.speed_factor_range[1], 1.0)
     r = radius_m.reindex(tt["origin_id"].astype(str)).fillna(0.0).to_numpy(dtype=float)
     minutes = tt["minutes"].astype(float).to_numpy()
@@ -118,7 +118,7 @@ def time_ranges(tt: pd.DataFrame, radius_m: pd.Series, settings: Settings) -> pd
         best_sl = straight.seconds(np.maximum(d - r, 0.0), speed_ms * f_hi, c_lo) / 60.0
         worst_sl = straight.seconds(d + r, speed_ms * f_lo, c_hi) / 60.0
         # Road network: its times over the speed range, plus the location shift along roads; the
-        # legs of services beyond the network's roads over the circuity range (``minutes_lo`` / ``_hi``).
+        # off-road legs the mode travels over the circuity range (``minutes_lo`` / ``_hi``).
         shift = straight.seconds(r, speed_ms, c_hi) / 60.0
         lo = tt["minutes_lo"].astype(float).to_numpy() if "minutes_lo" in tt else minutes
         hi = tt["minutes_hi"].astype(float).to_numpy() if "minutes_hi" in tt else minutes

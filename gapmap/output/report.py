@@ -491,7 +491,7 @@ def rests_on(result, Lr: dict) -> list[str]:
     if s.mode == "transit":  # the window's spread is the method range; no speed factor applies
         items.append(Lr["sure_transit"].format(start=esc(s.transit_window[0]), end=esc(s.transit_window[1])))
     elif result.method.startswith(straight.STRAIGHT_LINE):
-        c_lo, c_hi = min(s.circuity_range[0], s.circuity), max(s.circuity_range[1], s.circuity)
+        c_lo, c_hi = s.circuity_bounds()
         items.append(Lr["sure_circuity"].format(lo=report_num(c_lo, lang), hi=report_num(c_hi, lang)))
         items.append(Lr["sure_speed"].format(**speeds))
     else:

@@ -119,7 +119,7 @@ def travel_times(origins: gpd.GeoDataFrame, services: gpd.GeoDataFrame, settings
     if network is not None:
         from gapmap.travel.road.routing import network_travel_times, network_travel_times_distributed
 
-        road = dict(road_kwargs(settings), snap_limit_m=settings.snap_limit_m, leg_circuity_range=tuple(settings.circuity_range))
+        road = dict(road_kwargs(settings), snap_limit_m=settings.snap_limit_m, leg_circuity_range=settings.circuity_bounds())
         if client is not None:
             return network_travel_times_distributed(network, origins, services, settings.categories, client, **road)
         return network_travel_times(network, origins, services, settings.categories, **road)

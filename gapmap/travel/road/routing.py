@@ -440,14 +440,14 @@ def network_travel_times(
     origin_node = aug.n + np.arange(k)
     access_m = snap.dist[:k]
 
-    def minutes_at(result: Nearest, circuity: float) -> np.ndarray:
-        access_s = off_road_legs(access_m, access_speed_kmh, leg_kmh, circuity)[0]
-        return np.column_stack([result.time[cat][origin_node] for cat in categories]) + access_s[:, None]
+    access_s, leg_m = off_road_legs(access_m, access_speed_kmh, leg_kmh, leg_circuity)
 
-    time = minutes_at(res, leg_circuity)
+    def minutes_at(result: Nearest, origin_leg_s: np.ndarray) -> np.ndarray:
+        return np.column_stack([result.time[cat][origin_node] for cat in categories]) + origin_leg_s[:, None]
+
+    time = minutes_at(res, access_s)
     reach = np.isfinite(time) & (snap.seg[:k] >= 0)[:, None]
     row = np.column_stack([res.service[cat][origin_node] for cat in categories])
-    leg_m = off_road_legs(access_m, access_speed_kmh, leg_kmh, leg_circuity)[1]
     dist = np.column_stack([res.dist[cat][origin_node] for cat in categories]) + leg_m[:, None]
     svc_ids = services["service_id"].take(rows).astype(str).to_numpy(dtype=object)
     svc_names = services["name" if "name" in services else "service_id"].take(rows).to_numpy(dtype=object)
@@ -478,7 +478,8 @@ def network_travel_times(
             # The snaps are remembered: only the graph with the services' legs and the passes again.
             _, _, other = _solve(net, origins.geometry.to_numpy(), svc_geoms, svc_category, categories, access_speed_kmh,
                                  with_dist=False, leg_kmh=leg_kmh, leg_circuity=circ)
-            out[col] = np.where(reach, minutes_at(other, circ).ravel() / 60.0, np.nan)
+            out[col] = np.where(reach, minutes_at(other, off_road_legs(access_m, access_speed_kmh, leg_kmh, circ)[0]).ravel() / 60.0,
+                                np.nan)
     return pd.DataFrame(out, index=index, copy=False)
 
 
