@@ -28,6 +28,37 @@ def pytest_unconfigure(config):
 
 
 @pytest.fixture(scope="session")
+def lonlat_grid():
+    """A builder of two-way road grids along lines of longitude and latitude, saved as OSMnx GraphML.
+
+    ``build(path, lons, lats, **edge)``: a node at every crossing, an edge both ways between neighbours with its
+    geodesic ``length`` and the given attributes (``highway``, ``speed_kph``, ...); returns ``path``.
+    """
+    def build(path, lons, lats, **edge):
+        import networkx as nx
+        import osmnx as ox
+        from pyproj import Geod
+
+        geod = Geod(ellps="WGS84")
+        G = nx.MultiDiGraph(crs="epsg:4326")
+        for i, x in enumerate(lons):
+            for j, y in enumerate(lats):
+                G.add_node(i * 10_000 + j, x=float(x), y=float(y))
+        for i, x in enumerate(lons):
+            for j, y in enumerate(lats):
+                for di, dj in ((1, 0), (0, 1)):
+                    if i + di < len(lons) and j + dj < len(lats):
+                        a, b = i * 10_000 + j, (i + di) * 10_000 + j + dj
+                        length = geod.inv(x, y, lons[i + di], lats[j + dj])[2]
+                        for u, v in ((a, b), (b, a)):
+                            G.add_edge(u, v, length=length, oneway=False, osmid=u * 100_000 + v, **edge)
+        ox.save_graphml(G, path)
+        return path
+
+    return build
+
+
+@pytest.fixture(scope="session")
 def mirror():
     root = catalog.find_mirror()
     if root is None or not (root / "README.md").exists():

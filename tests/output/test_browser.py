@@ -72,33 +72,16 @@ def test_report_renders_printable(driver, ck_run):
     assert len(pdf["data"]) > 10_000
 
 
-def test_a_hostile_service_name_past_the_networks_roads_renders_as_text(driver, mirror, tmp_path):
+def test_a_hostile_service_name_past_the_networks_roads_renders_as_text(driver, mirror, lonlat_grid, tmp_path):
     """The sentence naming the services past a road network's roads quotes input names (map title box, report)."""
-    import networkx as nx
-    import osmnx as ox
-    from pyproj import Geod
-
     import gapmap
 
-    geod = Geod(ellps="WGS84")
-    lons, lats = [-82.5 + 0.1 * i for i in range(10)], [42.02 + 0.1 * j for j in range(7)]
-    G = nx.MultiDiGraph(crs="epsg:4326")
-    for i, x in enumerate(lons):
-        for j, y in enumerate(lats):
-            G.add_node(i * 100 + j, x=x, y=y)
-    for i, x in enumerate(lons):
-        for j, y in enumerate(lats):
-            for di, dj in ((1, 0), (0, 1)):
-                if i + di < len(lons) and j + dj < len(lats):
-                    a, b = i * 100 + j, (i + di) * 100 + j + dj
-                    length = geod.inv(x, y, lons[i + di], lats[j + dj])[2]
-                    for u, v in ((a, b), (b, a)):
-                        G.add_edge(u, v, length=length, highway="secondary", oneway=False, speed_kph=60.0, osmid=u * 10_000 + v)
-    ox.save_graphml(G, tmp_path / "grid.graphml")
+    grid = lonlat_grid(tmp_path / "grid.graphml", [-82.5 + 0.1 * i for i in range(10)], [42.02 + 0.1 * j for j in range(7)],
+                       highway="secondary", speed_kph=60.0)
     name = "<img src=x onerror=alert(1)>{{7*7}}"
     svc = tmp_path / "svc.csv"  # 1.7 km south of the grid's southern road: past its roads, the nearest such service
     svc.write_text(f'name,category,latitude,longitude\n"{name}",hospital,42.005,-82.05\n')
-    res = gapmap.analyze("chatham-kent", services_file=svc, network=str(tmp_path / "grid.graphml"))
+    res = gapmap.analyze("chatham-kent", services_file=svc, network=str(grid))
     assert any(name in a for a in res.approximations)
     files = gapmap.write_outputs(res, tmp_path / "out")
     for page in ("map.html", "report.html"):

@@ -3,7 +3,6 @@
 import json
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,29 +15,10 @@ SPEED = 60.0  # km/h on every grid road
 
 
 @pytest.fixture(scope="module")
-def grid_graphml(tmp_path_factory):
+def grid_graphml(lonlat_grid, tmp_path_factory):
     """A two-way road grid every 0.02 degrees (about 1.6 x 2.2 km) over the region's bounding box."""
-    import osmnx as ox
-
-    geod = Geod(ellps="WGS84")
-    lons, lats = np.arange(-82.52, -81.62, 0.02), np.arange(42.02, 42.70, 0.02)
-    G = nx.MultiDiGraph(crs="epsg:4326")
-    nid = lambda i, j: i * 1000 + j  # noqa: E731
-    for i, x in enumerate(lons):
-        for j, y in enumerate(lats):
-            G.add_node(nid(i, j), x=float(x), y=float(y))
-    for i, x in enumerate(lons):
-        for j, y in enumerate(lats):
-            for di, dj in ((1, 0), (0, 1)):
-                if i + di < len(lons) and j + dj < len(lats):
-                    x2, y2 = lons[i + di], lats[j + dj]
-                    length = geod.inv(x, y, x2, y2)[2]
-                    for u, v in ((nid(i, j), nid(i + di, j + dj)), (nid(i + di, j + dj), nid(i, j))):
-                        G.add_edge(u, v, length=length, highway="secondary", oneway=False, speed_kph=SPEED,
-                                   osmid=u * 10_000_000 + v)
-    path = tmp_path_factory.mktemp("net") / "ck_grid.graphml"
-    ox.save_graphml(G, path)
-    return path
+    return lonlat_grid(tmp_path_factory.mktemp("net") / "ck_grid.graphml", np.arange(-82.52, -81.62, 0.02),
+                       np.arange(42.02, 42.70, 0.02), highway="secondary", speed_kph=SPEED)
 
 
 @pytest.fixture(scope="module")

@@ -71,12 +71,9 @@ def test_windsor_feed_without_stop_times(mirror, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def kingston_walk_grid(mirror, tmp_path_factory):
+def kingston_walk_grid(mirror, lonlat_grid, tmp_path_factory):
     """A two-way footpath grid every 0.003 degrees (~250-330 m) over Kingston's stops, as GraphML."""
-    import networkx as nx
     import numpy as np
-    import osmnx as ox
-    from pyproj import Geod
 
     from gapmap.sources import catalog
     from gapmap.travel.transit.schedule import read_feed
@@ -84,22 +81,7 @@ def kingston_walk_grid(mirror, tmp_path_factory):
     stops = read_feed(catalog.resolve("gtfs_kingston")).stops_layer()
     x0, y0, x1, y1 = stops.total_bounds
     lons, lats = np.arange(x0 - 0.01, x1 + 0.01, 0.003), np.arange(y0 - 0.01, y1 + 0.01, 0.003)
-    geod = Geod(ellps="WGS84")
-    G = nx.MultiDiGraph(crs="epsg:4326")
-    for i, x in enumerate(lons):
-        for j, y in enumerate(lats):
-            G.add_node(i * 10_000 + j, x=float(x), y=float(y))
-    for i, x in enumerate(lons):
-        for j, y in enumerate(lats):
-            for di, dj in ((1, 0), (0, 1)):
-                if i + di < len(lons) and j + dj < len(lats):
-                    a, b = i * 10_000 + j, (i + di) * 10_000 + j + dj
-                    length = geod.inv(x, y, lons[i + di], lats[j + dj])[2]
-                    G.add_edge(a, b, length=length, highway="footway", oneway=False, osmid=a * 100_000 + b)
-                    G.add_edge(b, a, length=length, highway="footway", oneway=False, osmid=b * 100_000 + a)
-    path = tmp_path_factory.mktemp("walk") / "kingston_walk.graphml"
-    ox.save_graphml(G, path)
-    return path
+    return lonlat_grid(tmp_path_factory.mktemp("walk") / "kingston_walk.graphml", lons, lats, highway="footway")
 
 
 def test_transit_walk_legs_on_a_walk_network(kingston, kingston_walk_grid, tmp_path):
